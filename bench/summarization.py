@@ -1,0 +1,142 @@
+"""ROUGE and throughput of our summarizer against Lead-3 and sumy on the shared dev set.
+
+Run from the project root (`make bench`). Everything is measured in the same run
+so the ratios hold on any machine; absolute speeds are only indicative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rouge_score import rouge_scorer
+
+from bot.pipeline import summarize_text
+
+SHARED = Path(os.environ.get("NEWSDIGEST_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+DEV = SHARED / "data" / "summarization" / "dev.jsonl"
+
+
+def load(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def regex_split(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
+
+
+class _PysbdTokenizer:
+    """sumy's own Tokenizer needs NLTK data downloads; give it pysbd and a plain word split."""
+
+    def __init__(self) -> None:
+        import pysbd
+
+        self._seg = pysbd.Segmenter(language="en", clean=False)
+
+    def to_sentences(self, text: str) -> list[str]:
+        return [s.strip() for s in self._seg.segment(text) if s.strip()]
+
+    def to_words(self, sentence: str) -> list[str]:
+        return re.findall(r"\w+", sentence)
+
+
+def sumy_method(kind: str) -> Callable[[str, int], list[str]]:
+    from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+    from sumy.nlp.stemmers import Stemmer
+    from sumy.summarizers.lex_rank import LexRankSummarizer
+    from sumy.summarizers.text_rank import TextRankSummarizer
+    from sumy.utils import get_stop_words
+
+    tokenizer = _PysbdTokenizer()
+    cls = LexRankSummarizer if kind == "lexrank" else TextRankSummarizer
+    summarizer = cls(Stemmer("english"))
+    summarizer.stop_words = get_stop_words("english")
+
+    def run(text: str, k: int) -> list[str]:
+        sentences = [Sentence(s, tokenizer) for s in tokenizer.to_sentences(text)]
+        doc = ObjectDocumentModel([Paragraph(sentences)])
+        return [str(s) for s in summarizer(doc, k)]
+
+    return run
+
+
+def lead_pysbd() -> Callable[[str, int], list[str]]:
+    tokenizer = _PysbdTokenizer()
+    return lambda text, k: tokenizer.to_sentences(text)[:k]
+
+
+def evaluate(
+    name: str, fn: Callable[[str, int], list[str]], rows: Sequence[dict[str, str]], k: int
+) -> dict[str, float | str]:
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
+    start = time.perf_counter()
+    outputs = [fn(row["article"], k) for row in rows]
+    elapsed = time.perf_counter() - start
+    totals = {"rouge1": 0.0, "rouge2": 0.0, "rougeLsum": 0.0}
+    words = 0
+    for row, bullets in zip(rows, outputs, strict=True):
+        words += sum(len(b.split()) for b in bullets)
+        scores = scorer.score(row["reference"], "\n".join(bullets))
+        for key in totals:
+            totals[key] += scores[key].fmeasure
+    n = len(rows)
+    return {
+        "system": name,
+        "R-1": 100 * totals["rouge1"] / n,
+        "R-2": 100 * totals["rouge2"] / n,
+        "R-Lsum": 100 * totals["rougeLsum"] / n,
+        "words": words / n,
+        "articles/s": n / elapsed,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=DEV)
+    parser.add_argument("--bullets", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="ours and Lead-3 only")
+    args = parser.parse_args(argv)
+    if not args.data.exists():
+        print(f"no dev data at {args.data}; set NEWSDIGEST_SHARED", file=sys.stderr)
+        return 2
+    rows = load(args.data)
+    k = args.bullets
+    systems: list[tuple[str, Callable[[str, int], list[str]]]] = [
+        ("newsdigest", lambda t, n: summarize_text(t, n)),
+        ("Lead-3 (regex split)", lambda t, n: regex_split(t)[:n]),
+    ]
+    if not args.quick:
+        systems += [
+            ("Lead-3 (pysbd)", lead_pysbd()),
+            ("sumy TextRank (pysbd)", sumy_method("textrank")),
+            ("sumy LexRank (pysbd)", sumy_method("lexrank")),
+        ]
+    results = [evaluate(name, fn, rows, k) for name, fn in systems]
+    leads = [r for r in results if str(r["system"]).startswith("Lead-3")]
+    best_lead = max(leads, key=lambda r: float(r["R-1"]) + float(r["R-2"]) + float(r["R-Lsum"]))
+    lexrank = next((r for r in results if "LexRank" in str(r["system"])), None)
+    print(f"Summaries of {len(rows)} articles, {k} sentences each ({args.data.name}); "
+          f"ratios against {best_lead['system']}" + (" and sumy LexRank" if lexrank else ""))
+    header = "| system | R-1 | R-2 | R-Lsum | words | articles/s | R-1/Lead | R-2/Lead | R-Lsum/Lead | words/Lead | speed/LexRank |"
+    print(header)
+    print("|" + "---|" * header.count("|")[:-1] if False else "|" + "|".join(["---"] * 11) + "|")
+    for r in results:
+        ratio = lambda key: float(r[key]) / float(best_lead[key])  # noqa: E731
+        speed = f"{float(r['articles/s']) / float(lexrank['articles/s']):.1f}x" if lexrank else "-"
+        print(
+            f"| {r['system']} | {r['R-1']:.2f} | {r['R-2']:.2f} | {r['R-Lsum']:.2f} | {r['words']:.1f} "
+            f"| {r['articles/s']:.0f} | {ratio('R-1'):.3f} | {ratio('R-2'):.3f} | {ratio('R-Lsum'):.3f} "
+            f"| {ratio('words'):.2f} | {speed} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

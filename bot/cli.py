@@ -1,0 +1,172 @@
+"""The `newsdigest` command line: digest, sections, extract, summarize, serve.
+
+Every failure a user can cause ends as one line on stderr and a non-zero exit,
+never a traceback; `--debug` (or NEWSDIGEST_DEBUG=1) shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
+
+from bot.commands import find_section
+from bot.errors import NewsdigestError
+from bot.models import Article, Digest, SectionDigest
+from bot.render import digest_to_json, digest_to_markdown, meta_line
+from bot.service import digest_source, load_articles
+from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsdigest",
+        description="Turn news articles into short bullet digests (and run the Slack/Discord bot).",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    digest = sub.add_parser("digest", help="summarize an article, page or feed into bullets")
+    digest.add_argument("source", metavar="SOURCE", help="a file path, an http(s) URL, or - for stdin")
+    digest.add_argument("--section", metavar="NAME", help="only this section (id, heading or number)")
+    digest.add_argument("--bullets", type=int, default=DEFAULT_SUMMARY_BULLETS, metavar="N",
+                        help=f"bullets per summary and per section (default {DEFAULT_SUMMARY_BULLETS})")
+    digest.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+
+    sections = sub.add_parser("sections", help="list an article's sections")
+    sections.add_argument("source", metavar="SOURCE")
+    sections.add_argument("--format", choices=("text", "json"), default="text")
+
+    extract = sub.add_parser("extract", help="print the cleaned article text the bot works from")
+    extract.add_argument("source", metavar="SOURCE")
+
+    summarize = sub.add_parser("summarize", help="batch: JSON lines {id, article} in, {id, bullets} out")
+    summarize.add_argument("--input", required=True, metavar="FILE", help="JSON lines file, or - for stdin")
+    summarize.add_argument("--bullets", type=int, default=DEFAULT_SUMMARY_BULLETS, metavar="N")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    debug = args.debug or os.environ.get("NEWSDIGEST_DEBUG") == "1"
+    try:
+        return _run(args)
+    except NewsdigestError as exc:
+        _fail(exc.message)
+    except KeyboardInterrupt:
+        _fail("interrupted")
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - last line of defence: a message, not a traceback
+        if debug:
+            raise
+        _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
+    return EXIT_ERROR
+
+
+def _fail(message: str) -> None:
+    print(f"newsdigest: error: {message}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "digest":
+        return _cmd_digest(args)
+    if args.command == "sections":
+        return _cmd_sections(args)
+    if args.command == "extract":
+        return _cmd_extract(args)
+    if args.command == "summarize":
+        from bot.batch import run_batch
+
+        return run_batch(args.input, args.bullets)
+    raise NewsdigestError(f"unknown command {args.command}")
+
+
+def _cmd_digest(args: argparse.Namespace) -> int:
+    if args.bullets < 1:
+        raise NewsdigestError("--bullets must be at least 1")
+    digests = digest_source(args.source, summary_bullets=args.bullets, section_bullets=args.bullets)
+    picked: list[tuple[Digest, SectionDigest | None]] = []
+    for digest in digests:
+        section = find_section(digest, args.section) if args.section else None
+        picked.append((digest, section))
+    for n, (digest, section) in enumerate(picked):
+        if args.format == "json":
+            print(json.dumps(digest_to_json(digest, section), ensure_ascii=False))
+        elif args.format == "markdown":
+            print(("\n" if n else "") + digest_to_markdown(digest, section), end="")
+        else:
+            _print_rich(digest, section)
+    return 0
+
+
+def _print_rich(digest: Digest, section: SectionDigest | None) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False)
+    console.print(f"[bold]{escape(digest.article.title)}[/bold]")
+    console.print(f"[dim]{escape(meta_line(digest))}[/dim]")
+    if section is None:
+        console.print("\n[bold cyan]Summary[/bold cyan]")
+        for bullet in digest.summary:
+            console.print(f"  • {escape(bullet.text)}")
+    for sec in [section] if section else digest.sections:
+        note = "" if sec.titled else " [dim](untitled)[/dim]"
+        console.print(f"\n[bold cyan]{sec.index}. {escape(sec.heading)}[/bold cyan]{note}  [dim]{sec.id}[/dim]")
+        for bullet in sec.bullets:
+            console.print(f"  • {escape(bullet.text)}")
+    console.print()
+
+
+def _cmd_sections(args: argparse.Namespace) -> int:
+    for article in load_articles(args.source):
+        if args.format == "json":
+            print(json.dumps({"title": article.title, "sections": _section_rows(article)}, ensure_ascii=False))
+            continue
+        print(article.title)
+        for row in _section_rows(article):
+            marker = "" if row["titled"] else "  (untitled)"
+            print(f"{row['index']:>3}. {row['heading']}  [{row['id']}]{marker}")
+    return 0
+
+
+def _section_rows(article: Article) -> list[dict[str, Any]]:
+    return [{"id": s.id, "index": s.index, "heading": s.heading, "titled": s.titled}
+            for s in article.sections]
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    for n, article in enumerate(load_articles(args.source)):
+        _write_article(article, sys.stdout, separator=n > 0)
+    return 0
+
+
+def article_text(article: Article) -> Iterator[str]:
+    """The title, then each titled heading and every paragraph, as `extract` prints them."""
+    yield article.title
+    for section in article.sections:
+        if section.titled:
+            yield section.heading
+        for paragraph in section.paragraphs:
+            yield paragraph.text
+
+
+def _write_article(article: Article, out: IO[str], separator: bool) -> None:
+    if separator:
+        out.write("\n" + "-" * 40 + "\n\n")
+    out.write("\n\n".join(article_text(article)) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

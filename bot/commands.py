@@ -1,0 +1,215 @@
+"""The platform-neutral `/digest …` command layer.
+
+Adapters hand over what the user typed plus a context and get a Reply value
+back; they never parse articles, summarize or decide wording. Errors a user
+should read are Replies of kind ERROR, never exceptions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+from bot.errors import NewsdigestError, UnknownSectionError
+from bot.models import Digest, SectionDigest
+
+HELP_TEXT = """\
+/digest help                       this help
+/digest summary [URL]              the top bullets of an article
+/digest sections [URL]             the list of an article's sections
+/digest section NAME|NUMBER [URL]  the bullets of one section
+/digest url URL                    digest a link now
+Without a URL, commands use the article most recently digested in this channel.
+Add the word 'share' to post the answer for everyone."""
+
+COMMANDS = ("help", "summary", "sections", "section", "url")
+
+
+class ReplyKind(str, Enum):
+    HELP = "help"
+    SUMMARY = "summary"
+    SECTIONS = "sections"
+    SECTION = "section"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Who asked where; adapters fill it from the platform's request."""
+
+    channel_id: str = "console"
+    user_id: str = "local"
+    is_admin: bool = False
+    platform: str = "console"
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: ReplyKind
+    text: str
+    digest: Digest | None = None
+    section: SectionDigest | None = None
+    share: bool = False
+    error_kind: str | None = None
+    suggestion: str | None = None
+    options: tuple[str, ...] = field(default_factory=tuple)
+
+
+class ChannelMemory(Protocol):
+    """Remembers the article each channel looked at last, so follow-ups need no URL."""
+
+    def last_digest(self, channel_id: str) -> Digest | None: ...
+
+    def remember(self, channel_id: str, digest: Digest) -> None: ...
+
+
+class InMemoryChannelMemory:
+    def __init__(self) -> None:
+        self._digests: dict[str, Digest] = {}
+
+    def last_digest(self, channel_id: str) -> Digest | None:
+        return self._digests.get(channel_id)
+
+    def remember(self, channel_id: str, digest: Digest) -> None:
+        self._digests[channel_id] = digest
+
+
+DigestLoader = Callable[[str], Digest]
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    name: str
+    args: tuple[str, ...]
+    source: str | None
+    share: bool
+
+
+def parse_command(text: str) -> ParsedCommand:
+    """Split "/digest section why now https://x share" into its parts; never raises."""
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    if words and words[0].lstrip("/").lower() == "digest":
+        words = words[1:]
+    share = any(w.lower() == "share" for w in words[1:])
+    words = [w for i, w in enumerate(words) if not (i > 0 and w.lower() == "share")]
+    if not words:
+        return ParsedCommand("help", (), None, share)
+    name, rest = words[0].lower(), words[1:]
+    source = None
+    if rest and _looks_like_source(rest[-1]):
+        source = rest[-1].strip("<>")
+        rest = rest[:-1]
+    return ParsedCommand(name, tuple(rest), source, share)
+
+
+def _looks_like_source(word: str) -> bool:
+    return word.strip("<>").lower().startswith(("http://", "https://"))
+
+
+class CommandHandler:
+    """Answers `/digest …` for any platform, given a way to load digests and a channel memory."""
+
+    def __init__(self, loader: DigestLoader, memory: ChannelMemory | None = None) -> None:
+        self._load = loader
+        self.memory = memory or InMemoryChannelMemory()
+
+    def handle(self, text: str, context: CommandContext) -> Reply:
+        command = parse_command(text)
+        try:
+            return self._dispatch(command, context)
+        except NewsdigestError as exc:
+            return _error(exc.message, exc.kind, command.share)
+
+    def _dispatch(self, command: ParsedCommand, context: CommandContext) -> Reply:
+        if command.name == "help":
+            return Reply(ReplyKind.HELP, HELP_TEXT, share=command.share)
+        if command.name not in COMMANDS:
+            guess = difflib.get_close_matches(command.name, COMMANDS, n=1)
+            hint = f" Did you mean '/digest {guess[0]}'?" if guess else ""
+            return _error(f"Unknown command '{command.name}'.{hint}\n\n{HELP_TEXT}", "unknown_command",
+                          command.share, guess[0] if guess else None)
+        if command.name == "url" and not command.source:
+            return _error("Give a link: /digest url https://…", "missing_argument", command.share)
+        digest = self._digest_for(command.source, context)
+        if command.name in ("summary", "url"):
+            return Reply(ReplyKind.SUMMARY, _summary_text(digest), digest=digest, share=command.share)
+        if command.name == "sections":
+            return Reply(ReplyKind.SECTIONS, sections_text(digest), digest=digest, share=command.share)
+        name = " ".join(command.args)
+        if not name:
+            return _error("Which section? " + _section_list_inline(digest), "missing_argument",
+                          command.share, options=tuple(s.id for s in digest.sections))
+        section = find_section(digest, name)
+        return Reply(ReplyKind.SECTION, section_text(digest, section), digest=digest,
+                     section=section, share=command.share)
+
+    def _digest_for(self, source: str | None, context: CommandContext) -> Digest:
+        if source:
+            digest = self._load(source)
+            self.memory.remember(context.channel_id, digest)
+            return digest
+        digest = self.memory.last_digest(context.channel_id)
+        if digest is None:
+            raise NewsdigestError(
+                "No article has been digested in this channel yet. Try /digest url https://…"
+            )
+        return digest
+
+
+def find_section(digest: Digest, wanted: str) -> SectionDigest:
+    """Match by number, id, heading, prefix, then closeness; raise with the closest suggestion."""
+    key = wanted.strip().lower().lstrip("#")
+    sections = digest.sections
+    if key.isdigit():
+        number = int(key)
+        for section in sections:
+            if section.index == number:
+                return section
+    slug = "-".join(key.replace("’", "'").replace("'", "").split())
+    for section in sections:
+        if key in (section.id, section.heading.lower().rstrip("?:. ")) or slug == section.id:
+            return section
+    prefixed = [s for s in sections if s.id.startswith(slug) or slug in s.id.split("-")]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    names = [s.id for s in sections]
+    close = difflib.get_close_matches(slug, names, n=1, cutoff=0.5)
+    if not close:
+        by_heading = {s.heading.lower(): s.id for s in sections}
+        heading_match = difflib.get_close_matches(key, list(by_heading), n=1, cutoff=0.5)
+        close = [by_heading[heading_match[0]]] if heading_match else []
+    raise UnknownSectionError(wanted, close[0] if close else None, names)
+
+
+def _error(text: str, kind: str, share: bool, suggestion: str | None = None,
+           options: tuple[str, ...] = ()) -> Reply:
+    return Reply(ReplyKind.ERROR, text, share=share, error_kind=kind, suggestion=suggestion,
+                 options=options)
+
+
+def _summary_text(digest: Digest) -> str:
+    lines = [digest.article.title, *(f"• {b.text}" for b in digest.summary)]
+    return "\n".join(lines)
+
+
+def sections_text(digest: Digest) -> str:
+    lines = [f"{digest.article.title} — {len(digest.sections)} sections"]
+    for s in digest.sections:
+        lines.append(f"{s.index}. {s.heading} [{s.id}]")
+    return "\n".join(lines)
+
+
+def section_text(digest: Digest, section: SectionDigest) -> str:
+    lines = [f"{section.index}. {section.heading}", *(f"• {b.text}" for b in section.bullets)]
+    return "\n".join(lines)
+
+
+def _section_list_inline(digest: Digest) -> str:
+    return "Sections: " + ", ".join(f"{s.index} {s.id}" for s in digest.sections) + "."

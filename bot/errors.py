@@ -1,0 +1,38 @@
+"""Errors a user should read: each carries a one-line message fit for a channel or stderr."""
+
+from __future__ import annotations
+
+
+class NewsdigestError(Exception):
+    """Base for every error whose message is safe and useful to show a user as is."""
+
+    kind = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(NewsdigestError):
+    """The input cannot be read as an article: empty, binary, too large, no text."""
+
+    kind = "bad_input"
+
+
+class FetchError(NewsdigestError):
+    """A URL could not be fetched: refused by policy, unreachable, too slow or too large."""
+
+    kind = "fetch_failed"
+
+
+class UnknownSectionError(NewsdigestError):
+    kind = "unknown_section"
+
+    def __init__(self, wanted: str, suggestion: str | None, available: list[str]) -> None:
+        hint = f" Did you mean '{suggestion}'?" if suggestion else ""
+        super().__init__(
+            f"No section '{wanted}'.{hint} Sections: {', '.join(available) or 'none'}."
+        )
+        self.wanted = wanted
+        self.suggestion = suggestion
+        self.available = available

@@ -1,0 +1,84 @@
+"""Any source (path, URL, stdin bytes) → Documents, with the kind sniffed from the content."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bot.errors import FetchError, InputError
+from bot.ingest.detect import SourceKind, decode_text, detect_kind
+from bot.ingest.feed import parse_feed
+from bot.ingest.fetch import FetchSettings, fetch_sync
+from bot.ingest.html import parse_html
+from bot.ingest.plaintext import parse_plaintext
+from bot.models import Document
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+__all__ = ["MAX_FILE_BYTES", "SourceKind", "load_source", "parse_bytes", "read_source_bytes"]
+
+
+def is_url(source: str) -> bool:
+    return "://" in source[:16] or source.lower().startswith(("data:", "mailto:"))
+
+
+def read_source_bytes(
+    source: str, fetch_settings: FetchSettings | None = None
+) -> tuple[bytes, str | None, str | None]:
+    """Return (bytes, content type, final URL) for a path, URL or "-" (stdin)."""
+    limit = (fetch_settings or FetchSettings()).max_bytes if is_url(source) else MAX_FILE_BYTES
+    if source == "-":
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        _check_size(len(data), limit, "standard input")
+        return data, None, None
+    if is_url(source):
+        result = fetch_sync(source, fetch_settings)
+        return result.body, result.content_type, result.url
+    path = Path(source)
+    if not path.exists():
+        raise InputError(f"No such file: {source}")
+    if path.is_dir():
+        raise InputError(f"{source} is a folder; give a file, a URL or '-'.")
+    _check_size(path.stat().st_size, limit, source)
+    try:
+        return path.read_bytes(), None, None
+    except OSError as exc:
+        raise InputError(f"Cannot read {source}: {exc.strerror}.") from exc
+
+
+def _check_size(size: int, limit: int, what: str) -> None:
+    if size > limit:
+        raise InputError(f"{what} is {size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB.")
+
+
+def parse_bytes(
+    data: bytes, source: str, content_type: str | None = None, url: str | None = None
+) -> list[Document]:
+    """Parse already-read bytes into one Document (page, text) or several (feed)."""
+    kind = detect_kind(data, content_type)
+    if kind is SourceKind.FEED:
+        try:
+            return parse_feed(data, source)
+        except InputError:
+            if b"<html" not in data[:4096].lower():
+                raise
+            kind = SourceKind.HTML  # an HTML page served where a feed was expected
+    text = decode_text(data, content_type)
+    if kind is SourceKind.HTML:
+        return [parse_html(text, source, url=url)]
+    doc = parse_plaintext(text, source)
+    if not doc.blocks:
+        raise InputError("No article text found: the input has no paragraphs.")
+    return [doc]
+
+
+def load_source(source: str, fetch_settings: FetchSettings | None = None) -> list[Document]:
+    """Read and parse any source; every failure is an InputError or FetchError with a clear message."""
+    data, content_type, url = read_source_bytes(source, fetch_settings)
+    label = url or ("stdin" if source == "-" else source)
+    try:
+        return parse_bytes(data, label, content_type, url or (source if is_url(source) else None))
+    except (InputError, FetchError):
+        raise
+    except RecursionError as exc:
+        raise InputError("No article text found: the page is nested too deeply to read.") from exc

@@ -1,0 +1,156 @@
+"""Text cleanup shared by every ingester: boilerplate, datelines, dashes, fragments.
+
+Kept free of any format knowledge so that plain text, HTML and feed entries get
+exactly the same judgement about what is junk and what is a cut-off paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bot.models import Block, BlockKind
+
+_BOILERPLATE_LINE = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\breturn to (?:the )?(?:menu|top|home(?:page)?|index)\b",
+        r"^printable (?:page|version)\b",
+        r"\bpage\s+\d+(?:\s+\d+){2,}",
+        r"^(?:copyright|©|\(c\))\s",
+        r"\ball rights reserved\b",
+        r"^powered by\b",
+        r"^disclaimer\W*$",
+        r"^(?:advertisement|sponsored content|story continues below)\W*$",
+        r"^(?:scroll down for video|click here\b.*|read more\W*$|share this\b.*)",
+        r"^(?:print|email|share|tweet|facebook|twitter|linkedin|whatsapp)(?:\s*[|·•/]\s*\w+)+\s*$",
+        r"^(?:home|news|sports|weather|business|opinion|menu)(?:\s*[|·•»>]\s*\w[\w ]*){2,}$",
+        r"^(?:previous|next) (?:article|story|page)\W*$",
+        r"^(?:sign up|subscribe)\b.{0,80}(?:newsletter|updates|today)\W*$",
+        r"^follow us on\b",
+        r"^(?:last|first) (?:updated|published|modified)\b.{0,60}$",
+        r"^(?:published|updated):?\s*[\d.:, ]+\w{0,12}\s*[\d,: ]*(?:am|pm|gmt|est|edt|bst|utc)?\W*$",
+        r"^(?:by\s+)?(?:associated press|reuters|daily mail reporter)\s*\.?$",
+        r"^(?:photo|image|picture|video)(?: credit)?:",
+    )
+]
+_MAX_BOILERPLATE_LINE = 160
+
+# "TOKYO (AP) --", "WASHINGTON, D.C. (Reuters) -", "(CNN) --", "LONDON — ", "BEIRUT, Lebanon (AP) —"
+_DATELINE = re.compile(
+    r"""^\s*
+    (?P<place>[A-Z][A-Z.'\- ]{1,40}?(?:,\s*[A-Z][\w.'\- ]{1,30}?)?)?
+    \s*(?P<agency>\((?:AP|Reuters|AFP|CNN|UPI|Bloomberg|dpa|Xinhua|CNS|RNS|BBC|NPR|[A-Z]{2,6})\))?
+    \s*(?:--+|—|–|-)\s+""",
+    re.VERBOSE,
+)
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
+_STAMP_TOKEN = (
+    rf"(?:(?:{_MONTHS})[a-z]*\.?|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?|\d{{1,4}}(?::\d{{2}})?"
+    r"|[ap]\.?m\.?|e[sd]?t|p[sd]?t|c[sd]?t|gmt|bst|utc|cet|cest|at|[,|/-])"
+)
+_LEADING_STAMP = re.compile(
+    rf"^(?:last\s+)?(?:updated|published|posted|modified)\s*:?\s*(?:{_STAMP_TOKEN}\s*){{2,14}}(?=\S)",
+    re.IGNORECASE,
+)
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_AGENCY_DATELINE = re.compile(
+    r"^\s*(?:[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Z][\w.'\- ]{1,30})?\s*)?"
+    r"\((?:AP|Reuters|AFP|CNN|UPI|Bloomberg|dpa|Xinhua|BBC|NPR|[A-Z0-9]{2,8})\)\s*(?:--+|—|–|-)\s+"
+)
+_SENTENCE_END = re.compile(r"""[.!?…]["'”’»)\]]*$|[.!?]\s*\W?$""")
+_DASHES = re.compile(r"\s+-{2,3}\s+|\s*---\s*")
+
+
+@dataclass(frozen=True)
+class Dateline:
+    place: str | None
+    agency: str | None
+
+
+def normalize_text(text: str) -> str:
+    """Unify the invisible differences (NBSP, soft hyphens, zero-widths) that break matching."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
+    return _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def is_boilerplate(line: str) -> bool:
+    stripped = line.strip()
+    if not stripped:
+        return False
+    if len(stripped) > _MAX_BOILERPLATE_LINE:
+        return False
+    return any(p.search(stripped) for p in _BOILERPLATE_LINE)
+
+
+def normalize_dashes(text: str) -> str:
+    """Typewriter dashes ("--", "---") become a real em dash with normal spacing."""
+    return _DASHES.sub(" — ", text)
+
+
+def split_dateline(paragraph: str) -> tuple[Dateline | None, str]:
+    """Strip a leading wire-service dateline; return it separately from the body text."""
+    match = _DATELINE.match(paragraph)
+    if not match or not (match.group("place") or match.group("agency")):
+        return None, paragraph
+    place = (match.group("place") or "").strip(" ,") or None
+    if place and not _looks_like_place(place):
+        return None, paragraph
+    rest = paragraph[match.end() :].lstrip()
+    if not rest:
+        return None, paragraph
+    agency = (match.group("agency") or "").strip("()") or None
+    if place is None and agency is None:
+        return None, paragraph
+    return Dateline(place=place, agency=agency), rest
+
+
+def _looks_like_place(place: str) -> bool:
+    head = place.split(",")[0].strip()
+    letters = [c for c in head if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters) and len(head.split()) <= 4
+
+
+def strip_agency_dateline(sentence: str) -> str:
+    """Wire copy pasted mid-article keeps its "(CNN) --" opener; a bullet must not."""
+    match = _AGENCY_DATELINE.match(sentence)
+    if not match:
+        return sentence
+    rest = sentence[match.end() :]
+    return rest if rest[:1].isupper() or rest[:1] in "\"'“" else sentence
+
+
+def strip_leading_timestamp(paragraph: str) -> str:
+    """Pages glue "Updated Jul 7, 2012 6:40 PM ET" onto the first sentence; cut it off."""
+    match = _LEADING_STAMP.match(paragraph)
+    if not match:
+        return paragraph
+    rest = paragraph[match.end() :]
+    return rest if rest[:1].isupper() or rest[:1] in "\"'“(" else paragraph
+
+
+def is_truncated(paragraph: str) -> bool:
+    """A paragraph that stops without closing punctuation lost its end on the page."""
+    text = paragraph.rstrip()
+    if not text:
+        return False
+    if text.endswith(":"):
+        return False
+    return _SENTENCE_END.search(text) is None
+
+
+def take_dateline(blocks: list[Block]) -> tuple[list[Block], Dateline | None]:
+    """Clean the first paragraph's opener (timestamp, dateline) and return the dateline."""
+    for i, block in enumerate(blocks):
+        if block.kind is not BlockKind.PARAGRAPH:
+            continue
+        text = strip_leading_timestamp(block.text)
+        dateline, rest = split_dateline(text)
+        if rest != block.text:
+            blocks = list(blocks)
+            blocks[i] = Block(BlockKind.PARAGRAPH, rest, truncated=block.truncated)
+        return blocks, dateline
+    return blocks, None

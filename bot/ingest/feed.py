@@ -1,0 +1,89 @@
+"""RSS/Atom → one Document per entry, newest first.
+
+feedparser always gets bytes: given a str it may treat it as a file name or URL
+and read or fetch it itself, which would bypass every check in fetch.py.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from bot.errors import InputError
+from bot.ingest.html import parse_html
+from bot.ingest.plaintext import parse_plaintext
+from bot.models import Document
+
+MAX_ENTRIES = 50
+
+
+def parse_feed(data: bytes, source: str, max_entries: int = MAX_ENTRIES) -> list[Document]:
+    if not isinstance(data, bytes):  # see module docstring
+        raise TypeError("parse_feed takes bytes")
+    parsed = feedparser.parse(data)
+    entries = list(parsed.get("entries") or [])
+    if not entries:
+        reason = parsed.get("bozo_exception")
+        detail = f": {type(reason).__name__}" if reason else ""
+        raise InputError(f"The feed has no readable items{detail}.")
+    entries.sort(key=_entry_time, reverse=True)
+    documents = []
+    for entry in entries[:max_entries]:
+        doc = _entry_document(entry, source)
+        if doc is not None:
+            documents.append(doc)
+    if not documents:
+        raise InputError("The feed's items have no article text.")
+    return documents
+
+
+def _entry_time(entry: Any) -> float:
+    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    return float(calendar.timegm(stamp)) if stamp else 0.0
+
+
+def _entry_document(entry: Any, source: str) -> Document | None:
+    title = (entry.get("title") or "").strip()
+    link = entry.get("link") or None
+    content = ""
+    content_type = ""
+    if entry.get("content"):
+        content = entry["content"][0].get("value", "")
+        content_type = entry["content"][0].get("type", "")
+    if not content:
+        content = entry.get("summary", "") or ""
+        content_type = (entry.get("summary_detail") or {}).get("type", "text/html")
+    if not content.strip():
+        return None
+    try:
+        if "html" in content_type or "<" in content:
+            doc = parse_html(f"<html><body><article>{content}</article></body></html>", source, url=link)
+        else:
+            doc = parse_plaintext(content, source)
+    except InputError:
+        doc = parse_plaintext(_strip_tags(content), source)
+    if not doc.blocks:
+        return None
+    stamp = _entry_time(entry)
+    published = datetime.fromtimestamp(stamp, tz=UTC) if stamp else doc.published
+    return Document(
+        title=title or doc.title,
+        blocks=doc.blocks,
+        source=source,
+        published=published,
+        dateline=doc.dateline,
+        author=entry.get("author") or doc.author,
+        url=link,
+    )
+
+
+def _strip_tags(html: str) -> str:
+    from lxml import html as lxml_html
+
+    try:
+        return str(lxml_html.fromstring(html).text_content())
+    except Exception:  # noqa: BLE001 - any unparseable fragment is just text
+        return html

@@ -1,0 +1,19 @@
+"""Text in, Article or bullets out: the shortest path through the core, for CLI and benchmarks."""
+
+from __future__ import annotations
+
+from bot.ingest.plaintext import parse_plaintext
+from bot.models import Article
+from bot.sections import build_article
+from bot.summarize.extractive import RankerSettings, rank_sentences
+
+
+def article_from_text(text: str, source: str = "-") -> Article:
+    return build_article(parse_plaintext(text, source))
+
+
+def summarize_text(text: str, bullets: int = 3, settings: RankerSettings | None = None) -> list[str]:
+    """Whole-article summary bullets for raw text (the batch `summarize` contract)."""
+    article = article_from_text(text)
+    chosen = rank_sentences(article.sentences, bullets, settings or RankerSettings())
+    return [s.text for s in chosen]
