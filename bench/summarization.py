@@ -19,7 +19,9 @@ from rouge_score import rouge_scorer
 
 from bot.pipeline import summarize_text
 
-SHARED = Path(os.environ.get("NEWSDIGEST_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+SHARED = Path(
+    os.environ.get("NEWSDIGEST_SHARED", Path(__file__).resolve().parents[1].parent / "shared")
+)
 DEV = SHARED / "data" / "summarization" / "dev.jsonl"
 
 
@@ -122,18 +124,24 @@ def main(argv: list[str] | None = None) -> int:
     leads = [r for r in results if str(r["system"]).startswith("Lead-3")]
     best_lead = max(leads, key=lambda r: float(r["R-1"]) + float(r["R-2"]) + float(r["R-Lsum"]))
     lexrank = next((r for r in results if "LexRank" in str(r["system"])), None)
-    print(f"Summaries of {len(rows)} articles, {k} sentences each ({args.data.name}); "
-          f"ratios against {best_lead['system']}" + (" and sumy LexRank" if lexrank else ""))
-    header = "| system | R-1 | R-2 | R-Lsum | words | articles/s | R-1/Lead | R-2/Lead | R-Lsum/Lead | words/Lead | speed/LexRank |"
-    print(header)
-    print("|" + "---|" * header.count("|")[:-1] if False else "|" + "|".join(["---"] * 11) + "|")
+    print(
+        f"Summaries of {len(rows)} articles, {k} sentences each ({args.data.name}); "
+        f"ratios against {best_lead['system']}" + (" and sumy LexRank" if lexrank else "")
+    )
+    print(
+        "| system | R-1 | R-2 | R-Lsum | words | articles/s | R-1/Lead | R-2/Lead "
+        "| R-Lsum/Lead | words/Lead | speed/LexRank |"
+    )
+    print("|" + "|".join(["---"] * 11) + "|")
     for r in results:
-        ratio = lambda key: float(r[key]) / float(best_lead[key])  # noqa: E731
+        ratios = [
+            float(r[key]) / float(best_lead[key]) for key in ("R-1", "R-2", "R-Lsum", "words")
+        ]
         speed = f"{float(r['articles/s']) / float(lexrank['articles/s']):.1f}x" if lexrank else "-"
         print(
             f"| {r['system']} | {r['R-1']:.2f} | {r['R-2']:.2f} | {r['R-Lsum']:.2f} | {r['words']:.1f} "
-            f"| {r['articles/s']:.0f} | {ratio('R-1'):.3f} | {ratio('R-2'):.3f} | {ratio('R-Lsum'):.3f} "
-            f"| {ratio('words'):.2f} | {speed} |"
+            f"| {r['articles/s']:.0f} | {ratios[0]:.3f} | {ratios[1]:.3f} | {ratios[2]:.3f} "
+            f"| {ratios[3]:.2f} | {speed} |"
         )
     return 0
 

@@ -52,14 +52,19 @@ def run_batch(input_path: str, bullets: int, out: IO[str] | None = None) -> int:
     out = out or sys.stdout
     if input_path != "-" and not Path(input_path).is_file():
         raise InputError(f"No such file: {input_path}")
-    source = sys.stdin if input_path == "-" else open(input_path, encoding="utf-8", errors="replace")  # noqa: SIM115
     total = _count_lines(input_path) if input_path != "-" else None
-    with source, _progress(total) as advance:
+    with _open_input(input_path) as source, _progress(total) as advance:
         for result in summarize_lines(source, bullets):
             out.write(json.dumps(result, ensure_ascii=False) + "\n")
             advance()
     out.flush()
     return 0
+
+
+def _open_input(path: str) -> IO[str]:
+    if path == "-":
+        return nullcontext(sys.stdin)  # type: ignore[return-value]
+    return open(path, encoding="utf-8", errors="replace")
 
 
 def _count_lines(path: str) -> int:

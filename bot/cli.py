@@ -18,7 +18,7 @@ from bot.errors import NewsdigestError
 from bot.models import Article, Digest, SectionDigest
 from bot.render import digest_to_json, digest_to_markdown, meta_line
 from bot.service import digest_source, load_articles
-from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS
+from bot.summarize.base import DEFAULT_SUMMARY_BULLETS
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -33,10 +33,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     digest = sub.add_parser("digest", help="summarize an article, page or feed into bullets")
-    digest.add_argument("source", metavar="SOURCE", help="a file path, an http(s) URL, or - for stdin")
-    digest.add_argument("--section", metavar="NAME", help="only this section (id, heading or number)")
-    digest.add_argument("--bullets", type=int, default=DEFAULT_SUMMARY_BULLETS, metavar="N",
-                        help=f"bullets per summary and per section (default {DEFAULT_SUMMARY_BULLETS})")
+    digest.add_argument(
+        "source", metavar="SOURCE", help="a file path, an http(s) URL, or - for stdin"
+    )
+    digest.add_argument(
+        "--section", metavar="NAME", help="only this section (id, heading or number)"
+    )
+    digest.add_argument(
+        "--bullets",
+        type=int,
+        default=DEFAULT_SUMMARY_BULLETS,
+        metavar="N",
+        help=f"bullets per summary and per section (default {DEFAULT_SUMMARY_BULLETS})",
+    )
     digest.add_argument("--format", choices=("text", "markdown", "json"), default="text")
 
     sections = sub.add_parser("sections", help="list an article's sections")
@@ -46,9 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     extract = sub.add_parser("extract", help="print the cleaned article text the bot works from")
     extract.add_argument("source", metavar="SOURCE")
 
-    summarize = sub.add_parser("summarize", help="batch: JSON lines {id, article} in, {id, bullets} out")
-    summarize.add_argument("--input", required=True, metavar="FILE", help="JSON lines file, or - for stdin")
+    summarize = sub.add_parser(
+        "summarize", help="batch: JSON lines {id, article} in, {id, bullets} out"
+    )
+    summarize.add_argument(
+        "--input", required=True, metavar="FILE", help="JSON lines file, or - for stdin"
+    )
     summarize.add_argument("--bullets", type=int, default=DEFAULT_SUMMARY_BULLETS, metavar="N")
+    console = sub.add_parser(
+        "console", help="talk to the bot in the terminal, as in a chat channel"
+    )
+    console.add_argument(
+        "--article", metavar="SOURCE", help="digest this first, so lookups need no URL"
+    )
     return parser
 
 
@@ -67,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail("interrupted")
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - last line of defence: a message, not a traceback
+    except Exception as exc:
         if debug:
             raise
         _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
@@ -89,7 +108,21 @@ def _run(args: argparse.Namespace) -> int:
         from bot.batch import run_batch
 
         return run_batch(args.input, args.bullets)
+    if args.command == "console":
+        return _cmd_console(args)
     raise NewsdigestError(f"unknown command {args.command}")
+
+
+def _cmd_console(args: argparse.Namespace) -> int:
+    from adapters.console.repl import run_console
+    from bot.commands import CommandContext, CommandHandler
+    from bot.service import first_digest
+
+    handler = CommandHandler(first_digest, local_files=True)
+    context = CommandContext(channel_id="console", user_id="local", is_admin=True)
+    if args.article:
+        handler.memory.remember(context.channel_id, first_digest(args.article))
+    return run_console(handler, context=context)
 
 
 def _cmd_digest(args: argparse.Namespace) -> int:
@@ -123,7 +156,9 @@ def _print_rich(digest: Digest, section: SectionDigest | None) -> None:
             console.print(f"  • {escape(bullet.text)}")
     for sec in [section] if section else digest.sections:
         note = "" if sec.titled else " [dim](untitled)[/dim]"
-        console.print(f"\n[bold cyan]{sec.index}. {escape(sec.heading)}[/bold cyan]{note}  [dim]{sec.id}[/dim]")
+        console.print(
+            f"\n[bold cyan]{sec.index}. {escape(sec.heading)}[/bold cyan]{note}  [dim]{sec.id}[/dim]"
+        )
         for bullet in sec.bullets:
             console.print(f"  • {escape(bullet.text)}")
     console.print()
@@ -132,7 +167,11 @@ def _print_rich(digest: Digest, section: SectionDigest | None) -> None:
 def _cmd_sections(args: argparse.Namespace) -> int:
     for article in load_articles(args.source):
         if args.format == "json":
-            print(json.dumps({"title": article.title, "sections": _section_rows(article)}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {"title": article.title, "sections": _section_rows(article)}, ensure_ascii=False
+                )
+            )
             continue
         print(article.title)
         for row in _section_rows(article):
@@ -142,8 +181,10 @@ def _cmd_sections(args: argparse.Namespace) -> int:
 
 
 def _section_rows(article: Article) -> list[dict[str, Any]]:
-    return [{"id": s.id, "index": s.index, "heading": s.heading, "titled": s.titled}
-            for s in article.sections]
+    return [
+        {"id": s.id, "index": s.index, "heading": s.heading, "titled": s.titled}
+        for s in article.sections
+    ]
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:

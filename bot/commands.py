@@ -12,6 +12,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Protocol
 
 from bot.errors import NewsdigestError, UnknownSectionError
@@ -89,8 +90,12 @@ class ParsedCommand:
     share: bool
 
 
-def parse_command(text: str) -> ParsedCommand:
-    """Split "/digest section why now https://x share" into its parts; never raises."""
+def parse_command(text: str, local_files: bool = False) -> ParsedCommand:
+    """Split "/digest section why now https://x share" into its parts; never raises.
+
+    Local paths count as sources only where the operator allowed it (the console):
+    a chat user must never be able to make the bot read the host's files.
+    """
     try:
         words = shlex.split(text)
     except ValueError:
@@ -103,7 +108,7 @@ def parse_command(text: str) -> ParsedCommand:
         return ParsedCommand("help", (), None, share)
     name, rest = words[0].lower(), words[1:]
     source = None
-    if rest and _looks_like_source(rest[-1]):
+    if rest and (_looks_like_source(rest[-1]) or (local_files and Path(rest[-1]).is_file())):
         source = rest[-1].strip("<>")
         rest = rest[:-1]
     return ParsedCommand(name, tuple(rest), source, share)
@@ -116,12 +121,15 @@ def _looks_like_source(word: str) -> bool:
 class CommandHandler:
     """Answers `/digest …` for any platform, given a way to load digests and a channel memory."""
 
-    def __init__(self, loader: DigestLoader, memory: ChannelMemory | None = None) -> None:
+    def __init__(
+        self, loader: DigestLoader, memory: ChannelMemory | None = None, local_files: bool = False
+    ) -> None:
         self._load = loader
         self.memory = memory or InMemoryChannelMemory()
+        self._local_files = local_files
 
     def handle(self, text: str, context: CommandContext) -> Reply:
-        command = parse_command(text)
+        command = parse_command(text, self._local_files)
         try:
             return self._dispatch(command, context)
         except NewsdigestError as exc:
@@ -133,34 +141,51 @@ class CommandHandler:
         if command.name not in COMMANDS:
             guess = difflib.get_close_matches(command.name, COMMANDS, n=1)
             hint = f" Did you mean '/digest {guess[0]}'?" if guess else ""
-            return _error(f"Unknown command '{command.name}'.{hint}\n\n{HELP_TEXT}", "unknown_command",
-                          command.share, guess[0] if guess else None)
+            return _error(
+                f"Unknown command '{command.name}'.{hint}\n\n{HELP_TEXT}",
+                "unknown_command",
+                command.share,
+                guess[0] if guess else None,
+            )
         if command.name == "url" and not command.source:
             return _error("Give a link: /digest url https://…", "missing_argument", command.share)
         digest = self._digest_for(command.source, context)
         if command.name in ("summary", "url"):
-            return Reply(ReplyKind.SUMMARY, _summary_text(digest), digest=digest, share=command.share)
+            return Reply(
+                ReplyKind.SUMMARY, _summary_text(digest), digest=digest, share=command.share
+            )
         if command.name == "sections":
-            return Reply(ReplyKind.SECTIONS, sections_text(digest), digest=digest, share=command.share)
+            return Reply(
+                ReplyKind.SECTIONS, sections_text(digest), digest=digest, share=command.share
+            )
         name = " ".join(command.args)
         if not name:
-            return _error("Which section? " + _section_list_inline(digest), "missing_argument",
-                          command.share, options=tuple(s.id for s in digest.sections))
+            return _error(
+                "Which section? " + _section_list_inline(digest),
+                "missing_argument",
+                command.share,
+                options=tuple(s.id for s in digest.sections),
+            )
         section = find_section(digest, name)
-        return Reply(ReplyKind.SECTION, section_text(digest, section), digest=digest,
-                     section=section, share=command.share)
+        return Reply(
+            ReplyKind.SECTION,
+            section_text(digest, section),
+            digest=digest,
+            section=section,
+            share=command.share,
+        )
 
     def _digest_for(self, source: str | None, context: CommandContext) -> Digest:
         if source:
             digest = self._load(source)
             self.memory.remember(context.channel_id, digest)
             return digest
-        digest = self.memory.last_digest(context.channel_id)
-        if digest is None:
+        remembered = self.memory.last_digest(context.channel_id)
+        if remembered is None:
             raise NewsdigestError(
                 "No article has been digested in this channel yet. Try /digest url https://…"
             )
-        return digest
+        return remembered
 
 
 def find_section(digest: Digest, wanted: str) -> SectionDigest:
@@ -180,18 +205,20 @@ def find_section(digest: Digest, wanted: str) -> SectionDigest:
     if len(prefixed) == 1:
         return prefixed[0]
     names = [s.id for s in sections]
-    close = difflib.get_close_matches(slug, names, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(slug, names, n=1, cutoff=0.6)
     if not close:
         by_heading = {s.heading.lower(): s.id for s in sections}
-        heading_match = difflib.get_close_matches(key, list(by_heading), n=1, cutoff=0.5)
+        heading_match = difflib.get_close_matches(key, list(by_heading), n=1, cutoff=0.6)
         close = [by_heading[heading_match[0]]] if heading_match else []
     raise UnknownSectionError(wanted, close[0] if close else None, names)
 
 
-def _error(text: str, kind: str, share: bool, suggestion: str | None = None,
-           options: tuple[str, ...] = ()) -> Reply:
-    return Reply(ReplyKind.ERROR, text, share=share, error_kind=kind, suggestion=suggestion,
-                 options=options)
+def _error(
+    text: str, kind: str, share: bool, suggestion: str | None = None, options: tuple[str, ...] = ()
+) -> Reply:
+    return Reply(
+        ReplyKind.ERROR, text, share=share, error_kind=kind, suggestion=suggestion, options=options
+    )
 
 
 def _summary_text(digest: Digest) -> str:

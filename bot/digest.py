@@ -26,4 +26,6 @@ def build_digest(
         raise InputError("No article text found: the page has no readable sentences.")
     summary_bullets = max(1, min(summary_bullets, MAX_BULLETS))
     section_bullets = max(1, min(section_bullets, MAX_BULLETS))
-    return (summarizer or ExtractiveSummarizer()).summarize(article, summary_bullets, section_bullets)
+    return (summarizer or ExtractiveSummarizer()).summarize(
+        article, summary_bullets, section_bullets
+    )

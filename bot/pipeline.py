@@ -12,7 +12,9 @@ def article_from_text(text: str, source: str = "-") -> Article:
     return build_article(parse_plaintext(text, source))
 
 
-def summarize_text(text: str, bullets: int = 3, settings: RankerSettings | None = None) -> list[str]:
+def summarize_text(
+    text: str, bullets: int = 3, settings: RankerSettings | None = None
+) -> list[str]:
     """Whole-article summary bullets for raw text (the batch `summarize` contract)."""
     article = article_from_text(text)
     chosen = rank_sentences(article.sentences, bullets, settings or RankerSettings())

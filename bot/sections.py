@@ -19,8 +19,32 @@ from bot.text.words import STOPWORDS, content_words
 
 OVERVIEW_HEADING = "Overview"
 _SLUG_FILLER = frozenset(
-    "a an the so what's whats what is are was were of and or to in on for it's its there's "
-    "here's heres theres".split()
+    [
+        "a",
+        "an",
+        "the",
+        "so",
+        "what's",
+        "whats",
+        "what",
+        "is",
+        "are",
+        "was",
+        "were",
+        "of",
+        "and",
+        "or",
+        "to",
+        "in",
+        "on",
+        "for",
+        "it's",
+        "its",
+        "there's",
+        "here's",
+        "heres",
+        "theres",
+    ]
 )
 _SLUG_MAX_WORDS = 5
 _PHRASE_SPLIT = re.compile(r"[^\w'’-]+")
@@ -33,7 +57,7 @@ def build_article(doc: Document) -> Article:
     used_ids: set[str] = set()
     sentence_id = 0
     all_paragraphs = [b.text for _, blocks in raw_sections for b in blocks]
-    for index, (heading, blocks) in enumerate(raw_sections, start=1):
+    for heading, blocks in raw_sections:
         paragraphs: list[Paragraph] = []
         for block in blocks:
             texts = [strip_agency_dateline(t) for t in split_sentences(block.text)]
@@ -48,8 +72,10 @@ def build_article(doc: Document) -> Article:
             continue
         titled = heading is not None
         if heading is None:
-            heading = OVERVIEW_HEADING if not sections else generate_heading(
-                [p.text for p in paragraphs], all_paragraphs
+            heading = (
+                OVERVIEW_HEADING
+                if not sections
+                else generate_heading([p.text for p in paragraphs], all_paragraphs)
             )
         slug_source = heading if titled else heading.split(" and ")[0]
         section_id = _unique(slugify(slug_source), used_ids)
@@ -98,7 +124,9 @@ def _unique(slug: str, used: set[str]) -> str:
     return candidate
 
 
-def generate_heading(paragraphs: list[str], article_paragraphs: list[str], max_phrases: int = 2) -> str:
+def generate_heading(
+    paragraphs: list[str], article_paragraphs: list[str], max_phrases: int = 2
+) -> str:
     """Name an untitled section by the phrases that set it apart from the rest of the article."""
     text = " ".join(paragraphs)
     doc_freq: Counter[str] = Counter()
@@ -111,12 +139,15 @@ def generate_heading(paragraphs: list[str], article_paragraphs: list[str], max_p
         return section_counts[stem_] * math.log(1 + n_docs / max(doc_freq[stem_], 1))
 
     phrases: dict[str, float] = {}
+    seen: Counter[str] = Counter()
     for phrase in _candidate_phrases(text):
         stems = content_words(phrase)
         if not stems:
             continue
+        seen[phrase] += 1
         score = sum(weight(w) for w in stems) / len(stems) ** 0.5
-        phrases[phrase] = max(phrases.get(phrase, 0.0), score)
+        repeats = seen[phrase] - 1 if len(stems) > 1 else 0
+        phrases[phrase] = score * (1 + 0.5 * repeats)
     ranked = sorted(phrases, key=lambda p: -phrases[p])  # stable: ties keep text order
     chosen: list[str] = []
     for phrase in ranked:
@@ -128,8 +159,16 @@ def generate_heading(paragraphs: list[str], article_paragraphs: list[str], max_p
             break
     if not chosen:
         return "More"
-    heading = " and ".join(chosen)
+    lowercase_words = set(re.findall(r"\b[a-z][\w'’-]*", " ".join(article_paragraphs)))
+    heading = " and ".join(_natural_case(p, lowercase_words) for p in chosen)
     return heading[0].upper() + heading[1:]
+
+
+def _natural_case(phrase: str, lowercase_words: set[str]) -> str:
+    """Lower-case words that were capitalised only for starting a sentence."""
+    return " ".join(
+        w.lower() if w[:1].isupper() and w.lower() in lowercase_words else w for w in phrase.split()
+    )
 
 
 def _candidate_phrases(text: str) -> Iterable[str]:
@@ -138,7 +177,14 @@ def _candidate_phrases(text: str) -> Iterable[str]:
         run: list[str] = []
         for token in _PHRASE_SPLIT.split(chunk):
             word = token.strip("'’-")
-            if not word or word.lower() in STOPWORDS or word.isdigit() or len(word) < 3:
+            lowered = word.lower()
+            if (
+                not word
+                or lowered in STOPWORDS
+                or not word[0].isalpha()
+                or len(word) < 3
+                or lowered.endswith("ly")
+            ):
                 if run:
                     yield " ".join(run[:3])
                 run = []

@@ -15,11 +15,16 @@ from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS,
 
 def fetch_settings_from_env() -> FetchSettings:
     """Until the settings module lands, the allow-list comes straight from the environment."""
-    return FetchSettings(policy=AddressPolicy.from_setting(os.environ.get("NEWSDIGEST_FETCH_ALLOW")))
+    return FetchSettings(
+        policy=AddressPolicy.from_setting(os.environ.get("NEWSDIGEST_FETCH_ALLOW"))
+    )
 
 
 def load_articles(source: str, fetch_settings: FetchSettings | None = None) -> list[Article]:
-    return [build_article(doc) for doc in load_source(source, fetch_settings or fetch_settings_from_env())]
+    return [
+        build_article(doc)
+        for doc in load_source(source, fetch_settings or fetch_settings_from_env())
+    ]
 
 
 def digest_source(

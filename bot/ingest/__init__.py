@@ -48,7 +48,9 @@ def read_source_bytes(
 
 def _check_size(size: int, limit: int, what: str) -> None:
     if size > limit:
-        raise InputError(f"{what} is {size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB.")
+        raise InputError(
+            f"{what} is {size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB."
+        )
 
 
 def parse_bytes(

@@ -19,7 +19,9 @@ _MAGIC = {
 }
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]", re.IGNORECASE)
 _HTML_HINT = re.compile(rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.IGNORECASE)
-_TAG = re.compile(rb"</?(?:p|div|article|section|h[1-6]|span|a|br|ul|li|table)[\s>/]", re.IGNORECASE)
+_TAG = re.compile(
+    rb"</?(?:p|div|article|section|h[1-6]|span|a|br|ul|li|table)[\s>/]", re.IGNORECASE
+)
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECASE)
 
 

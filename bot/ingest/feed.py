@@ -60,7 +60,9 @@ def _entry_document(entry: Any, source: str) -> Document | None:
         return None
     try:
         if "html" in content_type or "<" in content:
-            doc = parse_html(f"<html><body><article>{content}</article></body></html>", source, url=link)
+            doc = parse_html(
+                f"<html><body><article>{content}</article></body></html>", source, url=link
+            )
         else:
             doc = parse_plaintext(content, source)
     except InputError:
@@ -85,5 +87,5 @@ def _strip_tags(html: str) -> str:
 
     try:
         return str(lxml_html.fromstring(html).text_content())
-    except Exception:  # noqa: BLE001 - any unparseable fragment is just text
+    except Exception:
         return html

@@ -22,11 +22,22 @@ import httpx
 from bot.errors import FetchError
 from bot.ingest.netguard import AddressPolicy, IPAddress, parse_host_address
 
-USER_AGENT = "newsdigest/0.1 (+https://github.com/newsdigest/newsdigest; self-hosted news digest bot)"
+USER_AGENT = (
+    "newsdigest/0.1 (+https://github.com/newsdigest/newsdigest; self-hosted news digest bot)"
+)
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 
-_TEXTUAL_TYPES = ("text/", "application/xml", "application/xhtml", "application/rss", "application/atom",
-                  "application/rdf", "application/feed", "application/json", "application/x-rss")
+_TEXTUAL_TYPES = (
+    "text/",
+    "application/xml",
+    "application/xhtml",
+    "application/rss",
+    "application/atom",
+    "application/rdf",
+    "application/feed",
+    "application/json",
+    "application/x-rss",
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,9 @@ async def fetch(
         async with asyncio.timeout(settings.total_timeout):
             return await _fetch(url, settings, etag, last_modified, resolver)
     except TimeoutError as exc:
-        raise FetchError(f"{_host(url)} took longer than {settings.total_timeout:g}s; gave up.") from exc
+        raise FetchError(
+            f"{_host(url)} took longer than {settings.total_timeout:g}s; gave up."
+        ) from exc
 
 
 def fetch_sync(url: str, settings: FetchSettings | None = None) -> FetchResult:
@@ -105,13 +118,17 @@ async def _fetch(
         for _hop in range(settings.max_redirects + 1):
             target, host_header, sni = await _pinned_target(current, settings, resolver)
             request = client.build_request(
-                "GET", target, headers={**headers, "Host": host_header},
+                "GET",
+                target,
+                headers={**headers, "Host": host_header},
                 extensions={"sni_hostname": sni} if sni else {},
             )
             try:
                 response = await client.send(request, stream=True)
             except httpx.HTTPError as exc:
-                raise FetchError(f"Could not reach {_host(current)}: {type(exc).__name__}.") from exc
+                raise FetchError(
+                    f"Could not reach {_host(current)}: {type(exc).__name__}."
+                ) from exc
             try:
                 if response.is_redirect:
                     location = response.headers.get("location", "")
@@ -122,7 +139,9 @@ async def _fetch(
                 return await _read(response, current, settings)
             finally:
                 await response.aclose()
-        raise FetchError(f"Too many redirects (more than {settings.max_redirects}) from {_host(url)}.")
+        raise FetchError(
+            f"Too many redirects (more than {settings.max_redirects}) from {_host(url)}."
+        )
 
 
 async def _pinned_target(
@@ -170,13 +189,19 @@ async def _read(response: httpx.Response, url: str, settings: FetchSettings) -> 
         raise FetchError(f"{_host(url)} sent {content_type}, not a web page or feed.")
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.max_bytes:
-        raise FetchError(f"{_host(url)} sent {_mb(int(declared))}; the limit is {_mb(settings.max_bytes)}.")
+        raise FetchError(
+            f"{_host(url)} sent {_mb(int(declared))}; the limit is {_mb(settings.max_bytes)}."
+        )
     raw = bytearray()
     async for chunk in response.aiter_raw():
         raw.extend(chunk)
         if len(raw) > settings.max_bytes:
-            raise FetchError(f"{_host(url)} sent more than {_mb(settings.max_bytes)}; stopped reading.")
-    body = decode_content(bytes(raw), response.headers.get("content-encoding", ""), settings.max_bytes)
+            raise FetchError(
+                f"{_host(url)} sent more than {_mb(settings.max_bytes)}; stopped reading."
+            )
+    body = decode_content(
+        bytes(raw), response.headers.get("content-encoding", ""), settings.max_bytes
+    )
     return FetchResult(url, response.status_code, content_type, body, **meta)
 
 

@@ -43,7 +43,9 @@ def parse_html(html: str, source: str, url: str | None = None) -> Document:
         blocks = blocks[1:]  # the page repeats its <h1> title inside the body
     blocks, dateline = take_dateline(blocks)
     if not title:
-        title = next((b.text for b in blocks if b.kind is BlockKind.HEADING), "") or _first_words(blocks)
+        title = next((b.text for b in blocks if b.kind is BlockKind.HEADING), "") or _first_words(
+            blocks
+        )
     return Document(
         title=title,
         blocks=tuple(blocks),

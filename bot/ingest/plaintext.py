@@ -30,8 +30,44 @@ _SETEXT_UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _TITLE_MAX_CHARS = 200
 _HEADING_MAX_WORDS = 12
 _FUNCTION_WORDS = frozenset(
-    "a an the and or but of to in on at for from with by as than that which who is are was "
-    "were be been his her its their our my your this these those".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "with",
+        "by",
+        "as",
+        "than",
+        "that",
+        "which",
+        "who",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "his",
+        "her",
+        "its",
+        "their",
+        "our",
+        "my",
+        "your",
+        "this",
+        "these",
+        "those",
+    ]
 )
 
 
@@ -43,7 +79,9 @@ class _Line:
 
 def parse_plaintext(text: str, source: str, now: datetime | None = None) -> Document:
     """Turn raw text into a Document; `now` anchors timestamps that omit the year."""
-    lines = [_Line(t.rstrip(), len(t) - len(t.lstrip(" \t"))) for t in normalize_text(text).split("\n")]
+    lines = [
+        _Line(t.rstrip(), len(t) - len(t.lstrip(" \t"))) for t in normalize_text(text).split("\n")
+    ]
     lines = [ln if not is_boilerplate(ln.text) else _Line("", 0) for ln in lines]
     title, published, body_start = _find_title(lines, now)
     blocks = _blocks(lines[body_start:])
@@ -78,7 +116,11 @@ def _find_title(lines: list[_Line], now: datetime | None) -> tuple[str, datetime
 
 
 def _looks_like_headline(text: str) -> bool:
-    return len(text) <= _TITLE_MAX_CHARS and not text.endswith((".", ",", ";")) and len(text.split()) >= 2
+    return (
+        len(text) <= _TITLE_MAX_CHARS
+        and not text.endswith((".", ",", ";"))
+        and len(text.split()) >= 2
+    )
 
 
 def _parse_timestamp(match: re.Match[str], now: datetime | None) -> datetime | None:

@@ -33,8 +33,19 @@ _JUNK_ANYWHERE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _JUNK_KEYWORDS = (
-    "scroll", "click", "contributed", "getty", "pictured", "left", "right", "centre", "center",
-    "above", "below", "top", "bottom",
+    "scroll",
+    "click",
+    "contributed",
+    "getty",
+    "pictured",
+    "left",
+    "right",
+    "centre",
+    "center",
+    "above",
+    "below",
+    "top",
+    "bottom",
 )
 _MIN_WORDS = 6
 _MAX_WORDS = 60
@@ -58,14 +69,12 @@ def is_bullet_worthy(sentence: Sentence) -> bool:
     if sentence.truncated or text.endswith((":", "?", ",", ";")):
         return False
     words = len(text.split())
-    if words < _MIN_WORDS // 2 or words > _MAX_WORDS * 2:
+    if words < _MIN_WORDS - 1 or words > _MAX_WORDS * 2:
         return False
     if _JUNK_START.match(text):
         return False
     lowered = text.lower()
-    return not (
-        any(k in lowered for k in _JUNK_KEYWORDS) and _JUNK_ANYWHERE.search(text)
-    )
+    return not (any(k in lowered for k in _JUNK_KEYWORDS) and _JUNK_ANYWHERE.search(text))
 
 
 def rank_sentences(
@@ -81,9 +90,10 @@ def rank_sentences(
     n = len(sentences)
     idf = {w: math.log(1 + n / df) for w, df in doc_freq.items()}
     weighted = [{w: c * idf[w] for w, c in vec.items()} for vec in vectors]
-    centroid: Counter[str] = Counter()
-    for vec in weighted:
-        centroid.update(vec)
+    centroid: dict[str, float] = {}
+    for weights in weighted:
+        for word, value in weights.items():
+            centroid[word] = centroid.get(word, 0.0) + value
     centroid_norm = _norm(centroid)
     eligible = [i for i, s in enumerate(sentences) if is_bullet_worthy(s)] or [
         i for i, s in enumerate(sentences) if not s.truncated and len(s.text.split()) >= 3
@@ -95,7 +105,9 @@ def rank_sentences(
         centrality = _cosine(weighted[i], centroid, centroid_norm)
         words = len(sentence.text.split())
         length = 1.0 if words >= _MIN_WORDS * 2 else 1.0 - settings.short_penalty
-        score = (settings.position_weight * position + settings.centrality_weight * centrality) * length
+        score = (
+            settings.position_weight * position + settings.centrality_weight * centrality
+        ) * length
         scored.append((score, i))
     scored.sort(key=lambda item: (-item[0], item[1]))
     chosen: list[int] = []
@@ -159,7 +171,8 @@ class ExtractiveSummarizer:
                 heading=section.heading,
                 titled=section.titled,
                 bullets=tuple(
-                    _bullet(s) for s in rank_sentences(section.sentences, section_bullets, self.settings)
+                    _bullet(s)
+                    for s in rank_sentences(section.sentences, section_bullets, self.settings)
                 ),
             )
             for section in article.sections

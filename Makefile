@@ -1,0 +1,41 @@
+# newsdigest — developer commands. Every target installs what it needs first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
+EXAMPLE := examples/printable-riverton-solar.txt
+
+.PHONY: install demo test lint bench fuzz clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
+
+demo: install
+	$(BIN)/newsdigest digest $(EXAMPLE)
+	@echo "--- a section lookup through the command layer, as in Slack or Discord ---"
+	printf '/digest sections\n/digest section what took so long\n' | $(BIN)/newsdigest console --article $(EXAMPLE)
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.summarization
+	$(BIN)/python -m bench.extraction
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

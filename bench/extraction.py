@@ -1,0 +1,105 @@
+"""Article-body extraction quality: our ingest (trafilatura + cleanup) against plain trafilatura.
+
+Uses the Article Extraction Benchmark's own metric: tokens are \\w+ runs, 4-gram
+shingle counts give TP/FP/FN per page, precision and recall are averaged over
+pages and F1 is taken from those averages. Both systems run in the same process
+on the same pages, so the comparison holds on any machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import trafilatura
+
+from bench.summarization import SHARED
+from bot.errors import NewsdigestError
+from bot.ingest import parse_bytes
+from bot.sections import build_article
+
+DATA = SHARED / "data" / "extraction"
+_TOKEN = re.compile(r"\w+")
+
+
+def shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
+    tokens = _TOKEN.findall(text)
+    return Counter(tuple(tokens[i : i + n]) for i in range(max(len(tokens) - n + 1, 1)))
+
+
+def page_scores(truth: str, predicted: str) -> tuple[float, float]:
+    """Precision and recall of one page, as the benchmark defines them."""
+    t, p = shingles(truth), shingles(predicted)
+    tp = sum((t & p).values())
+    fp = sum(p.values()) - tp
+    fn = sum(t.values()) - tp
+    total = tp + fp + fn
+    if total == 0:
+        return 1.0, 1.0
+    tp, fp, fn = tp / total, fp / total, fn / total
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return precision, recall
+
+
+def ours(html: bytes) -> str:
+    try:
+        docs = parse_bytes(html, "bench")
+    except NewsdigestError:
+        return ""
+    article = build_article(docs[0])
+    lines: list[str] = []
+    for section in article.sections:
+        if section.titled:
+            lines.append(section.heading)
+        lines.extend(p.text for p in section.paragraphs)
+    return "\n".join(lines)
+
+
+def plain_trafilatura(html: bytes) -> str:
+    return trafilatura.extract(html.decode("utf-8", "replace")) or ""
+
+
+def evaluate(fn: Callable[[bytes], str], pages: dict[str, bytes], truth: dict[str, str]) -> dict[str, float]:
+    start = time.perf_counter()
+    precisions, recalls = [], []
+    for sha, html in pages.items():
+        p, r = page_scores(truth[sha], fn(html))
+        precisions.append(p)
+        recalls.append(r)
+    elapsed = time.perf_counter() - start
+    precision = sum(precisions) / len(precisions)
+    recall = sum(recalls) / len(recalls)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"P": precision, "R": recall, "F1": f1, "pages/s": len(pages) / elapsed}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=DATA)
+    args = parser.parse_args(argv)
+    truth_file = args.data / "ground-truth.json"
+    if not truth_file.exists():
+        print(f"no extraction data at {args.data}; set NEWSDIGEST_SHARED", file=sys.stderr)
+        return 2
+    truth = {sha: v["articleBody"] for sha, v in json.loads(truth_file.read_text()).items()}
+    pages = {sha: gzip.decompress((args.data / "html" / f"{sha}.html.gz").read_bytes()) for sha in sorted(truth)}
+    rows = [("newsdigest ingest", evaluate(ours, pages, truth)),
+            ("trafilatura (default)", evaluate(plain_trafilatura, pages, truth))]
+    print(f"Extraction on {len(pages)} pages (article-extraction-benchmark metric)")
+    print("| system | precision | recall | F1 | pages/s |")
+    print("|---|---|---|---|---|")
+    for name, r in rows:
+        print(f"| {name} | {r['P']:.3f} | {r['R']:.3f} | {r['F1']:.3f} | {r['pages/s']:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

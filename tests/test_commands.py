@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+from conftest import EXAMPLE
+
+from bot.commands import CommandContext, CommandHandler, ReplyKind, parse_command
+from bot.errors import FetchError
+from bot.models import Digest
+from bot.service import first_digest
+
+CTX = CommandContext(channel_id="C1", user_id="U1")
+
+
+@pytest.fixture()
+def handler() -> CommandHandler:
+    def loader(source: str) -> Digest:
+        if "unreachable" in source:
+            raise FetchError("Could not reach unreachable.example: ConnectError.")
+        return first_digest(str(EXAMPLE))
+
+    return CommandHandler(loader)
+
+
+def test_parse_command() -> None:
+    parsed = parse_command("/digest section why now https://example.com/a share")
+    assert (parsed.name, parsed.args, parsed.source, parsed.share) == (
+        "section",
+        ("why", "now"),
+        "https://example.com/a",
+        True,
+    )
+    assert parse_command("").name == "help"
+    assert parse_command('section "unbalanced').name == "section"
+
+
+def test_help(handler: CommandHandler) -> None:
+    reply = handler.handle("help", CTX)
+    assert reply.kind is ReplyKind.HELP and "/digest section" in reply.text
+
+
+def test_no_article_yet_is_a_clear_error(handler: CommandHandler) -> None:
+    reply = handler.handle("sections", CTX)
+    assert reply.kind is ReplyKind.ERROR and "No article" in reply.text
+
+
+def test_url_then_lookups_use_the_channel_memory(handler: CommandHandler) -> None:
+    assert handler.handle("url https://example.com/riverton", CTX).kind is ReplyKind.SUMMARY
+    sections = handler.handle("sections", CTX)
+    assert sections.kind is ReplyKind.SECTIONS and "took-long" in sections.text
+    by_name = handler.handle("section what took so long", CTX)
+    assert by_name.section is not None and by_name.section.id == "took-long"
+    by_number = handler.handle("section 3", CTX)
+    assert by_number.section == by_name.section
+    other_channel = handler.handle("sections", CommandContext(channel_id="C2"))
+    assert other_channel.kind is ReplyKind.ERROR
+
+
+def test_unknown_section_suggests_the_closest(handler: CommandHandler) -> None:
+    handler.handle("url https://example.com/riverton", CTX)
+    reply = handler.handle("section tok-long", CTX)
+    assert reply.kind is ReplyKind.ERROR and reply.error_kind == "unknown_section"
+    assert "Did you mean 'took-long'" in reply.text and "happens-next" in reply.text
+
+
+def test_unknown_command_and_fetch_errors_are_replies(handler: CommandHandler) -> None:
+    reply = handler.handle("sumary", CTX)
+    assert reply.kind is ReplyKind.ERROR and reply.suggestion == "summary"
+    failed = handler.handle("url https://unreachable.example/x", CTX)
+    assert failed.kind is ReplyKind.ERROR and "Could not reach" in failed.text
+
+
+def test_paths_are_not_sources_for_chat_users(handler: CommandHandler) -> None:
+    assert parse_command(f"summary {EXAMPLE}").source is None
+    assert parse_command(f"summary {EXAMPLE}", local_files=True).source == str(EXAMPLE)

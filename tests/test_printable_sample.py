@@ -1,0 +1,83 @@
+"""The shared printable page: every damage the issue lists is undone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.digest import build_digest
+from bot.ingest.plaintext import parse_plaintext
+from bot.models import Article
+from bot.sections import build_article
+
+BOILERPLATE = re.compile(
+    r"return to menu|copyright|all rights reserved|powered by|disclaimer|page 1 2", re.IGNORECASE
+)
+
+
+@pytest.fixture(scope="module")
+def article(sample_text: str) -> Article:
+    return build_article(parse_plaintext(sample_text, "sample"))
+
+
+def test_title_time_and_dateline(article: Article) -> None:
+    assert article.title == "NKorea's Kim Needs a Win in Putin Talks"
+    assert article.published is not None
+    assert (article.published.month, article.published.day) == (4, 23)
+    assert (article.published.hour, article.published.minute) == (6, 41)
+    assert article.dateline == "TOKYO"
+
+
+def test_sections_found(article: Article) -> None:
+    ids = [s.id for s in article.sections]
+    assert "why-now" in ids
+    assert "bottom-line" in ids
+    firsts = [s.sentences[0].text for s in article.sections]
+    assert any(t.startswith("Kim has two urgent concerns") for t in firsts)
+    assert any(t.startswith("If Putin chooses") for t in firsts)
+    assert [s.index for s in article.sections] == list(range(1, len(article.sections) + 1))
+    assert article.sections[0].id == "overview"
+    why_now = article.section_by_id("why-now")
+    assert why_now is not None and why_now.titled
+    untitled = [s for s in article.sections if not s.titled]
+    assert all(s.heading for s in untitled)
+
+
+def test_dateline_not_in_body(article: Article) -> None:
+    assert article.sentences[0].text.startswith("When North Korean leader")
+    assert not any("(AP)" in s.text for s in article.sentences)
+
+
+def test_wrapped_lines_are_unwrapped_and_dashes_fixed(article: Article) -> None:
+    texts = " ".join(s.text for s in article.sentences)
+    assert "Russian President Vladimir Putin" in texts
+    assert "---" not in texts and "  " not in texts
+    assert "tenfold — to $1 billion — by 2020" in texts
+
+
+def test_truncated_paragraphs_are_marked(article: Article) -> None:
+    cut = [s.text for s in article.sentences if s.truncated]
+    assert "But his decision to more actively court Putin undoubtedly goes deeper than" in cut
+    assert len(cut) >= 5
+
+
+def test_digest_bullets_are_clean(article: Article) -> None:
+    digest = build_digest(article)
+    bullets = [b for b in digest.summary] + [b for s in digest.sections for b in s.bullets]
+    assert 3 <= len(digest.summary) <= 5
+    by_id = {s.id: s for s in article.sentences}
+    for bullet in bullets:
+        assert not BOILERPLATE.search(bullet.text)
+        assert not bullet.text.startswith("TOKYO")
+        assert bullet.text.rstrip()[-1] in ".!?\"”’'"
+        assert bullet.sentence_ids and all(not by_id[i].truncated for i in bullet.sentence_ids)
+        assert "goes deeper than" not in bullet.text
+
+
+def test_example_article_is_handled_like_the_sample(example_text: str) -> None:
+    article = build_article(parse_plaintext(example_text, "example"))
+    assert article.title == "Riverton Council Backs Solar Farm on Old Rail Yard"
+    assert article.dateline == "RIVERTON"
+    assert {"took-long", "happens-next"} <= {s.id for s in article.sections}
+    assert any(s.truncated for s in article.sentences)
