@@ -67,7 +67,9 @@ def plain_trafilatura(html: bytes) -> str:
     return trafilatura.extract(html.decode("utf-8", "replace")) or ""
 
 
-def evaluate(fn: Callable[[bytes], str], pages: dict[str, bytes], truth: dict[str, str]) -> dict[str, float]:
+def evaluate(
+    fn: Callable[[bytes], str], pages: dict[str, bytes], truth: dict[str, str]
+) -> dict[str, float]:
     start = time.perf_counter()
     precisions, recalls = [], []
     for sha, html in pages.items():
@@ -90,9 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no extraction data at {args.data}; set NEWSDIGEST_SHARED", file=sys.stderr)
         return 2
     truth = {sha: v["articleBody"] for sha, v in json.loads(truth_file.read_text()).items()}
-    pages = {sha: gzip.decompress((args.data / "html" / f"{sha}.html.gz").read_bytes()) for sha in sorted(truth)}
-    rows = [("newsdigest ingest", evaluate(ours, pages, truth)),
-            ("trafilatura (default)", evaluate(plain_trafilatura, pages, truth))]
+    pages = {
+        sha: gzip.decompress((args.data / "html" / f"{sha}.html.gz").read_bytes())
+        for sha in sorted(truth)
+    }
+    rows = [
+        ("newsdigest ingest", evaluate(ours, pages, truth)),
+        ("trafilatura (default)", evaluate(plain_trafilatura, pages, truth)),
+    ]
     print(f"Extraction on {len(pages)} pages (article-extraction-benchmark metric)")
     print("| system | precision | recall | F1 | pages/s |")
     print("|---|---|---|---|---|")
