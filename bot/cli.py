@@ -17,7 +17,8 @@ from bot.commands import find_section
 from bot.errors import NewsdigestError
 from bot.models import Article, Digest, SectionDigest
 from bot.render import digest_to_json, digest_to_markdown, meta_line
-from bot.service import digest_source, load_articles
+from bot.service import DigestService
+from bot.settings import load_settings
 from bot.summarize.base import DEFAULT_SUMMARY_BULLETS
 
 EXIT_ERROR = 1
@@ -47,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"bullets per summary and per section (default {DEFAULT_SUMMARY_BULLETS})",
     )
     digest.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    digest.add_argument(
+        "--summarizer",
+        choices=("extractive", "llm"),
+        help="override NEWSDIGEST_SUMMARIZER (llm needs OPENAI_BASE_URL / OPENAI_API_KEY)",
+    )
 
     sections = sub.add_parser("sections", help="list an article's sections")
     sections.add_argument("source", metavar="SOURCE")
@@ -116,19 +122,20 @@ def _run(args: argparse.Namespace) -> int:
 def _cmd_console(args: argparse.Namespace) -> int:
     from adapters.console.repl import run_console
     from bot.commands import CommandContext, CommandHandler
-    from bot.service import first_digest
 
-    handler = CommandHandler(first_digest, local_files=True)
+    service = DigestService()
+    handler = CommandHandler(service.first_digest, local_files=True)
     context = CommandContext(channel_id="console", user_id="local", is_admin=True)
     if args.article:
-        handler.memory.remember(context.channel_id, first_digest(args.article))
+        handler.memory.remember(context.channel_id, service.first_digest(args.article))
     return run_console(handler, context=context)
 
 
 def _cmd_digest(args: argparse.Namespace) -> int:
     if args.bullets < 1:
         raise NewsdigestError("--bullets must be at least 1")
-    digests = digest_source(args.source, summary_bullets=args.bullets, section_bullets=args.bullets)
+    settings = load_settings(**({"summarizer": args.summarizer} if args.summarizer else {}))
+    digests = DigestService(settings).digests(args.source, args.bullets, args.bullets)
     picked: list[tuple[Digest, SectionDigest | None]] = []
     for digest in digests:
         section = find_section(digest, args.section) if args.section else None
@@ -165,7 +172,7 @@ def _print_rich(digest: Digest, section: SectionDigest | None) -> None:
 
 
 def _cmd_sections(args: argparse.Namespace) -> int:
-    for article in load_articles(args.source):
+    for article in DigestService().articles(args.source):
         if args.format == "json":
             print(
                 json.dumps(
@@ -188,7 +195,7 @@ def _section_rows(article: Article) -> list[dict[str, Any]]:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
-    for n, article in enumerate(load_articles(args.source)):
+    for n, article in enumerate(DigestService().articles(args.source)):
         _write_article(article, sys.stdout, separator=n > 0)
     return 0
 

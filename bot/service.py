@@ -1,8 +1,6 @@
-"""Source → Digests: the one function the CLI, the command layer and the scheduler share."""
+"""Source → Digests: the functions the CLI, the command layer and the scheduler share."""
 
 from __future__ import annotations
-
-import os
 
 from bot.digest import build_digest
 from bot.ingest import load_source
@@ -10,36 +8,65 @@ from bot.ingest.fetch import FetchSettings
 from bot.ingest.netguard import AddressPolicy
 from bot.models import Article, Digest
 from bot.sections import build_article
-from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS, Summarizer
+from bot.settings import Settings, load_settings
+from bot.summarize.base import Summarizer
+from bot.summarize.extractive import ExtractiveSummarizer
+from bot.summarize.llm import LLMSettings, LLMSummarizer, SummaryCache
 
 
-def fetch_settings_from_env() -> FetchSettings:
-    """Until the settings module lands, the allow-list comes straight from the environment."""
+def fetch_settings(settings: Settings) -> FetchSettings:
     return FetchSettings(
-        policy=AddressPolicy.from_setting(os.environ.get("NEWSDIGEST_FETCH_ALLOW"))
+        max_bytes=settings.fetch_max_bytes,
+        total_timeout=settings.fetch_timeout,
+        policy=AddressPolicy.from_setting(settings.fetch_allow),
+        proxy=settings.fetch_proxy,
     )
 
 
-def load_articles(source: str, fetch_settings: FetchSettings | None = None) -> list[Article]:
-    return [
-        build_article(doc)
-        for doc in load_source(source, fetch_settings or fetch_settings_from_env())
-    ]
+def make_summarizer(settings: Settings, cache: SummaryCache | None = None) -> Summarizer:
+    if settings.summarizer == "llm":
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        return LLMSummarizer(
+            LLMSettings(
+                model=settings.llm_model,
+                base_url=settings.openai_base_url,
+                api_key=key,
+                timeout=settings.llm_timeout,
+                max_retries=settings.llm_max_retries,
+                max_tokens=settings.llm_max_tokens,
+                temperature=settings.llm_temperature,
+            ),
+            cache=cache,
+        )
+    return ExtractiveSummarizer()
 
 
-def digest_source(
-    source: str,
-    summarizer: Summarizer | None = None,
-    summary_bullets: int = DEFAULT_SUMMARY_BULLETS,
-    section_bullets: int = DEFAULT_SECTION_BULLETS,
-    fetch_settings: FetchSettings | None = None,
-) -> list[Digest]:
-    return [
-        build_digest(article, summarizer, summary_bullets, section_bullets)
-        for article in load_articles(source, fetch_settings)
-    ]
+class DigestService:
+    """Loads and summarizes sources with one configuration; shared by every front end."""
 
+    def __init__(
+        self, settings: Settings | None = None, summarizer: Summarizer | None = None
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.summarizer = summarizer or make_summarizer(self.settings)
+        self.fetch = fetch_settings(self.settings)
 
-def first_digest(source: str) -> Digest:
-    """For lookups: a feed's newest entry, or the single article of a page."""
-    return digest_source(source)[0]
+    def articles(self, source: str) -> list[Article]:
+        return [build_article(doc) for doc in load_source(source, self.fetch)]
+
+    def digests(
+        self, source: str, summary_bullets: int | None = None, section_bullets: int | None = None
+    ) -> list[Digest]:
+        return [
+            build_digest(
+                article,
+                self.summarizer,
+                summary_bullets or self.settings.summary_bullets,
+                section_bullets or self.settings.section_bullets,
+            )
+            for article in self.articles(source)
+        ]
+
+    def first_digest(self, source: str) -> Digest:
+        """For lookups: a feed's newest entry, or the single article of a page."""
+        return self.digests(source)[0]

@@ -6,7 +6,7 @@ from conftest import EXAMPLE
 from bot.commands import CommandContext, CommandHandler, ReplyKind, parse_command
 from bot.errors import FetchError
 from bot.models import Digest
-from bot.service import first_digest
+from bot.service import DigestService
 
 CTX = CommandContext(channel_id="C1", user_id="U1")
 
@@ -16,7 +16,7 @@ def handler() -> CommandHandler:
     def loader(source: str) -> Digest:
         if "unreachable" in source:
             raise FetchError("Could not reach unreachable.example: ConnectError.")
-        return first_digest(str(EXAMPLE))
+        return DigestService().first_digest(str(EXAMPLE))
 
     return CommandHandler(loader)
 

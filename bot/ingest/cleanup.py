@@ -139,7 +139,7 @@ def is_truncated(paragraph: str) -> bool:
         return False
     if text.endswith(":"):
         return False
-    return _SENTENCE_END.search(text) is None
+    return _SENTENCE_END.search(text[-12:]) is None
 
 
 def take_dateline(blocks: list[Block]) -> tuple[list[Block], Dateline | None]:

@@ -105,7 +105,7 @@ def _find_title(lines: list[_Line], now: datetime | None) -> tuple[str, datetime
         md = _MARKDOWN_HEADING.match(text)
         if md and len(md.group(1)) == 1:
             return md.group(2).strip(), None, i + 1
-        glued = _GLUED_TIMESTAMP.match(text)
+        glued = _GLUED_TIMESTAMP.match(text) if len(text) <= _TITLE_MAX_CHARS + 20 else None
         if glued and len(glued.group("title")) <= _TITLE_MAX_CHARS:
             return glued.group("title").strip(), _parse_timestamp(glued, now), i + 1
         next_blank = i + 1 >= len(lines) or not lines[i + 1].text.strip()

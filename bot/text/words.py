@@ -325,6 +325,25 @@ def stem(word: str) -> str:
     return word
 
 
+_CONTENT_CACHE: dict[str, str] = {}
+_CONTENT_CACHE_MAX = 200_000
+
+
+def _content_stem(token: str) -> str:
+    """The token's stem, or "" for stopwords, numbers and single letters (memoised)."""
+    cached = _CONTENT_CACHE.get(token)
+    if cached is None:
+        if len(_CONTENT_CACHE) > _CONTENT_CACHE_MAX:
+            _CONTENT_CACHE.clear()
+        keep = token not in STOPWORDS and not token.isdigit() and len(token) > 1
+        cached = _CONTENT_CACHE[token] = stem(token) if keep else ""
+    return cached
+
+
 def content_words(text: str) -> list[str]:
     """Stemmed non-stopword tokens: the unit of similarity and keyword scoring."""
-    return [stem(t) for t in tokens(text) if t not in STOPWORDS and not t.isdigit() and len(t) > 1]
+    found = _TOKEN.findall(text.lower())
+    stems = list(map(_CONTENT_CACHE.get, found))
+    if None in stems:
+        stems = list(map(_content_stem, found))
+    return [s for s in stems if s]

@@ -1,0 +1,184 @@
+"""All configuration in one typed object: TOML file < environment < `…_FILE` secrets.
+
+Secrets are SecretStr so they never print in logs, errors or repr. Platform
+variables keep their standard names (SLACK_BOT_TOKEN, DISCORD_TOKEN,
+OPENAI_API_KEY, …); everything else is NEWSDIGEST_… .
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV = "NEWSDIGEST_CONFIG"
+DEFAULT_CONFIG = Path("config/newsdigest.toml")
+
+
+class ChannelConfig(BaseModel):
+    """A channel declared in the config file: where to post, what to follow, when."""
+
+    platform: Literal["slack", "discord", "console"]
+    channel: str
+    sources: list[str] = Field(default_factory=list)
+    schedule: str | None = None  # "weekdays 08:00", "daily 07:30", "mon,thu 09:00"
+    timezone: str = "UTC"
+
+
+def _alias(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSDIGEST_", extra="ignore", populate_by_name=True
+    )
+
+    # storage
+    data_dir: Path = Path("data")
+    database_url: SecretStr | None = None
+
+    # fetching
+    fetch_allow: str = ""
+    fetch_max_bytes: int = 5 * 1024 * 1024
+    fetch_timeout: float = 20.0
+    fetch_proxy: str | None = None
+
+    # summarizing
+    summarizer: Literal["extractive", "llm"] = "extractive"
+    summary_bullets: int = 3
+    section_bullets: int = 3
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout: float = 30.0
+    llm_max_retries: int = 2
+    llm_max_tokens: int = 900
+    llm_temperature: float = 0.2
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_alias("OPENAI_API_KEY", "openai_api_key")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=_alias("OPENAI_BASE_URL", "openai_base_url")
+    )
+
+    # digests and delivery
+    max_articles_per_digest: int = 10
+    lookback_hours: int = 48
+    grace_minutes: int = 120
+    source_max_failures: int = 5
+
+    # slack
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=_alias("SLACK_BOT_TOKEN", "slack_bot_token")
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=_alias("SLACK_APP_TOKEN", "slack_app_token")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=_alias("SLACK_SIGNING_SECRET", "slack_signing_secret")
+    )
+    slack_api_url: str | None = None
+    slack_command: str = "/digest"
+
+    # discord
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=_alias("DISCORD_TOKEN", "discord_token")
+    )
+    discord_api_url: str | None = None
+    discord_guild_id: int | None = None
+    discord_shards: bool = False
+
+    # who may change sources and schedules besides platform admins
+    admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # ops
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+    health_host: str = "127.0.0.1"
+    health_port: int | None = None
+
+    channels: list[ChannelConfig] = Field(default_factory=list)
+
+    @field_validator("admin_users", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @property
+    def database_url_value(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'newsdigest.sqlite3'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_path = Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG))
+        return (
+            init_settings,
+            SecretFileSource(settings_cls),
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=config_path),
+        )
+
+
+class SecretFileSource(PydanticBaseSettingsSource):
+    """`NAME_FILE=/run/secrets/x` sets NAME from that file: Docker secrets without env leaks."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        for env_name in _env_names(field, field_name):
+            path = os.environ.get(f"{env_name}_FILE")
+            if path:
+                key = _input_key(field, field_name)
+                try:
+                    return Path(path).read_text(encoding="utf-8").strip(), key, False
+                except OSError as exc:
+                    raise ValueError(
+                        f"{env_name}_FILE points at an unreadable file: {exc.strerror}"
+                    ) from exc
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                values[key] = value
+        return values
+
+
+def _input_key(field: FieldInfo, field_name: str) -> str:
+    """The key the environment source uses too, so the merge lets the file win."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return field_name
+
+
+def _env_names(field: FieldInfo, field_name: str) -> list[str]:
+    names = [f"NEWSDIGEST_{field_name.upper()}"]
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        names += [str(c) for c in alias.choices if isinstance(c, str) and c.isupper()]
+    return names
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)
