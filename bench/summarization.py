@@ -143,7 +143,23 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r['articles/s']:.0f} | {ratios[0]:.3f} | {ratios[1]:.3f} | {ratios[2]:.3f} "
             f"| {ratios[3]:.2f} | {speed} |"
         )
+    print(
+        f"\nPeak memory of `newsdigest summarize` over the same file: {peak_memory_mb(args.data):.0f} MB"
+    )
     return 0
+
+
+def peak_memory_mb(data: Path) -> float:
+    """Max RSS of a separate summarizer process, so the benchmark's own imports do not count."""
+    import resource
+    import subprocess
+
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "summarize", "--input", str(data)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 if __name__ == "__main__":

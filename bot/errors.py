@@ -24,6 +24,13 @@ class FetchError(NewsdigestError):
 
     kind = "fetch_failed"
 
+    def __init__(
+        self, message: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
 
 class UnknownSectionError(NewsdigestError):
     kind = "unknown_section"

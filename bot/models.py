@@ -39,6 +39,7 @@ class Document:
     dateline: str | None = None
     author: str | None = None
     url: str | None = None
+    guid: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,3 +23,6 @@ def sample_text() -> str:
 @pytest.fixture(scope="session")
 def example_text() -> str:
     return EXAMPLE.read_text(encoding="utf-8")
+
+
+from store_fixtures import database_url, store  # noqa: E402, F401  (fixtures for every test module)

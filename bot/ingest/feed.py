@@ -79,6 +79,7 @@ def _entry_document(entry: Any, source: str) -> Document | None:
         dateline=doc.dateline,
         author=entry.get("author") or doc.author,
         url=link,
+        guid=(entry.get("id") or None),
     )
 
 

@@ -184,7 +184,11 @@ async def _read(response: httpx.Response, url: str, settings: FetchSettings) -> 
     if response.status_code == 304:
         return FetchResult(url, 304, content_type, b"", **meta)
     if response.status_code >= 400:
-        raise FetchError(f"{_host(url)} answered HTTP {response.status_code}.")
+        raise FetchError(
+            f"{_host(url)} answered HTTP {response.status_code}.",
+            response.status_code,
+            _retry_after(response.headers.get("retry-after")),
+        )
     if content_type and not content_type.startswith(_TEXTUAL_TYPES):
         raise FetchError(f"{_host(url)} sent {content_type}, not a web page or feed.")
     declared = response.headers.get("content-length", "")
@@ -226,6 +230,23 @@ def decode_content(raw: bytes, encoding_header: str, limit: int) -> bytes:
             raise FetchError(f"The response decompresses to more than {_mb(limit)}; too large.")
         body = out
     return body
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    from datetime import UTC, datetime
+
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def _host(url: str) -> str:

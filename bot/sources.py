@@ -1,0 +1,160 @@
+"""Polling the sources channels follow: feeds, pages, local files and folders.
+
+Each poll stores what is new (deduplicated by GUID, canonical URL and content
+hash), backs off a failing source exponentially, honours Retry-After, and
+pauses a source after repeated failures, returning a one-time notice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.errors import FetchError, InputError, NewsdigestError
+from bot.ingest import parse_bytes
+from bot.ingest.fetch import FetchSettings, fetch
+from bot.models import Article, Document
+from bot.sections import build_article
+from bot.store.repo import SourceInfo, Store
+from bot.urls import canonical_url
+
+log = logging.getLogger(__name__)
+
+LOCAL_PREFIX = "path:"
+POLL_INTERVAL = timedelta(minutes=15)
+BACKOFF_BASE = timedelta(minutes=5)
+BACKOFF_MAX = timedelta(hours=6)
+REPROBE_PAUSED = timedelta(hours=12)
+LOCAL_SUFFIXES = (".txt", ".text", ".md", ".html", ".htm", ".xml", ".rss", ".atom")
+MAX_FOLDER_FILES = 200
+
+
+@dataclass(frozen=True)
+class PollResult:
+    source_id: int
+    new_articles: int
+    seen_articles: int
+    error: str | None = None
+    notice: str | None = None  # for subscribed channels, once, when the source gets paused
+
+
+def local_source(path: str) -> str:
+    return LOCAL_PREFIX + str(Path(path).expanduser().resolve())
+
+
+def content_hash(article: Article) -> str:
+    text = "\n".join(s.text for s in article.sentences)
+    return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()
+
+
+def identity_keys(
+    doc: Document, article: Article, source_id: int, guid_reliable: bool
+) -> list[str]:
+    """Every key an article may be recognised by; any match means 'seen before'."""
+    keys = []
+    if doc.guid and guid_reliable:
+        keys.append(f"guid:{source_id}:{doc.guid[:400]}")
+    if doc.url:
+        keys.append(f"url:{canonical_url(doc.url)[:480]}")
+    keys.append(f"hash:{content_hash(article)}")
+    return keys
+
+
+def backoff(failures: int) -> timedelta:
+    wait: timedelta = BACKOFF_BASE * (2 ** min(max(failures, 0), 16))
+    return min(wait, BACKOFF_MAX)
+
+
+async def poll_source(
+    store: Store,
+    source: SourceInfo,
+    fetch_settings: FetchSettings,
+    now: datetime | None = None,
+    pause_after: int = 5,
+) -> PollResult:
+    now = now or datetime.now(UTC)
+    try:
+        docs, etag, last_modified = await _read(source, fetch_settings)
+    except (FetchError, InputError) as exc:
+        return _failed(store, source, exc, now, pause_after)
+    if docs is None:  # 304 Not Modified
+        store.fetch_succeeded(source.id, etag, last_modified, now + POLL_INTERVAL)
+        return PollResult(source.id, 0, 0)
+    guid_counts = Counter(d.guid for d in docs if d.guid)
+    new = seen = 0
+    for doc in docs:
+        article = build_article(doc)
+        if not article.sentences:
+            continue
+        keys = identity_keys(doc, article, source.id, guid_counts.get(doc.guid or "", 0) == 1)
+        published = (
+            doc.published.astimezone(UTC) if doc.published and doc.published.tzinfo else None
+        )
+        _, is_new = store.add_article(source.id, article, keys, content_hash(article), published)
+        new, seen = new + is_new, seen + (not is_new)
+    was_paused = store.fetch_succeeded(source.id, etag, last_modified, now + POLL_INTERVAL)
+    if was_paused:
+        log.info("source %s recovered", source.url)
+    return PollResult(source.id, new, seen)
+
+
+def _failed(
+    store: Store, source: SourceInfo, exc: NewsdigestError, now: datetime, pause_after: int
+) -> PollResult:
+    retry_after = getattr(exc, "retry_after", None)
+    wait = timedelta(seconds=retry_after) if retry_after else backoff(source.failures)
+    newly_paused = store.fetch_failed(source.id, exc.message, now + wait, pause_after)
+    log.warning("source %s failed (%s); next try in %s", source.url, exc.message, wait)
+    notice = None
+    if newly_paused:
+        notice = (
+            f"Paused the source {source.url} after {source.failures + 1} failed attempts "
+            f"(last error: {exc.message}). It will be retried every few hours."
+        )
+    return PollResult(source.id, 0, 0, exc.message, notice)
+
+
+async def _read(
+    source: SourceInfo, settings: FetchSettings
+) -> tuple[list[Document] | None, str | None, str | None]:
+    if source.url.startswith(LOCAL_PREFIX):
+        return await asyncio.to_thread(_read_local, source.url[len(LOCAL_PREFIX) :]), None, None
+    result = await fetch(source.url, settings, etag=source.etag, last_modified=source.last_modified)
+    if result.not_modified:
+        return None, source.etag, source.last_modified
+    return (
+        parse_bytes(result.body, result.url, result.content_type, result.url),
+        result.etag,
+        result.last_modified,
+    )
+
+
+def _read_local(path_text: str) -> list[Document]:
+    path = Path(path_text)
+    if not path.exists():
+        raise InputError(f"No such file or folder: {path}")
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(
+            p for p in path.iterdir() if p.is_file() and p.suffix.lower() in LOCAL_SUFFIXES
+        )[:MAX_FOLDER_FILES]
+    )
+    docs: list[Document] = []
+    errors = []
+    for file in files:
+        try:
+            data = file.read_bytes()
+            docs.extend(parse_bytes(data, str(file)))
+        except (InputError, OSError) as exc:
+            errors.append(f"{file.name}: {getattr(exc, 'message', exc)}")
+    if not docs and errors:
+        raise InputError("; ".join(errors[:3]))
+    for err in errors:
+        log.warning("skipped %s", err)
+    return docs

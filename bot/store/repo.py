@@ -1,0 +1,565 @@
+"""The store's operations, each one short transaction; callers never see a Session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.models import Article, Digest
+from bot.store.codec import article_from_dict, article_to_dict, digest_from_dict, digest_to_dict
+from bot.store.db import make_engine, migrate, session_factory
+from bot.store.models import (
+    ArticleKeyRow,
+    ArticleRow,
+    ArticleSourceRow,
+    ChannelRow,
+    CommandReceiptRow,
+    DeliveredArticleRow,
+    DeliveryRow,
+    SourceRow,
+    SubscriptionRow,
+    SummaryCacheRow,
+    utcnow,
+)
+
+SENDING, SENT, SKIPPED, FAILED = "sending", "sent", "skipped", "failed"
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    id: int
+    platform: str
+    external_id: str
+    schedule: str | None
+    timezone: str
+    paused: bool
+    paused_reason: str | None
+    schedule_since: datetime
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    id: int
+    url: str
+    kind: str
+    etag: str | None
+    last_modified: str | None
+    failures: int
+    paused: bool
+    last_error: str | None
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeliveryInfo:
+    id: int
+    channel_id: int
+    slot: str
+    state: str
+    article_ids: list[int]
+    parts_total: int
+    parts_sent: int
+    thread_ref: str | None
+    message_refs: list[str]
+    attempts: int
+    retry_at: datetime | None
+    error: str | None
+    created_at: datetime
+
+
+def _channel(row: ChannelRow) -> ChannelInfo:
+    return ChannelInfo(
+        row.id,
+        row.platform,
+        row.external_id,
+        row.schedule,
+        row.timezone,
+        row.paused,
+        row.paused_reason,
+        row.schedule_since,
+    )
+
+
+def _source(row: SourceRow) -> SourceInfo:
+    return SourceInfo(
+        row.id,
+        row.url,
+        row.kind,
+        row.etag,
+        row.last_modified,
+        row.failures,
+        row.paused,
+        row.last_error,
+        row.next_attempt_at,
+    )
+
+
+def _delivery(row: DeliveryRow) -> DeliveryInfo:
+    return DeliveryInfo(
+        row.id,
+        row.channel_id,
+        row.slot,
+        row.state,
+        list(row.article_ids or []),
+        row.parts_total,
+        row.parts_sent,
+        row.thread_ref,
+        list(row.message_refs or []),
+        row.attempts,
+        row.retry_at,
+        row.error,
+        row.created_at,
+    )
+
+
+class Store:
+    """All persistence for the bot; safe to share between threads (one session per call)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions: sessionmaker[Session] = session_factory(engine)
+
+    @classmethod
+    def open(cls, url: str, run_migrations: bool = True) -> Store:
+        engine = make_engine(url)
+        if run_migrations:
+            migrate(engine)
+        return cls(engine)
+
+    def ping(self) -> bool:
+        with self._sessions() as session:
+            return session.execute(select(1)).scalar() == 1
+
+    # channels ------------------------------------------------------------------------------
+    def channel(self, platform: str, external_id: str, create: bool = True) -> ChannelInfo | None:
+        with self._sessions() as session:
+            row = session.scalar(
+                select(ChannelRow).filter_by(platform=platform, external_id=external_id)
+            )
+            if row is None and create:
+                row = ChannelRow(platform=platform, external_id=external_id)
+                session.add(row)
+                try:
+                    session.commit()
+                except IntegrityError:  # created meanwhile by another process
+                    session.rollback()
+                    row = session.scalar(
+                        select(ChannelRow).filter_by(platform=platform, external_id=external_id)
+                    )
+            return _channel(row) if row else None
+
+    def channel_by_id(self, channel_id: int) -> ChannelInfo | None:
+        with self._sessions() as session:
+            row = session.get(ChannelRow, channel_id)
+            return _channel(row) if row else None
+
+    def channels(self, platform: str | None = None) -> list[ChannelInfo]:
+        with self._sessions() as session:
+            query = select(ChannelRow).order_by(ChannelRow.id)
+            if platform:
+                query = query.filter_by(platform=platform)
+            return [_channel(r) for r in session.scalars(query)]
+
+    def set_schedule(self, channel_id: int, schedule: str | None, timezone: str) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(ChannelRow)
+                .where(ChannelRow.id == channel_id)
+                .values(schedule=schedule, timezone=timezone, schedule_since=utcnow())
+            )
+
+    def pause_channel(self, channel_id: int, reason: str) -> bool:
+        """Pause; True only for the call that paused it (so admins are told once)."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(ChannelRow)
+                .where(ChannelRow.id == channel_id, ChannelRow.paused.is_(False))
+                .values(paused=True, paused_reason=reason)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def resume_channel(self, channel_id: int) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(ChannelRow)
+                .where(ChannelRow.id == channel_id)
+                .values(paused=False, paused_reason=None)
+            )
+
+    def remember_article(self, channel_id: int, article_id: int) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(ChannelRow)
+                .where(ChannelRow.id == channel_id)
+                .values(last_article_id=article_id)
+            )
+
+    def last_article_id(self, channel_id: int) -> int | None:
+        with self._sessions() as session:
+            row = session.get(ChannelRow, channel_id)
+            return row.last_article_id if row else None
+
+    # sources and subscriptions ------------------------------------------------------------------
+    def source(self, url: str, kind: str = "auto") -> SourceInfo:
+        with self._sessions() as session:
+            row = session.scalar(select(SourceRow).filter_by(url=url))
+            if row is None:
+                row = SourceRow(url=url, kind=kind)
+                session.add(row)
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+                    row = session.scalar(select(SourceRow).filter_by(url=url))
+            assert row is not None
+            return _source(row)
+
+    def source_by_id(self, source_id: int) -> SourceInfo | None:
+        with self._sessions() as session:
+            row = session.get(SourceRow, source_id)
+            return _source(row) if row else None
+
+    def subscribe(self, channel_id: int, url: str, kind: str = "auto") -> tuple[SourceInfo, bool]:
+        source = self.source(url, kind)
+        with self._sessions() as session:
+            session.add(SubscriptionRow(channel_id=channel_id, source_id=source.id))
+            try:
+                session.commit()
+                return source, True
+            except IntegrityError:
+                session.rollback()
+                return source, False
+
+    def unsubscribe(self, channel_id: int, source_id: int) -> bool:
+        with self._sessions.begin() as session:
+            result = session.execute(
+                delete(SubscriptionRow).filter_by(channel_id=channel_id, source_id=source_id)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def channel_sources(self, channel_id: int) -> list[SourceInfo]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(SourceRow)
+                .join(SubscriptionRow, SubscriptionRow.source_id == SourceRow.id)
+                .where(SubscriptionRow.channel_id == channel_id)
+                .order_by(SubscriptionRow.id)
+            )
+            return [_source(r) for r in rows]
+
+    def subscribed_channels(self, source_id: int) -> list[ChannelInfo]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(ChannelRow)
+                .join(SubscriptionRow, SubscriptionRow.channel_id == ChannelRow.id)
+                .where(SubscriptionRow.source_id == source_id)
+            )
+            return [_channel(r) for r in rows]
+
+    def due_sources(self, now: datetime, reprobe_after: timedelta) -> list[SourceInfo]:
+        """Sources with subscribers whose next attempt is due; paused ones only for a slow re-probe."""
+        with self._sessions() as session:
+            subscribed = select(SubscriptionRow.source_id).distinct()
+            rows = session.scalars(
+                select(SourceRow).where(SourceRow.id.in_(subscribed)).order_by(SourceRow.id)
+            )
+            due = []
+            for row in rows:
+                if row.paused:
+                    last = row.next_attempt_at or row.created_at
+                    if now - last >= reprobe_after:
+                        due.append(_source(row))
+                elif row.next_attempt_at is None or row.next_attempt_at <= now:
+                    due.append(_source(row))
+            return due
+
+    def fetch_succeeded(
+        self, source_id: int, etag: str | None, last_modified: str | None, next_attempt_at: datetime
+    ) -> bool:
+        """Reset failures; True when this success un-paused the source."""
+        with self._sessions.begin() as session:
+            row = session.get(SourceRow, source_id)
+            if row is None:
+                return False
+            was_paused = row.paused
+            row.etag, row.last_modified = etag, last_modified
+            row.failures, row.paused, row.pause_notified, row.last_error = 0, False, False, None
+            row.next_attempt_at, row.last_success_at = next_attempt_at, utcnow()
+            return was_paused
+
+    def fetch_failed(
+        self, source_id: int, error: str, next_attempt_at: datetime, pause_after: int
+    ) -> bool:
+        """Count a failure; True exactly once, when the source becomes paused and needs a notice."""
+        with self._sessions.begin() as session:
+            row = session.get(SourceRow, source_id)
+            if row is None:
+                return False
+            row.failures += 1
+            row.last_error = error[:500]
+            row.next_attempt_at = next_attempt_at
+            if row.failures >= pause_after and not row.paused:
+                row.paused = True
+            if row.paused and not row.pause_notified:
+                row.pause_notified = True
+                return True
+            return False
+
+    def defer_source(self, source_id: int, until: datetime) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(SourceRow).where(SourceRow.id == source_id).values(next_attempt_at=until)
+            )
+
+    # articles -----------------------------------------------------------------------------------
+    def add_article(
+        self,
+        source_id: int,
+        article: Article,
+        keys: Sequence[str],
+        content_hash: str,
+        published_at: datetime | None,
+    ) -> tuple[int, bool]:
+        """Store an article unless any of its identity keys is known; link it to the source either way."""
+        with self._sessions() as session:
+            existing = session.scalar(
+                select(ArticleKeyRow.article_id).where(ArticleKeyRow.key.in_(keys))
+            )
+            if existing is not None:
+                self._link(session, existing, source_id, keys)
+                session.commit()
+                return existing, False
+            row = ArticleRow(
+                title=article.title[:1000],
+                url=article.url,
+                content_hash=content_hash,
+                published_at=published_at,
+                body=article_to_dict(article),
+            )
+            session.add(row)
+            session.flush()
+            self._link(session, row.id, source_id, keys)
+            try:
+                session.commit()
+                return row.id, True
+            except IntegrityError:  # another process stored it first
+                session.rollback()
+                found = session.scalar(
+                    select(ArticleKeyRow.article_id).where(ArticleKeyRow.key.in_(keys))
+                )
+                assert found is not None
+                return found, False
+
+    @staticmethod
+    def _link(session: Session, article_id: int, source_id: int, keys: Iterable[str]) -> None:
+        known = set(
+            session.scalars(select(ArticleKeyRow.key).where(ArticleKeyRow.key.in_(list(keys))))
+        )
+        for key in keys:
+            if key not in known:
+                session.add(ArticleKeyRow(key=key, article_id=article_id))
+        if session.get(ArticleSourceRow, (article_id, source_id)) is None:
+            session.add(ArticleSourceRow(article_id=article_id, source_id=source_id))
+
+    def article(self, article_id: int) -> Article | None:
+        with self._sessions() as session:
+            row = session.get(ArticleRow, article_id)
+            return article_from_dict(row.body) if row else None
+
+    def cached_digest(self, article_id: int) -> Digest | None:
+        with self._sessions() as session:
+            row = session.get(ArticleRow, article_id)
+            if row is None or row.digest is None:
+                return None
+            return digest_from_dict(article_from_dict(row.body), row.digest)
+
+    def save_digest(self, article_id: int, digest: Digest) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(ArticleRow)
+                .where(ArticleRow.id == article_id)
+                .values(digest=digest_to_dict(digest))
+            )
+
+    def new_articles_for(self, channel_id: int, since: datetime, cap: int) -> list[int]:
+        """Articles from the channel's sources, seen since `since`, never delivered there; newest first."""
+        with self._sessions() as session:
+            sources = select(SubscriptionRow.source_id).where(
+                SubscriptionRow.channel_id == channel_id
+            )
+            delivered = select(DeliveredArticleRow.article_id).where(
+                DeliveredArticleRow.channel_id == channel_id
+            )
+            newest = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
+            query = (
+                select(ArticleRow.id)
+                .join(ArticleSourceRow, ArticleSourceRow.article_id == ArticleRow.id)
+                .where(
+                    ArticleSourceRow.source_id.in_(sources),
+                    ArticleRow.id.not_in(delivered),
+                    newest >= since,
+                )
+                .group_by(ArticleRow.id)
+                .order_by(func.max(newest).desc(), ArticleRow.id.desc())
+                .limit(cap)
+            )
+            return list(session.scalars(query))
+
+    def count_articles(self) -> int:
+        with self._sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(ArticleRow)) or 0)
+
+    # deliveries ---------------------------------------------------------------------------------
+    def claim_delivery(
+        self, channel_id: int, slot: str, state: str = SENDING, error: str | None = None
+    ) -> DeliveryInfo | None:
+        """Insert the (channel, slot) row; None when it already exists (someone else owns the slot)."""
+        with self._sessions() as session:
+            row = DeliveryRow(channel_id=channel_id, slot=slot, state=state, error=error)
+            session.add(row)
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return None
+            return _delivery(row)
+
+    def delivery(self, channel_id: int, slot: str) -> DeliveryInfo | None:
+        with self._sessions() as session:
+            row = session.scalar(select(DeliveryRow).filter_by(channel_id=channel_id, slot=slot))
+            return _delivery(row) if row else None
+
+    def delivery_by_id(self, delivery_id: int) -> DeliveryInfo | None:
+        with self._sessions() as session:
+            row = session.get(DeliveryRow, delivery_id)
+            return _delivery(row) if row else None
+
+    def unfinished_deliveries(self) -> list[DeliveryInfo]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(DeliveryRow).where(DeliveryRow.state == SENDING).order_by(DeliveryRow.id)
+            )
+            return [_delivery(r) for r in rows]
+
+    def deliveries(self, channel_id: int | None = None) -> list[DeliveryInfo]:
+        with self._sessions() as session:
+            query = select(DeliveryRow).order_by(DeliveryRow.id)
+            if channel_id is not None:
+                query = query.filter_by(channel_id=channel_id)
+            return [_delivery(r) for r in session.scalars(query)]
+
+    def plan_delivery(self, delivery_id: int, article_ids: list[int], parts_total: int) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id)
+                .values(article_ids=article_ids, parts_total=parts_total)
+            )
+
+    def part_sent(
+        self, delivery_id: int, part: int, message_ref: str, thread_ref: str | None
+    ) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(DeliveryRow, delivery_id)
+            if row is None or row.parts_sent > part:
+                return
+            refs = [*(row.message_refs or []), message_ref]
+            row.message_refs, row.parts_sent = refs, part + 1
+            if thread_ref and not row.thread_ref:
+                row.thread_ref = thread_ref
+
+    def finish_delivery(self, delivery_id: int) -> None:
+        """Mark sent and remember which articles went out, in one transaction."""
+        with self._sessions.begin() as session:
+            row = session.get(DeliveryRow, delivery_id)
+            if row is None or row.state == SENT:
+                return
+            row.state, row.retry_at, row.error = SENT, None, None
+            for article_id in row.article_ids or []:
+                if session.get(DeliveredArticleRow, (row.channel_id, article_id)) is None:
+                    session.add(
+                        DeliveredArticleRow(
+                            channel_id=row.channel_id, article_id=article_id, delivery_id=row.id
+                        )
+                    )
+
+    def delivery_attempt(
+        self,
+        delivery_id: int,
+        error: str | None,
+        retry_at: datetime | None,
+        final_state: str | None = None,
+    ) -> None:
+        with self._sessions.begin() as session:
+            values: dict[str, Any] = {
+                "attempts": DeliveryRow.attempts + 1,
+                "error": error,
+                "retry_at": retry_at,
+            }
+            if final_state:
+                values["state"] = final_state
+            session.execute(
+                update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values)
+            )
+
+    def set_delivery_state(self, delivery_id: int, state: str, error: str | None = None) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id)
+                .values(state=state, error=error)
+            )
+
+    def last_sent_delivery(self, channel_id: int) -> DeliveryInfo | None:
+        with self._sessions() as session:
+            row = session.scalar(
+                select(DeliveryRow)
+                .filter_by(channel_id=channel_id, state=SENT)
+                .order_by(DeliveryRow.id.desc())
+                .limit(1)
+            )
+            return _delivery(row) if row else None
+
+    # caches and receipts --------------------------------------------------------------------------
+    def cache_get(self, key: str) -> dict[str, Any] | None:
+        with self._sessions() as session:
+            row = session.get(SummaryCacheRow, key)
+            return dict(row.value) if row else None
+
+    def cache_put(self, key: str, value: dict[str, Any]) -> None:
+        with self._sessions() as session:
+            session.add(SummaryCacheRow(key=key, value=value))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+
+    def first_receipt(self, key: str) -> bool:
+        """True the first time a command id is seen; False for a replay."""
+        with self._sessions() as session:
+            session.add(CommandReceiptRow(key=key))
+            try:
+                session.commit()
+                return True
+            except IntegrityError:
+                session.rollback()
+                return False
+
+
+class StoreSummaryCache:
+    """The LLM summary cache kept in the database, shared by every process."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.store.cache_get(key)
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        self.store.cache_put(key, value)
