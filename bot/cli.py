@@ -69,10 +69,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summarize.add_argument("--bullets", type=int, default=DEFAULT_SUMMARY_BULLETS, metavar="N")
     console = sub.add_parser(
-        "console", help="talk to the bot in the terminal, as in a chat channel"
+        "console", help="look up articles in the terminal, as in a chat channel"
     )
     console.add_argument(
         "--article", metavar="SOURCE", help="digest this first, so lookups need no URL"
+    )
+
+    serve = sub.add_parser("serve", help="run the bot: scheduled digests and /digest commands")
+    serve.add_argument(
+        "--console",
+        action="store_true",
+        help="use the terminal as the channel (no Slack or Discord needed)",
+    )
+    serve.add_argument(
+        "--slack-http-port",
+        type=int,
+        metavar="PORT",
+        help="serve Slack over HTTP on this port (endpoint /slack/events)",
     )
     return parser
 
@@ -116,19 +129,22 @@ def _run(args: argparse.Namespace) -> int:
         return run_batch(args.input, args.bullets)
     if args.command == "console":
         return _cmd_console(args)
+    if args.command == "serve":
+        from adapters.serve import serve
+
+        return serve(load_settings(), console=args.console, slack_http_port=args.slack_http_port)
     raise NewsdigestError(f"unknown command {args.command}")
 
 
 def _cmd_console(args: argparse.Namespace) -> int:
-    from adapters.console.repl import run_console
-    from bot.commands import CommandContext, CommandHandler
+    from adapters.console.repl import CONSOLE_CONTEXT, run_console
+    from bot.commands import CommandHandler
 
     service = DigestService()
     handler = CommandHandler(service.first_digest, local_files=True)
-    context = CommandContext(channel_id="console", user_id="local", is_admin=True)
     if args.article:
-        handler.memory.remember(context.channel_id, service.first_digest(args.article))
-    return run_console(handler, context=context)
+        handler.memory.remember(CONSOLE_CONTEXT, service.first_digest(args.article))
+    return run_console(handler)
 
 
 def _cmd_digest(args: argparse.Namespace) -> int:

@@ -7,9 +7,11 @@ should read are Replies of kind ERROR, never exceptions.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
+import logging
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -18,16 +20,27 @@ from typing import Protocol
 from bot.errors import NewsdigestError, UnknownSectionError
 from bot.models import Digest, SectionDigest
 
+log = logging.getLogger(__name__)
+
 HELP_TEXT = """\
-/digest help                       this help
-/digest summary [URL]              the top bullets of an article
-/digest sections [URL]             the list of an article's sections
-/digest section NAME|NUMBER [URL]  the bullets of one section
-/digest url URL                    digest a link now
-Without a URL, commands use the article most recently digested in this channel.
+/digest help                        this help
+/digest summary [URL]               the top bullets of an article
+/digest sections [URL]              the list of an article's sections
+/digest section NAME|NUMBER [URL]   the bullets of one section
+/digest url URL                     digest a link now
+/digest today                       the latest digest posted here
+/digest sources                     the sources this channel follows
+/digest subscribe URL               follow a feed or page (admins)
+/digest unsubscribe NUMBER|URL      stop following a source (admins)
+/digest schedule WHEN [TIMEZONE]    e.g. 'weekdays 08:00 Europe/Berlin'; 'schedule off' (admins)
+/digest now                         post a digest of what is new, now (admins)
+Without a URL, lookups use the article most recently digested in this channel.
 Add the word 'share' to post the answer for everyone."""
 
-COMMANDS = ("help", "summary", "sections", "section", "url")
+LOOKUPS = ("help", "summary", "sections", "section", "url")
+CHANNEL_COMMANDS = ("today", "sources", "subscribe", "unsubscribe", "schedule", "now", "digest")
+ADMIN_COMMANDS = ("subscribe", "unsubscribe", "schedule", "now", "digest")
+COMMANDS = LOOKUPS + CHANNEL_COMMANDS
 
 
 class ReplyKind(str, Enum):
@@ -35,6 +48,8 @@ class ReplyKind(str, Enum):
     SUMMARY = "summary"
     SECTIONS = "sections"
     SECTION = "section"
+    DIGESTS = "digests"
+    INFO = "info"
     ERROR = "error"
 
 
@@ -46,6 +61,13 @@ class CommandContext:
     user_id: str = "local"
     is_admin: bool = False
     platform: str = "console"
+    request_id: str | None = (
+        None  # Slack trigger_id / Discord interaction id: replays do nothing twice
+    )
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.channel_id}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +76,7 @@ class Reply:
     text: str
     digest: Digest | None = None
     section: SectionDigest | None = None
+    digests: tuple[Digest, ...] = ()
     share: bool = False
     error_kind: str | None = None
     suggestion: str | None = None
@@ -63,20 +86,38 @@ class Reply:
 class ChannelMemory(Protocol):
     """Remembers the article each channel looked at last, so follow-ups need no URL."""
 
-    def last_digest(self, channel_id: str) -> Digest | None: ...
+    def last_digest(self, context: CommandContext) -> Digest | None: ...
 
-    def remember(self, channel_id: str, digest: Digest) -> None: ...
+    def remember(self, context: CommandContext, digest: Digest) -> None: ...
 
 
 class InMemoryChannelMemory:
     def __init__(self) -> None:
         self._digests: dict[str, Digest] = {}
 
-    def last_digest(self, channel_id: str) -> Digest | None:
-        return self._digests.get(channel_id)
+    def last_digest(self, context: CommandContext) -> Digest | None:
+        return self._digests.get(context.key)
 
-    def remember(self, channel_id: str, digest: Digest) -> None:
-        self._digests[channel_id] = digest
+    def remember(self, context: CommandContext, digest: Digest) -> None:
+        self._digests[context.key] = digest
+
+
+class ChannelActions(Protocol):
+    """What the running bot can do for a channel; the console without a database has none."""
+
+    def first_request(self, request_id: str) -> bool: ...
+
+    def sources(self, context: CommandContext) -> list[str]: ...
+
+    def subscribe(self, context: CommandContext, url: str) -> str: ...
+
+    def unsubscribe(self, context: CommandContext, which: str) -> str: ...
+
+    def schedule(self, context: CommandContext, when: str | None, timezone: str | None) -> str: ...
+
+    def latest(self, context: CommandContext) -> tuple[Digest, ...]: ...
+
+    async def digest_now(self, context: CommandContext) -> str: ...
 
 
 DigestLoader = Callable[[str], Digest]
@@ -107,9 +148,11 @@ def parse_command(text: str, local_files: bool = False) -> ParsedCommand:
     if not words:
         return ParsedCommand("help", (), None, share)
     name, rest = words[0].lower(), words[1:]
+    if name == "digest" and rest and rest[0].lower() == "now":
+        name, rest = "now", rest[1:]
     source = None
-    if rest and (_looks_like_source(rest[-1]) or (local_files and Path(rest[-1]).is_file())):
-        source = rest[-1].strip("<>")
+    if rest and (_looks_like_source(rest[-1]) or (local_files and _is_file(rest[-1]))):
+        source = rest[-1].strip("<>").split("|")[0]
         rest = rest[:-1]
     return ParsedCommand(name, tuple(rest), source, share)
 
@@ -118,24 +161,46 @@ def _looks_like_source(word: str) -> bool:
     return word.strip("<>").lower().startswith(("http://", "https://"))
 
 
+def _is_file(word: str) -> bool:
+    try:
+        return Path(word).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 class CommandHandler:
     """Answers `/digest …` for any platform, given a way to load digests and a channel memory."""
 
     def __init__(
-        self, loader: DigestLoader, memory: ChannelMemory | None = None, local_files: bool = False
+        self,
+        loader: DigestLoader,
+        memory: ChannelMemory | None = None,
+        local_files: bool = False,
+        actions: ChannelActions | None = None,
+        admin_users: Sequence[str] = (),
     ) -> None:
         self._load = loader
         self.memory = memory or InMemoryChannelMemory()
         self._local_files = local_files
+        self.actions = actions
+        self._admins = frozenset(admin_users)
 
-    def handle(self, text: str, context: CommandContext) -> Reply:
+    async def handle(self, text: str, context: CommandContext) -> Reply:
         command = parse_command(text, self._local_files)
         try:
-            return self._dispatch(command, context)
+            return await self._dispatch(command, context)
         except NewsdigestError as exc:
             return _error(exc.message, exc.kind, command.share)
+        except Exception:
+            log.exception("command %r failed", command.name)
+            return _error(
+                "Something went wrong on our side; the error was logged.", "internal", command.share
+            )
 
-    def _dispatch(self, command: ParsedCommand, context: CommandContext) -> Reply:
+    def handle_sync(self, text: str, context: CommandContext) -> Reply:
+        return asyncio.run(self.handle(text, context))
+
+    async def _dispatch(self, command: ParsedCommand, context: CommandContext) -> Reply:
         if command.name == "help":
             return Reply(ReplyKind.HELP, HELP_TEXT, share=command.share)
         if command.name not in COMMANDS:
@@ -147,9 +212,11 @@ class CommandHandler:
                 command.share,
                 guess[0] if guess else None,
             )
+        if command.name in CHANNEL_COMMANDS:
+            return await self._channel_command(command, context)
         if command.name == "url" and not command.source:
             return _error("Give a link: /digest url https://…", "missing_argument", command.share)
-        digest = self._digest_for(command.source, context)
+        digest = await self._digest_for(command.source, context)
         if command.name in ("summary", "url"):
             return Reply(
                 ReplyKind.SUMMARY, _summary_text(digest), digest=digest, share=command.share
@@ -175,12 +242,89 @@ class CommandHandler:
             share=command.share,
         )
 
-    def _digest_for(self, source: str | None, context: CommandContext) -> Digest:
+    async def _channel_command(self, command: ParsedCommand, context: CommandContext) -> Reply:
+        actions = self.actions
+        if actions is None:
+            return _error(
+                f"'/digest {command.name}' needs the running bot (newsdigest serve).",
+                "unavailable",
+                command.share,
+            )
+        if command.name in ADMIN_COMMANDS:
+            if not (context.is_admin or context.user_id in self._admins):
+                return _error(
+                    f"Only workspace or server admins can use '/digest {command.name}'.",
+                    "forbidden",
+                    command.share,
+                )
+            if context.request_id and not actions.first_request(
+                f"{context.platform}:{context.request_id}"
+            ):
+                return Reply(
+                    ReplyKind.INFO, "That request was already handled.", share=command.share
+                )
+        args = list(command.args)
+        if command.name == "today":
+            digests = actions.latest(context)
+            if not digests:
+                return Reply(
+                    ReplyKind.INFO,
+                    "No digest has been posted in this channel yet.",
+                    share=command.share,
+                )
+            text = "\n".join(f"• {d.article.title}" for d in digests)
+            return Reply(
+                ReplyKind.DIGESTS, f"Latest digest:\n{text}", digests=digests, share=command.share
+            )
+        if command.name == "sources":
+            rows = actions.sources(context)
+            text = (
+                "\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1))
+                or "This channel follows no sources yet. An admin can add one: /digest subscribe URL"
+            )
+            return Reply(ReplyKind.INFO, text, share=command.share)
+        if command.name == "subscribe":
+            target = command.source or (args[0] if args else "")
+            if not target:
+                return _error(
+                    "Give a feed or page link: /digest subscribe https://…",
+                    "missing_argument",
+                    command.share,
+                )
+            return Reply(
+                ReplyKind.INFO,
+                await asyncio.to_thread(actions.subscribe, context, target),
+                share=command.share,
+            )
+        if command.name == "unsubscribe":
+            target = command.source or (args[0] if args else "")
+            if not target:
+                return _error(
+                    "Which one? Give its number from /digest sources, or its link.",
+                    "missing_argument",
+                    command.share,
+                )
+            return Reply(ReplyKind.INFO, actions.unsubscribe(context, target), share=command.share)
+        if command.name == "schedule":
+            if not args:
+                return Reply(
+                    ReplyKind.INFO, actions.schedule(context, None, None), share=command.share
+                )
+            if args[0].lower() == "off":
+                return Reply(
+                    ReplyKind.INFO, actions.schedule(context, "off", None), share=command.share
+                )
+            return Reply(
+                ReplyKind.INFO, actions.schedule(context, " ".join(args), None), share=command.share
+            )
+        return Reply(ReplyKind.INFO, await actions.digest_now(context), share=command.share)
+
+    async def _digest_for(self, source: str | None, context: CommandContext) -> Digest:
         if source:
-            digest = self._load(source)
-            self.memory.remember(context.channel_id, digest)
+            digest = await asyncio.to_thread(self._load, source)
+            self.memory.remember(context, digest)
             return digest
-        remembered = self.memory.last_digest(context.channel_id)
+        remembered = self.memory.last_digest(context)
         if remembered is None:
             raise NewsdigestError(
                 "No article has been digested in this channel yet. Try /digest url https://…"
@@ -211,6 +355,16 @@ def find_section(digest: Digest, wanted: str) -> SectionDigest:
         heading_match = difflib.get_close_matches(key, list(by_heading), n=1, cutoff=0.6)
         close = [by_heading[heading_match[0]]] if heading_match else []
     raise UnknownSectionError(wanted, close[0] if close else None, names)
+
+
+def section_choices(digest: Digest, typed: str, limit: int = 25) -> list[tuple[str, str]]:
+    """(label, value) pairs for autocomplete: sections whose id or heading contains what was typed."""
+    typed = typed.strip().lower()
+    rows = []
+    for s in digest.sections:
+        if not typed or typed in s.id or typed in s.heading.lower() or typed == str(s.index):
+            rows.append((f"{s.index}. {s.heading}"[:100], s.id))
+    return rows[:limit]
 
 
 def _error(

@@ -337,7 +337,7 @@ class Deliverer:
         self, channel: ChannelInfo, slot: str, article_ids: Sequence[int]
     ) -> ChannelDigest:
         digests = tuple(d for d in (self.digest_for(i) for i in article_ids) if d is not None)
-        day = slot.split("T")[0]
+        day = slot.removeprefix("now-").split("T")[0]
         return ChannelDigest(channel, slot, f"News digest — {day}", digests)
 
 

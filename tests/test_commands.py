@@ -34,38 +34,38 @@ def test_parse_command() -> None:
 
 
 def test_help(handler: CommandHandler) -> None:
-    reply = handler.handle("help", CTX)
+    reply = handler.handle_sync("help", CTX)
     assert reply.kind is ReplyKind.HELP and "/digest section" in reply.text
 
 
 def test_no_article_yet_is_a_clear_error(handler: CommandHandler) -> None:
-    reply = handler.handle("sections", CTX)
+    reply = handler.handle_sync("sections", CTX)
     assert reply.kind is ReplyKind.ERROR and "No article" in reply.text
 
 
 def test_url_then_lookups_use_the_channel_memory(handler: CommandHandler) -> None:
-    assert handler.handle("url https://example.com/riverton", CTX).kind is ReplyKind.SUMMARY
-    sections = handler.handle("sections", CTX)
+    assert handler.handle_sync("url https://example.com/riverton", CTX).kind is ReplyKind.SUMMARY
+    sections = handler.handle_sync("sections", CTX)
     assert sections.kind is ReplyKind.SECTIONS and "took-long" in sections.text
-    by_name = handler.handle("section what took so long", CTX)
+    by_name = handler.handle_sync("section what took so long", CTX)
     assert by_name.section is not None and by_name.section.id == "took-long"
-    by_number = handler.handle("section 3", CTX)
+    by_number = handler.handle_sync("section 3", CTX)
     assert by_number.section == by_name.section
-    other_channel = handler.handle("sections", CommandContext(channel_id="C2"))
+    other_channel = handler.handle_sync("sections", CommandContext(channel_id="C2"))
     assert other_channel.kind is ReplyKind.ERROR
 
 
 def test_unknown_section_suggests_the_closest(handler: CommandHandler) -> None:
-    handler.handle("url https://example.com/riverton", CTX)
-    reply = handler.handle("section tok-long", CTX)
+    handler.handle_sync("url https://example.com/riverton", CTX)
+    reply = handler.handle_sync("section tok-long", CTX)
     assert reply.kind is ReplyKind.ERROR and reply.error_kind == "unknown_section"
     assert "Did you mean 'took-long'" in reply.text and "happens-next" in reply.text
 
 
 def test_unknown_command_and_fetch_errors_are_replies(handler: CommandHandler) -> None:
-    reply = handler.handle("sumary", CTX)
+    reply = handler.handle_sync("sumary", CTX)
     assert reply.kind is ReplyKind.ERROR and reply.suggestion == "summary"
-    failed = handler.handle("url https://unreachable.example/x", CTX)
+    failed = handler.handle_sync("url https://unreachable.example/x", CTX)
     assert failed.kind is ReplyKind.ERROR and "Could not reach" in failed.text
 
 

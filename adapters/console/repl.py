@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Iterable
 from typing import IO
@@ -9,6 +10,9 @@ from typing import IO
 from bot.commands import CommandContext, CommandHandler, Reply, ReplyKind
 
 PROMPT = "digest> "
+CONSOLE_CONTEXT = CommandContext(
+    channel_id="local", user_id="local", is_admin=True, platform="console"
+)
 
 
 def render_reply(reply: Reply) -> str:
@@ -18,25 +22,28 @@ def render_reply(reply: Reply) -> str:
     return reply.text
 
 
-def run_console(
+async def run_console_async(
     handler: CommandHandler,
     lines: Iterable[str] | None = None,
     out: IO[str] | None = None,
-    context: CommandContext | None = None,
+    context: CommandContext = CONSOLE_CONTEXT,
 ) -> int:
     """Answer each input line until EOF or 'quit'; interactive when stdin is a terminal."""
     out = out or sys.stdout
-    context = context or CommandContext(channel_id="console", user_id="local", is_admin=True)
     interactive = lines is None and sys.stdin.isatty()
-    source = iter(lines if lines is not None else sys.stdin)
+    source = iter(lines) if lines is not None else None
     if interactive:
         out.write("newsdigest console — type /digest help, or quit to leave.\n")
     while True:
         if interactive:
             out.write(PROMPT)
             out.flush()
-        line = next(source, None)
-        if line is None:
+        line = (
+            next(source, None)
+            if source is not None
+            else await asyncio.to_thread(sys.stdin.readline)
+        )
+        if not line:
             break
         text = line.strip()
         if not text:
@@ -45,6 +52,16 @@ def run_console(
             break
         if not interactive:
             out.write(f"{PROMPT}{text}\n")
-        out.write(render_reply(handler.handle(text, context)) + "\n\n")
+        reply = await handler.handle(text, context)
+        out.write(render_reply(reply) + "\n\n")
         out.flush()
     return 0
+
+
+def run_console(
+    handler: CommandHandler,
+    lines: Iterable[str] | None = None,
+    out: IO[str] | None = None,
+    context: CommandContext = CONSOLE_CONTEXT,
+) -> int:
+    return asyncio.run(run_console_async(handler, lines, out, context))

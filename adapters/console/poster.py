@@ -1,0 +1,46 @@
+"""The console as a platform: digests print to the terminal when due."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import IO
+
+from bot.delivery import ChannelDigest, SentPart
+
+
+class ConsolePoster:
+    """Prints digests; it keeps no history, so a crash mid-post may print a part twice."""
+
+    platform = "console"
+
+    def __init__(self, out: IO[str] | None = None) -> None:
+        self.out = out or sys.stdout
+        self.count = 0
+
+    def render(self, digest: ChannelDigest) -> Sequence[str]:
+        parts = [
+            f"=== {digest.title} — {len(digest.digests)} new article(s) ===\n"
+            + "\n".join(f"  • {d.article.title}" for d in digest.digests)
+        ]
+        for d in digest.digests:
+            lines = [f"--- {d.article.title}", *(f"  • {b.text}" for b in d.summary)]
+            if d.article.url:
+                lines.append(f"  {d.article.url}")
+            parts.append("\n".join(lines))
+        return parts
+
+    async def send(
+        self, channel: str, part: str, part_key: str, thread_ref: str | None
+    ) -> SentPart:
+        self.count += 1
+        self.out.write(part + "\n\n")
+        self.out.flush()
+        return SentPart(f"console-{self.count}", thread_ref)
+
+    async def find(self, channel: str, part_key: str, thread_ref: str | None) -> SentPart | None:
+        return None
+
+    async def notice(self, channel: str, text: str) -> None:
+        self.out.write(f"(notice) {text}\n")
+        self.out.flush()

@@ -1,0 +1,78 @@
+"""`newsdigest serve`: build the bot, attach the platforms that are configured, run until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from bot.core import Bot
+from bot.logs import setup_logging
+from bot.runner import Runner
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NO_PLATFORM = """\
+newsdigest: no chat platform is configured.
+  Slack:   set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)
+  Discord: set DISCORD_TOKEN
+  Or try it in this terminal, with no tokens at all:  newsdigest serve --console"""
+
+
+def serve(settings: Settings, console: bool = False, slack_http_port: int | None = None) -> int:
+    setup_logging(settings)
+    slack = settings.slack_bot_token is not None
+    discord = settings.discord_token is not None
+    if not (console or slack or discord):
+        print(NO_PLATFORM, file=sys.stderr)
+        return 2
+    bot = Bot.from_settings(settings)
+    bot.apply_config_channels()
+    return asyncio.run(_serve(bot, console, slack, discord, slack_http_port))
+
+
+async def _serve(
+    bot: Bot, console: bool, slack: bool, discord: bool, slack_http_port: int | None
+) -> int:
+    runner = Runner(bot)
+    tasks: list[asyncio.Task[object]] = []
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on the main thread
+            loop.add_signal_handler(sig, runner.stop)
+    if slack:
+        from adapters.slack.app import start_slack
+
+        tasks.append(asyncio.create_task(start_slack(bot, runner, slack_http_port)))
+    if discord:
+        from adapters.discord.client import start_discord
+
+        tasks.append(asyncio.create_task(start_discord(bot, runner)))
+    if console:
+        from adapters.console.poster import ConsolePoster
+        from adapters.console.repl import CONSOLE_CONTEXT, run_console_async
+
+        bot.add_poster(ConsolePoster())
+        bot.store.channel(CONSOLE_CONTEXT.platform, CONSOLE_CONTEXT.channel_id)
+
+        async def console_then_stop() -> None:
+            await run_console_async(bot.command_handler(local_files=True))
+            runner.stop()
+
+        tasks.append(asyncio.create_task(console_then_stop()))
+    if bot.settings.health_port:
+        from bot.health import start_health_server
+
+        tasks.append(asyncio.create_task(start_health_server(bot, runner)))
+    try:
+        await runner.run()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        bot.store.engine.dispose()
+        log.info("stopped cleanly")
+    return 0

@@ -1,0 +1,269 @@
+"""The running bot's core: store, digest service, delivery engine and channel actions.
+
+Adapters get a `Bot` and a `CommandHandler` from here; they add only their
+platform's Poster and request translation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from bot.commands import CommandContext, CommandHandler
+from bot.delivery import Deliverer, Poster, deliver_now
+from bot.errors import FetchError, InputError, NewsdigestError
+from bot.ingest import is_url, parse_bytes
+from bot.ingest.fetch import fetch
+from bot.models import Digest
+from bot.schedule import ScheduleError, parse_schedule
+from bot.sections import build_article
+from bot.service import DigestService
+from bot.settings import Settings
+from bot.sources import content_hash, identity_keys, local_source, poll_source
+from bot.store.repo import ChannelInfo, Store, StoreSummaryCache
+from bot.summarize.base import Summarizer
+
+log = logging.getLogger(__name__)
+
+
+class Bot:
+    """Everything a platform adapter needs, built once from the settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        posters: Mapping[str, Poster] | None = None,
+        summarizer: Summarizer | None = None,
+    ) -> None:
+        from bot.service import make_summarizer
+
+        self.settings = settings
+        self.store = store
+        self.service = DigestService(
+            settings, summarizer or make_summarizer(settings, StoreSummaryCache(store))
+        )
+        self.posters: dict[str, Poster] = dict(posters or {})
+        self.deliverer = Deliverer(
+            store,
+            self.service.summarizer,
+            self.posters,
+            grace=timedelta(minutes=settings.grace_minutes),
+            lookback=timedelta(hours=settings.lookback_hours),
+            max_articles=settings.max_articles_per_digest,
+            summary_bullets=settings.summary_bullets,
+            section_bullets=settings.section_bullets,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, posters: Mapping[str, Poster] | None = None) -> Bot:
+        return cls(settings, Store.open(settings.database_url_value), posters)
+
+    def add_poster(self, poster: Poster) -> None:
+        self.posters[poster.platform] = poster
+
+    def command_handler(self, local_files: bool = False) -> CommandHandler:
+        return CommandHandler(
+            self.load_digest,
+            StoreChannelMemory(self),
+            local_files,
+            actions=BotChannelActions(self),
+            admin_users=self.settings.admin_users,
+        )
+
+    def load_digest(self, source: str) -> Digest:
+        return self.service.first_digest(source)
+
+    def channel(self, context: CommandContext) -> ChannelInfo:
+        channel = self.store.channel(context.platform, context.channel_id)
+        assert channel is not None
+        return channel
+
+    def apply_config_channels(self) -> None:
+        """Channels declared in the config file: subscriptions and schedules, idempotently."""
+        for declared in self.settings.channels:
+            channel = self.store.channel(declared.platform, declared.channel)
+            assert channel is not None
+            for source in declared.sources:
+                url = source if is_url(source) else local_source(source)
+                self.store.subscribe(channel.id, url)
+            if declared.schedule:
+                schedule = parse_schedule(declared.schedule, declared.timezone)
+                if (channel.schedule, channel.timezone) != (schedule.describe(), schedule.timezone):
+                    self.store.set_schedule(channel.id, schedule.describe(), schedule.timezone)
+
+    async def poll_sources(self, now: datetime | None = None) -> int:
+        """Fetch every due source; tell subscribed channels once when a source gets paused."""
+        now = now or datetime.now(UTC)
+        new = 0
+        for source in self.store.due_sources(now, reprobe_after=timedelta(hours=12)):
+            result = await poll_source(
+                self.store,
+                source,
+                self.service.fetch,
+                now,
+                pause_after=self.settings.source_max_failures,
+            )
+            new += result.new_articles
+            if result.notice:
+                for channel in self.store.subscribed_channels(source.id):
+                    poster = self.posters.get(channel.platform)
+                    if poster is not None:
+                        try:
+                            await poster.notice(channel.external_id, result.notice)
+                        except Exception as exc:
+                            log.warning(
+                                "could not tell %s about a paused source: %s",
+                                channel.external_id,
+                                exc,
+                            )
+        return new
+
+
+class StoreChannelMemory:
+    """Channel memory kept in the database, so a restart keeps `/digest section …` working."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def last_digest(self, context: CommandContext) -> Digest | None:
+        channel = self.bot.store.channel(context.platform, context.channel_id, create=False)
+        if channel is None:
+            return None
+        article_id = self.bot.store.last_article_id(channel.id)
+        if article_id is None:
+            delivered = self.bot.store.last_sent_delivery(channel.id)
+            article_id = delivered.article_ids[0] if delivered and delivered.article_ids else None
+        return self.bot.deliverer.digest_for(article_id) if article_id is not None else None
+
+    def remember(self, context: CommandContext, digest: Digest) -> None:
+        article = digest.article
+        channel = self.bot.channel(context)
+        source = self.bot.store.source(article.url or article.source, kind="lookup")
+        from bot.models import Document
+
+        doc = Document(article.title, (), article.source, url=article.url)
+        article_id, _ = self.bot.store.add_article(
+            source.id,
+            article,
+            identity_keys(doc, article, source.id, False),
+            content_hash(article),
+            article.published,
+        )
+        if self.bot.store.cached_digest(article_id) is None:
+            self.bot.store.save_digest(article_id, digest)
+        self.bot.store.remember_article(channel.id, article_id)
+
+
+class BotChannelActions:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def first_request(self, request_id: str) -> bool:
+        return self.bot.store.first_receipt(request_id)
+
+    def sources(self, context: CommandContext) -> list[str]:
+        rows = []
+        for source in self.bot.store.channel_sources(self.bot.channel(context).id):
+            status = (
+                f" — paused: {source.last_error}"
+                if source.paused
+                else (f" — failing: {source.last_error}" if source.failures else "")
+            )
+            rows.append(f"{_display(source.url)}{status}")
+        return rows
+
+    def subscribe(self, context: CommandContext, url: str) -> str:
+        if context.platform == "console" and not is_url(url) and Path(url).exists():
+            return self._subscribe_local(
+                context, url
+            )  # the operator at the terminal may follow files
+        if not url.lower().startswith(("http://", "https://")):
+            raise InputError("Subscribe to an http(s) link of a feed or a page.")
+        try:
+            result = asyncio.run(fetch(url, self.bot.service.fetch))
+            docs = parse_bytes(result.body, result.url, result.content_type, result.url)
+        except (FetchError, InputError) as exc:
+            raise NewsdigestError(f"Could not subscribe to {url}: {exc.message}") from exc
+        if not any(build_article(d).sentences for d in docs):
+            raise NewsdigestError(f"{url} has no readable articles.")
+        channel = self.bot.channel(context)
+        _source, created = self.bot.store.subscribe(channel.id, url)
+        kind = "feed" if len(docs) > 1 or docs[0].guid else "page"
+        if not created:
+            return f"This channel already follows {url}."
+        schedule_hint = (
+            ""
+            if channel.schedule
+            else " Set a schedule with /digest schedule weekdays 08:00 Europe/Berlin."
+        )
+        return f"Following {url} ({kind}, {len(docs)} item{'s' * (len(docs) != 1)} now).{schedule_hint}"
+
+    def _subscribe_local(self, context: CommandContext, path: str) -> str:
+        channel = self.bot.channel(context)
+        _source, created = self.bot.store.subscribe(channel.id, local_source(path))
+        return f"Following {path}." if created else f"This channel already follows {path}."
+
+    def unsubscribe(self, context: CommandContext, which: str) -> str:
+        channel = self.bot.channel(context)
+        sources = self.bot.store.channel_sources(channel.id)
+        chosen = None
+        if which.isdigit() and 1 <= int(which) <= len(sources):
+            chosen = sources[int(which) - 1]
+        else:
+            chosen = next(
+                (s for s in sources if s.url == which or s.url.rstrip("/") == which.rstrip("/")),
+                None,
+            )
+        if chosen is None:
+            raise NewsdigestError(f"No source '{which}' here. See /digest sources for the numbers.")
+        self.bot.store.unsubscribe(channel.id, chosen.id)
+        return f"Stopped following {_display(chosen.url)}."
+
+    def schedule(self, context: CommandContext, when: str | None, timezone: str | None) -> str:
+        channel = self.bot.channel(context)
+        if when is None:
+            if not channel.schedule:
+                return "No schedule set. Example: /digest schedule weekdays 08:00 Europe/Berlin"
+            paused = f" (paused: {channel.paused_reason})" if channel.paused else ""
+            return f"Digests are posted {channel.schedule}{paused}."
+        if when == "off":
+            self.bot.store.set_schedule(channel.id, None, channel.timezone)
+            return "Scheduled digests are off for this channel."
+        try:
+            schedule = parse_schedule(
+                when, timezone or (channel.timezone if channel.schedule else None)
+            )
+        except ScheduleError as exc:
+            raise NewsdigestError(exc.message) from exc
+        self.bot.store.set_schedule(channel.id, schedule.describe(), schedule.timezone)
+        if channel.paused:
+            self.bot.store.resume_channel(channel.id)
+        return f"Digests will be posted {schedule.describe()}."
+
+    def latest(self, context: CommandContext) -> tuple[Digest, ...]:
+        channel = self.bot.store.channel(context.platform, context.channel_id, create=False)
+        delivery = self.bot.store.last_sent_delivery(channel.id) if channel else None
+        if delivery is None:
+            return ()
+        digests = (self.bot.deliverer.digest_for(i) for i in delivery.article_ids)
+        return tuple(d for d in digests if d is not None)
+
+    async def digest_now(self, context: CommandContext) -> str:
+        channel = self.bot.channel(context)
+        if channel.platform not in self.bot.posters:
+            raise NewsdigestError("This channel's platform is not connected right now.")
+        await self.bot.poll_sources()
+        delivery = await deliver_now(self.bot.deliverer, channel)
+        if delivery is None or delivery.state == "skipped":
+            return "Nothing new since the last digest."
+        if delivery.state == "sent":
+            return f"Posted a digest of {len(delivery.article_ids)} article(s)."
+        return f"The digest could not be posted yet ({delivery.error}); it will be retried."
+
+
+def _display(url: str) -> str:
+    return url.removeprefix("path:")

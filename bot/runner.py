@@ -1,0 +1,145 @@
+"""The long-running loop behind `newsdigest serve`: APScheduler jobs, run by the leader only.
+
+Jobs live in a persistent SQLAlchemy job store in the bot's own database. Job
+functions are module-level (APScheduler persists references, not closures) and
+reach the running bot through `_ACTIVE`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.core import Bot
+from bot.delivery import channel_schedule
+from bot.leader import LeaderLock
+
+log = logging.getLogger(__name__)
+
+_ACTIVE: Bot | None = None
+TICK = timedelta(seconds=30)
+POLL = timedelta(seconds=60)
+
+
+async def tick_job() -> None:
+    if _ACTIVE is not None:
+        await _ACTIVE.deliverer.tick()
+
+
+async def poll_job() -> None:
+    if _ACTIVE is not None:
+        await _ACTIVE.poll_sources()
+
+
+async def channel_job(channel_id: int) -> None:
+    """A channel's cron fired: the slot is computed from the schedule, not from this moment."""
+    if _ACTIVE is None:
+        return
+    channel = _ACTIVE.store.channel_by_id(channel_id)
+    if channel and channel.schedule and not channel.paused and channel.platform in _ACTIVE.posters:
+        await _ACTIVE.poll_sources()
+        await _ACTIVE.deliverer.run_channel(channel, datetime.now(UTC))
+
+
+class Runner:
+    def __init__(self, bot: Bot, tick: timedelta = TICK, poll: timedelta = POLL) -> None:
+        self.bot = bot
+        self.tick = tick
+        self.poll = poll
+        self.lock = LeaderLock(bot.store.engine)
+        self.scheduler: AsyncIOScheduler | None = None
+        self.last_beat: datetime | None = None
+        self._stop = asyncio.Event()
+
+    @property
+    def is_leader(self) -> bool:
+        return self.scheduler is not None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Until stopped: lead when possible, keep the channel jobs in step with the store."""
+        global _ACTIVE
+        _ACTIVE = self.bot
+        try:
+            while not self._stop.is_set():
+                self.last_beat = datetime.now(UTC)
+                if self.scheduler is None and self.lock.try_acquire():
+                    self._start_scheduler()
+                elif self.scheduler is not None and not self.lock.still_held():
+                    self._stop_scheduler()
+                if self.scheduler is not None:
+                    self.sync_channel_jobs()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=self.tick.total_seconds())
+        finally:
+            self._stop_scheduler()
+            self.lock.release()
+            _ACTIVE = None
+
+    def _start_scheduler(self) -> None:
+        log.info("this process now runs the schedule")
+        store = SQLAlchemyJobStore(engine=self.bot.store.engine, tablename="apscheduler_jobs")
+        grace = int(self.bot.deliverer.grace.total_seconds())
+        scheduler = AsyncIOScheduler(
+            jobstores={"default": store},
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},
+        )
+        scheduler.start()
+        scheduler.add_job(
+            tick_job,
+            IntervalTrigger(seconds=self.tick.total_seconds()),
+            id="tick",
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.add_job(
+            poll_job,
+            IntervalTrigger(seconds=self.poll.total_seconds()),
+            id="poll",
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler = scheduler
+        self.sync_channel_jobs()
+
+    def _stop_scheduler(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
+    def sync_channel_jobs(self) -> None:
+        """One cron job per scheduled channel, built from day names in the channel's time zone."""
+        assert self.scheduler is not None
+        wanted: dict[str, CronTrigger] = {}
+        for channel in self.bot.store.channels():
+            schedule = channel_schedule(channel)
+            if schedule is not None and not channel.paused:
+                wanted[f"channel-{channel.id}"] = CronTrigger(
+                    timezone=schedule.zone, **schedule.cron_fields()
+                )
+        existing = {
+            job.id: job for job in self.scheduler.get_jobs() if job.id.startswith("channel-")
+        }
+        for job_id, job in existing.items():
+            if job_id not in wanted:
+                job.remove()
+        for job_id, trigger in wanted.items():
+            job = existing.get(job_id)
+            if job is None or str(job.trigger) != str(trigger):
+                self.scheduler.add_job(
+                    channel_job,
+                    trigger,
+                    args=[int(job_id.split("-")[1])],
+                    id=job_id,
+                    replace_existing=True,
+                )
