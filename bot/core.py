@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.commands import CommandContext, CommandHandler
 from bot.delivery import Deliverer, Poster, deliver_now
