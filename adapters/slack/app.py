@@ -1,0 +1,174 @@
+"""The Slack app: slash command → command layer → respond(); Socket Mode or HTTP.
+
+The command is acknowledged at once (Slack allows 3 seconds) and answered through
+the response_url when the work is done. Only response_urls on Slack's own hosts
+(or on the configured API host, for proxies and tests) are ever POSTed to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.poster import SlackPoster, make_client
+from adapters.slack.render import reply_payloads, section_text_reply
+from bot.commands import ADMIN_COMMANDS, CommandContext, parse_command
+from bot.core import Bot
+
+log = logging.getLogger(__name__)
+
+SLACK_RESPONSE_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
+
+
+class SlackAdapter:
+    def __init__(self, bot: Bot) -> None:
+        settings = bot.settings
+        if settings.slack_bot_token is None:
+            raise ValueError("SLACK_BOT_TOKEN is not set")
+        self.bot = bot
+        self.client = make_client(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+        )
+        self.poster = SlackPoster(self.client)
+        bot.add_poster(self.poster)
+        self.handler = bot.command_handler()
+        secret = (
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else None
+        )
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=secret or "socket-mode-only",
+            process_before_response=False,
+            request_verification_enabled=secret is not None,
+        )
+        self._admin_cache: dict[str, bool] = {}
+        self._api_host = (
+            urlsplit(settings.slack_api_url).hostname if settings.slack_api_url else None
+        )
+        self.app.command(settings.slack_command)(self.on_command)
+        self.app.action("newsdigest_sections")(self.on_sections_button)
+        self.app.action("newsdigest_open")(self.on_open_button)
+
+    async def on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        text = str(body.get("text", ""))
+        user = str(body.get("user_id", ""))
+        command = parse_command(text)
+        context = CommandContext(
+            channel_id=str(body.get("channel_id", "")),
+            user_id=user,
+            platform="slack",
+            is_admin=await self.is_admin(user) if command.name in ADMIN_COMMANDS else False,
+            request_id=body.get("trigger_id"),
+        )
+        reply = await self.handler.handle(text, context)
+        response_url = str(body.get("response_url", ""))
+        if not self.response_url_allowed(response_url):
+            log.warning(
+                "refused to answer through a response_url on %s", urlsplit(response_url).hostname
+            )
+            return
+        for payload in reply_payloads(reply):
+            await respond(**payload, replace_original=False)
+
+    async def on_sections_button(self, ack: Any, body: dict[str, Any], client: Any) -> None:
+        """ "Sections" under an article in a digest thread: answer in that thread."""
+        await ack()
+        source = str((body.get("actions") or [{}])[0].get("value", ""))
+        channel = str((body.get("channel") or {}).get("id", ""))
+        message = body.get("message") or {}
+        thread = message.get("thread_ts") or message.get("ts")
+        context = CommandContext(
+            channel_id=channel,
+            user_id=str((body.get("user") or {}).get("id", "")),
+            platform="slack",
+        )
+        reply = await self.handler.handle(
+            f"sections {source}" if source.startswith("http") else "sections", context
+        )
+        payload = section_text_reply(reply)
+        with contextlib.suppress(SlackApiError):
+            await client.chat_postMessage(
+                channel=channel, thread_ts=thread, unfurl_links=False, **payload
+            )
+
+    async def on_open_button(self, ack: Any) -> None:
+        await ack()  # a link button: Slack opens the URL itself
+
+    def response_url_allowed(self, url: str) -> bool:
+        """Slack's own hooks hosts over https, or the configured API host (a proxy or a test server)."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if host in SLACK_RESPONSE_HOSTS:
+            return parts.scheme == "https"
+        return (
+            self._api_host is not None
+            and host == self._api_host
+            and parts.scheme in ("http", "https")
+        )
+
+    async def is_admin(self, user_id: str) -> bool:
+        """Workspace admins and owners, or users listed in NEWSDIGEST_ADMIN_USERS."""
+        if user_id in self.bot.settings.admin_users:
+            return True
+        if user_id not in self._admin_cache:
+            try:
+                info = await self.client.users_info(user=user_id)
+                user = info.get("user") or {}
+                self._admin_cache[user_id] = bool(user.get("is_admin") or user.get("is_owner"))
+            except SlackApiError as exc:
+                log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+                return False
+        return self._admin_cache[user_id]
+
+    # running --------------------------------------------------------------------------------
+    async def serve_http(self, port: int, host: str = "0.0.0.0") -> web.AppRunner:
+        runner = web.AppRunner(self.app.web_app(path="/slack/events", port=port))
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        log.info("Slack HTTP endpoint listening on %s:%d/slack/events", host, port)
+        return runner
+
+    async def serve_socket_mode(self, app_token: str) -> Any:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(self.app, app_token)
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        log.info("connected to Slack in Socket Mode")
+        return handler
+
+
+async def start_slack(bot: Bot, runner: Any, http_port: int | None) -> None:
+    """Run until cancelled: Socket Mode when SLACK_APP_TOKEN is set, HTTP otherwise."""
+    adapter = SlackAdapter(bot)
+    settings = bot.settings
+    try:
+        auth = await adapter.client.auth_test()
+        log.info("Slack: signed in as %s in %s", auth.get("user"), auth.get("team"))
+    except SlackApiError as exc:
+        log.error("Slack rejected the bot token (%s); Slack is disabled", exc.response.get("error"))
+        return
+    if settings.slack_app_token is not None and http_port is None:
+        handler = await adapter.serve_socket_mode(settings.slack_app_token.get_secret_value())
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await handler.close_async()
+    else:
+        if settings.slack_signing_secret is None:
+            log.error("Slack HTTP mode needs SLACK_SIGNING_SECRET; Slack is disabled")
+            return
+        site = await adapter.serve_http(http_port or 3000)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await site.cleanup()

@@ -1,0 +1,155 @@
+"""Posting digests with slack_sdk: top message, thread replies, metadata for reconciliation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.render import digest_messages, escape
+from bot.delivery import ChannelDigest, PostError, SentPart
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT = "newsdigest_part"
+MAX_INLINE_RETRY_AFTER = 10  # seconds worth sleeping inside a request; longer waits go to retry_at
+PAUSING_ERRORS = frozenset(
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "is_archived",
+        "account_inactive",
+        "invalid_auth",
+        "token_revoked",
+        "not_authed",
+        "missing_scope",
+        "restricted_action",
+        "team_access_not_granted",
+        "ekm_access_denied",
+        "access_denied",
+    }
+)
+
+
+class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler sleeps Retry-After; only do that for short waits."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        return retry_after(response.headers) <= MAX_INLINE_RETRY_AFTER
+
+
+def retry_after(headers: Any) -> float:
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list | tuple) else value
+            try:
+                return float(raw)
+            except (TypeError, ValueError):
+                return 60.0
+    return 1.0
+
+
+def make_client(token: str, base_url: str | None = None) -> AsyncWebClient:
+    handlers: list[AsyncRetryHandler] = [
+        ShortRateLimitRetryHandler(max_retry_count=2),
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+    ]
+    kwargs: dict[str, Any] = {"token": token, "retry_handlers": handlers, "timeout": 30}
+    if base_url:
+        kwargs["base_url"] = base_url.rstrip("/") + "/"
+    return AsyncWebClient(**kwargs)
+
+
+def classify(exc: SlackApiError) -> PostError:
+    response = exc.response
+    error = str(response.get("error", "")) if response is not None else ""
+    status = getattr(response, "status_code", 0)
+    if status == 429 or error == "ratelimited":
+        return PostError(
+            "Slack rate limit", retry_after=retry_after(getattr(response, "headers", {}))
+        )
+    if error in PAUSING_ERRORS:
+        return PostError(f"Slack refused the post: {error}", permanent=True)
+    return PostError(f"Slack error: {error or status}")
+
+
+class SlackPoster:
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    def render(self, digest: ChannelDigest) -> Sequence[dict[str, Any]]:
+        return digest_messages(digest)
+
+    async def send(
+        self, channel: str, part: dict[str, Any], part_key: str, thread_ref: str | None
+    ) -> SentPart:
+        try:
+            response = await self.client.chat_postMessage(
+                channel=channel,
+                text=part["text"],
+                blocks=part["blocks"],
+                thread_ts=thread_ref,
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"key": part_key}},
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            raise classify(exc) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise PostError(f"Slack unreachable: {type(exc).__name__}") from exc
+        ts = str(response["ts"])
+        return SentPart(ts, thread_ref or ts)
+
+    async def find(self, channel: str, part_key: str, thread_ref: str | None) -> SentPart | None:
+        """After a crash: was this part posted already? Looks for our metadata key."""
+        try:
+            if thread_ref:
+                response = await self.client.conversations_replies(
+                    channel=channel, ts=thread_ref, include_all_metadata=True, limit=200
+                )
+            else:
+                response = await self.client.conversations_history(
+                    channel=channel, include_all_metadata=True, limit=50
+                )
+        except SlackApiError as exc:
+            raise classify(exc) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise PostError(f"Slack unreachable: {type(exc).__name__}") from exc
+        messages: list[dict[str, Any]] = response.get("messages", []) or []
+        for message in messages:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == part_key:
+                ts = str(message["ts"])
+                return SentPart(ts, thread_ref or ts)
+        return None
+
+    async def notice(self, channel: str, text: str) -> None:
+        try:
+            await self.client.chat_postMessage(
+                channel=channel, text=escape(text), unfurl_links=False
+            )
+        except SlackApiError as exc:
+            log.warning("could not post a notice to %s: %s", channel, classify(exc))

@@ -1,0 +1,230 @@
+"""Digest and Reply → Block Kit payloads, always inside Slack's limits.
+
+Pure functions: no client, no I/O. Every string from an article is mrkdwn-escaped
+(&, <, >) so it can never become a mention, a channel ping or a disguised link;
+long content is split over several messages at bullet boundaries, and a single
+bullet too long for a block is cut at a word with "…".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bot.commands import Reply, ReplyKind
+from bot.delivery import ChannelDigest
+from bot.models import Digest
+from bot.render import meta_line
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_MESSAGE_TEXT = 11_000  # Slack rejects ~12-13k characters of block text per message
+MAX_FALLBACK_TEXT = 3000
+MAX_BUTTON_TEXT = 75
+MAX_URL = 3000
+
+Block = dict[str, Any]
+Message = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut at a word boundary and mark the cut; never return more than `limit` characters."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def safe_url(url: str | None) -> str | None:
+    """A URL fit for <url|label>: http(s) only, no characters that break the link syntax."""
+    if not url or not url.lower().startswith(("http://", "https://")) or len(url) > MAX_URL:
+        return None
+    if any(c in url for c in "<>| \n\t"):
+        return None
+    return url
+
+
+def link(url: str | None, label: str) -> str:
+    target = safe_url(url)
+    text = escape(label).replace("|", "¦")
+    return f"<{target}|{text}>" if target else text
+
+
+def pack_lines(lines: Iterable[str], limit: int = MAX_SECTION_TEXT) -> list[str]:
+    """Join lines into texts of at most `limit` characters, splitting only between lines."""
+    texts: list[str] = []
+    current = ""
+    for raw in lines:
+        line = clip(raw, limit)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit and current:
+            texts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        texts.append(current)
+    return texts
+
+
+def header(text: str) -> Block:
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": clip(text, MAX_HEADER) or "—", "emoji": True},
+    }
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION_TEXT)}}
+
+
+def context(*parts: str) -> Block:
+    elements = [{"type": "mrkdwn", "text": clip(p, MAX_SECTION_TEXT)} for p in parts if p]
+    return {
+        "type": "context",
+        "elements": elements[:MAX_CONTEXT_ELEMENTS] or [{"type": "mrkdwn", "text": " "}],
+    }
+
+
+def bullets(items: Iterable[str]) -> list[str]:
+    return [f"• {escape(t)}" for t in items]
+
+
+def block_text_size(block: Block) -> int:
+    size = 0
+    text = block.get("text")
+    if isinstance(text, dict):
+        size += len(text.get("text", ""))
+    for element in block.get("elements", []):
+        inner = element.get("text")
+        size += len(inner.get("text", "")) if isinstance(inner, dict) else len(inner or "")
+    return size
+
+
+def split_messages(blocks: list[Block], fallback: str) -> list[Message]:
+    """Group blocks into messages within the block-count and total-text limits."""
+    messages: list[Message] = []
+    current: list[Block] = []
+    size = 0
+    for block in blocks:
+        block_size = block_text_size(block)
+        if current and (len(current) >= MAX_BLOCKS or size + block_size > MAX_MESSAGE_TEXT):
+            messages.append({"blocks": current})
+            current, size = [], 0
+        current.append(block)
+        size += block_size
+    if current or not messages:
+        messages.append({"blocks": current})
+    total = len(messages)
+    for n, message in enumerate(messages, 1):
+        suffix = f" ({n}/{total})" if total > 1 else ""
+        message["text"] = clip(escape(fallback) + suffix, MAX_FALLBACK_TEXT)
+    return messages
+
+
+def article_blocks(digest: Digest, article_ref: str | None = None) -> list[Block]:
+    """One article for a thread reply: title, source and time, overview, then every section."""
+    article = digest.article
+    blocks: list[Block] = [header(article.title)]
+    blocks.append(context(escape(meta_line(digest))))
+    for text in pack_lines(bullets(b.text for b in digest.summary)):
+        blocks.append(section(text))
+    for sec in digest.sections:
+        title = f"*{escape(sec.heading)}*" + ("" if sec.titled else " _(untitled)_")
+        for text in pack_lines([title, *bullets(b.text for b in sec.bullets)]):
+            blocks.append(section(text))
+    buttons: list[dict[str, Any]] = []
+    if article_ref:
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": "newsdigest_sections",
+                "value": article_ref[:2000],
+                "text": {"type": "plain_text", "text": "Sections"},
+            }
+        )
+    url = safe_url(article.url)
+    if url:
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": "newsdigest_open",
+                "url": url,
+                "text": {"type": "plain_text", "text": "Open article"},
+            }
+        )
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
+    return blocks
+
+
+def digest_messages(digest: ChannelDigest) -> list[Message]:
+    """Top message (headlines + overview) then the thread replies, one or more per article."""
+    headlines = [f"• {link(d.article.url, d.article.title)}" for d in digest.digests]
+    top_blocks: list[Block] = [header(digest.title)]
+    for text in pack_lines(headlines):
+        top_blocks.append(section(text))
+    overview = [
+        f"*{escape(clip(d.article.title, 200))}*: {escape(d.summary[0].text)}"
+        for d in digest.digests
+        if d.summary
+    ]
+    for text in pack_lines(overview):
+        top_blocks.append(section(text))
+    top_blocks.append(context(f"{len(digest.digests)} new article(s) · details in the thread"))
+    fallback = f"{digest.title}: " + "; ".join(d.article.title for d in digest.digests)
+    messages = split_messages(top_blocks, fallback)
+    for d in digest.digests:
+        ref = d.article.url or d.article.source
+        messages += split_messages(article_blocks(d, ref), d.article.title)
+    return messages
+
+
+def reply_payloads(reply: Reply) -> list[Message]:
+    """A slash-command answer (one message unless very long): ephemeral unless the user said 'share'."""
+    blocks: list[Block] = []
+    if reply.kind is ReplyKind.SUMMARY and reply.digest is not None:
+        d = reply.digest
+        blocks += [header(d.article.title), context(escape(meta_line(d)))]
+        blocks += [section(t) for t in pack_lines(bullets(b.text for b in d.summary))]
+    elif reply.kind is ReplyKind.SECTIONS and reply.digest is not None:
+        d = reply.digest
+        rows = [f"{s.index}. {escape(s.heading)} `{s.id}`" for s in d.sections]
+        blocks += [header(d.article.title)] + [section(t) for t in pack_lines(rows)]
+    elif reply.kind is ReplyKind.SECTION and reply.section is not None:
+        s = reply.section
+        blocks += [
+            section(t)
+            for t in pack_lines(
+                [f"*{s.index}. {escape(s.heading)}*", *bullets(b.text for b in s.bullets)]
+            )
+        ]
+    elif reply.kind is ReplyKind.DIGESTS:
+        rows = [f"• {link(d.article.url, d.article.title)}" for d in reply.digests]
+        blocks += [section("*Latest digest*")] + [section(t) for t in pack_lines(rows)]
+    else:
+        prefix = ":warning: " if reply.kind is ReplyKind.ERROR else ""
+        blocks += [
+            section(t)
+            for t in pack_lines(prefix + escape(line) for line in reply.text.splitlines())
+        ]
+    messages = split_messages(blocks, reply.text)
+    for message in messages:
+        message["response_type"] = "in_channel" if reply.share else "ephemeral"
+    return messages
+
+
+def section_text_reply(reply: Reply) -> Message:
+    """The first message of a reply, as a plain chat.postMessage payload (used in threads)."""
+    message = dict(reply_payloads(reply)[0])
+    message.pop("response_type", None)
+    return message
