@@ -87,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="serve Slack over HTTP on this port (endpoint /slack/events)",
     )
+    discord_cmd = sub.add_parser("discord", help="Discord maintenance")
+    discord_sub = discord_cmd.add_subparsers(
+        dest="discord_command", metavar="ACTION", required=True
+    )
+    discord_sub.add_parser(
+        "sync", help="register the /digest commands (guild: NEWSDIGEST_DISCORD_GUILD_ID)"
+    )
     return parser
 
 
@@ -129,6 +136,14 @@ def _run(args: argparse.Namespace) -> int:
         return run_batch(args.input, args.bullets)
     if args.command == "console":
         return _cmd_console(args)
+    if args.command == "discord":
+        import asyncio
+
+        from adapters.discord.client import sync_commands
+        from bot.core import Bot
+
+        print(asyncio.run(sync_commands(Bot.from_settings(load_settings()))))
+        return 0
     if args.command == "serve":
         from adapters.serve import serve
 

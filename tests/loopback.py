@@ -38,6 +38,7 @@ class LoopbackServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
+        self.fallback: Route | None = None
         self.requests: list[RecordedRequest] = []
         server = self
 
@@ -52,7 +53,7 @@ class LoopbackServer:
                 body = self.rfile.read(length) if length else b""
                 request = RecordedRequest(self.command, self.path, dict(self.headers), body)
                 server.requests.append(request)
-                route = server.routes.get(self.path.split("?")[0])
+                route = server.routes.get(self.path.split("?")[0]) or server.fallback
                 response = route(request) if route else Response(404, b"not found")
                 if response.delay:
                     time.sleep(response.delay)

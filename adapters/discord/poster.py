@@ -1,0 +1,70 @@
+"""Posting digests through discord.py's HTTP client, idempotently by nonce."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+import discord
+
+from adapters.discord.render import digest_messages, escape
+from bot.delivery import ChannelDigest, PostError, SentPart
+
+log = logging.getLogger(__name__)
+
+PAUSING_CODES = frozenset(
+    {50001, 50013, 10003, 50007}
+)  # Missing Access/Permissions, Unknown Channel
+
+
+def to_embeds(payload: dict[str, Any]) -> list[discord.Embed]:
+    return [discord.Embed.from_dict(e) for e in payload.get("embeds", [])]
+
+
+class DiscordPoster:
+    """Sends with a nonce derived from the delivery: a retried send returns the first message
+    (Discord enforces nonces for a few minutes; past that a crash between post and record can
+    repeat one part — at-least-once)."""
+
+    platform = "discord"
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    def render(self, digest: ChannelDigest) -> Sequence[dict[str, Any]]:
+        return digest_messages(digest)
+
+    async def send(
+        self, channel: str, part: dict[str, Any], part_key: str, thread_ref: str | None
+    ) -> SentPart:
+        target = self.client.get_partial_messageable(int(channel))
+        try:
+            message = await target.send(
+                content=part.get("content") or None,
+                embeds=to_embeds(part),
+                nonce=part_key,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise PostError(
+                f"Discord refused the post: {exc.text or exc} (code {exc.code})",
+                permanent=exc.code in PAUSING_CODES or exc.status in (403, 404),
+            ) from exc
+        except discord.HTTPException as exc:
+            raise PostError(f"Discord error {exc.status}: {exc.text}") from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise PostError(f"Discord unreachable: {type(exc).__name__}") from exc
+        return SentPart(str(message.id), thread_ref or str(message.id))
+
+    async def find(self, channel: str, part_key: str, thread_ref: str | None) -> SentPart | None:
+        return None  # the nonce makes a resend return the first message
+
+    async def notice(self, channel: str, text: str) -> None:
+        try:
+            await self.client.get_partial_messageable(int(channel)).send(
+                content=escape(text), allowed_mentions=discord.AllowedMentions.none()
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not post a notice to %s: %s", channel, exc)

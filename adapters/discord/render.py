@@ -1,0 +1,189 @@
+"""Digest and Reply → Discord message payloads (content + embeds), always inside Discord's limits.
+
+Pure functions over plain dicts (the JSON Discord receives), so the same payloads
+serve the preview, the poster and the tests. Article text is markdown-escaped and
+mentions are defused twice: in the text, and by `allowed_mentions` parsing nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from bot.commands import Reply, ReplyKind
+from bot.delivery import ChannelDigest
+from bot.models import Digest
+from bot.render import meta_line
+
+MAX_CONTENT = 2000
+MAX_EMBEDS = 10
+MAX_TITLE = 256
+MAX_DESCRIPTION = 4096
+MAX_FIELDS = 25
+MAX_FIELD_NAME = 256
+MAX_FIELD_VALUE = 1024
+MAX_FOOTER = 2048
+MAX_EMBED_TOTAL = 6000
+COLOUR = 0x2B6CB0
+NO_MENTIONS: dict[str, Any] = {"parse": []}
+
+Embed = dict[str, Any]
+Message = dict[str, Any]
+
+_MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()-])")
+_MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#)(\d+)>", re.IGNORECASE)
+
+
+def escape(text: str) -> str:
+    """Markdown characters escaped, @everyone/@here and <@id> mentions defused."""
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return _MENTION.sub(lambda m: "@\u200b" + (m.group(1) or f"{m.group(2)}{m.group(3)}"), text)
+
+
+def clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip("\\ ") + "…"
+
+
+def pack(lines: Iterable[str], limit: int) -> list[str]:
+    texts: list[str] = []
+    current = ""
+    for raw in lines:
+        line = clip(raw, limit)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit and current:
+            texts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        texts.append(current)
+    return texts
+
+
+def embed_size(embed: Embed) -> int:
+    size = len(embed.get("title", "")) + len(embed.get("description", ""))
+    size += len((embed.get("footer") or {}).get("text", ""))
+    size += len((embed.get("author") or {}).get("name", ""))
+    size += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
+    return size
+
+
+def safe_url(url: str | None) -> str | None:
+    if (
+        url
+        and url.lower().startswith(("http://", "https://"))
+        and len(url) <= 2000
+        and " " not in url
+    ):
+        return url
+    return None
+
+
+def article_embeds(digest: Digest) -> list[Embed]:
+    """One embed per article when it fits; a very long article continues in more embeds."""
+    article = digest.article
+    bullets = [f"• {escape(b.text)}" for b in digest.summary]
+    description = pack(bullets, MAX_DESCRIPTION)[0] if bullets else "\u200b"
+    embed: Embed = {
+        "title": clip(escape(article.title), MAX_TITLE) or "Article",
+        "description": description,
+        "color": COLOUR,
+        "footer": {"text": clip(meta_line(digest), 300)},
+        "fields": [],
+    }
+    url = safe_url(article.url)
+    if url:
+        embed["url"] = url
+    embeds = [embed]
+    for section in digest.sections:
+        name = clip(escape(section.heading), MAX_FIELD_NAME) or "Section"
+        values = pack((f"• {escape(b.text)}" for b in section.bullets), MAX_FIELD_VALUE) or [
+            "\u200b"
+        ]
+        for n, value in enumerate(values):
+            field_name = name if n == 0 else clip(f"{name} (cont.)", MAX_FIELD_NAME)
+            field: dict[str, Any] = {
+                "name": field_name,
+                "value": value,
+                "inline": False,
+            }
+            current = embeds[-1]
+            if (
+                len(current["fields"]) >= MAX_FIELDS
+                or embed_size(current) + len(field_name) + len(value) > MAX_EMBED_TOTAL - 200
+            ):
+                current = {
+                    "title": clip(f"{embed['title']} (cont.)", MAX_TITLE),
+                    "color": COLOUR,
+                    "fields": [],
+                }
+                embeds.append(current)
+            current["fields"].append(field)
+    return embeds
+
+
+def pack_embeds(embeds: list[Embed], content: str = "") -> list[Message]:
+    """Messages of at most 10 embeds and 6000 embed characters each."""
+    messages: list[Message] = []
+    current: list[Embed] = []
+    size = 0
+    for embed in embeds:
+        n = embed_size(embed)
+        if current and (len(current) >= MAX_EMBEDS or size + n > MAX_EMBED_TOTAL):
+            messages.append({"embeds": current})
+            current, size = [], 0
+        current.append(embed)
+        size += n
+    if current or not messages:
+        messages.append({"embeds": current})
+    for i, message in enumerate(messages):
+        message["content"] = clip(content, MAX_CONTENT) if i == 0 and content else ""
+        message["allowed_mentions"] = NO_MENTIONS
+    return messages
+
+
+def digest_messages(digest: ChannelDigest) -> list[Message]:
+    embeds = [e for d in digest.digests for e in article_embeds(d)]
+    headline = f"**{escape(digest.title)}** — {len(digest.digests)} new article(s)"
+    return pack_embeds(embeds, headline)
+
+
+def reply_messages(reply: Reply) -> list[Message]:
+    """An interaction answer; `ephemeral` unless the user chose to share."""
+    if reply.kind is ReplyKind.SUMMARY and reply.digest is not None:
+        messages = pack_embeds(article_embeds(_summary_only(reply.digest)))
+    elif reply.kind is ReplyKind.SECTIONS and reply.digest is not None:
+        d = reply.digest
+        rows = [f"{s.index}. {escape(s.heading)} `{s.id}`" for s in d.sections]
+        messages = [
+            {"content": clip(f"**{escape(d.article.title)}**\n" + "\n".join(rows), MAX_CONTENT)}
+        ]
+    elif reply.kind is ReplyKind.SECTION and reply.section is not None:
+        s = reply.section
+        lines = [f"**{s.index}. {escape(s.heading)}**", *(f"• {escape(b.text)}" for b in s.bullets)]
+        messages = [{"content": text} for text in pack(lines, MAX_CONTENT)]
+    elif reply.kind is ReplyKind.DIGESTS:
+        lines = ["**Latest digest**", *(f"• {escape(d.article.title)}" for d in reply.digests)]
+        messages = [{"content": text} for text in pack(lines, MAX_CONTENT)]
+    else:
+        prefix = "⚠️ " if reply.kind is ReplyKind.ERROR else ""
+        messages = [
+            {"content": text}
+            for text in pack((prefix + escape(x) for x in reply.text.splitlines()), MAX_CONTENT)
+        ]
+    for message in messages:
+        message.setdefault("embeds", [])
+        message["allowed_mentions"] = NO_MENTIONS
+        message["ephemeral"] = not reply.share
+    return messages
+
+
+def _summary_only(digest: Digest) -> Digest:
+    return Digest(digest.article, digest.summary, (), digest.summarizer, digest.notes)
