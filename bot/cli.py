@@ -47,7 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"bullets per summary and per section (default {DEFAULT_SUMMARY_BULLETS})",
     )
-    digest.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    digest.add_argument(
+        "--format",
+        choices=("text", "markdown", "json", "slack", "discord"),
+        default="text",
+        help="slack/discord print the exact message payloads that would be posted",
+    )
     digest.add_argument(
         "--summarizer",
         choices=("extractive", "llm"),
@@ -87,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="serve Slack over HTTP on this port (endpoint /slack/events)",
     )
+    check = sub.add_parser(
+        "check", help="validate the configuration and test the database, platforms and LLM"
+    )
+    check.add_argument("--console", action="store_true", help="the console counts as a platform")
+
     discord_cmd = sub.add_parser("discord", help="Discord maintenance")
     discord_sub = discord_cmd.add_subparsers(
         dest="discord_command", metavar="ACTION", required=True
@@ -136,6 +146,10 @@ def _run(args: argparse.Namespace) -> int:
         return run_batch(args.input, args.bullets)
     if args.command == "console":
         return _cmd_console(args)
+    if args.command == "check":
+        from bot.check import run_check
+
+        return run_check(sys.stdout, console=args.console)
     if args.command == "discord":
         import asyncio
 
@@ -171,6 +185,13 @@ def _cmd_digest(args: argparse.Namespace) -> int:
     for digest in digests:
         section = find_section(digest, args.section) if args.section else None
         picked.append((digest, section))
+    if args.format in ("slack", "discord"):
+        print(
+            json.dumps(
+                _platform_preview(args.format, [d for d, _ in picked]), ensure_ascii=False, indent=2
+            )
+        )
+        return 0
     for n, (digest, section) in enumerate(picked):
         if args.format == "json":
             print(json.dumps(digest_to_json(digest, section), ensure_ascii=False))
@@ -179,6 +200,27 @@ def _cmd_digest(args: argparse.Namespace) -> int:
         else:
             _print_rich(digest, section)
     return 0
+
+
+def _platform_preview(platform: str, digests: list[Digest]) -> list[dict[str, Any]]:
+    """The exact payloads a scheduled digest of these articles would post (paste into Block Kit Builder)."""
+    from datetime import UTC, datetime
+
+    from bot.delivery import ChannelDigest
+    from bot.store.repo import ChannelInfo
+
+    now = datetime.now(UTC)
+    channel = ChannelInfo(0, platform, "preview", None, "UTC", False, None, now)
+    digest = ChannelDigest(
+        channel, now.strftime("%Y-%m-%dT%H:%M"), f"News digest — {now:%Y-%m-%d}", tuple(digests)
+    )
+    if platform == "slack":
+        from adapters.slack.render import digest_messages as slack_messages
+
+        return slack_messages(digest)
+    from adapters.discord.render import digest_messages as discord_messages
+
+    return discord_messages(digest)
 
 
 def _print_rich(digest: Digest, section: SectionDigest | None) -> None:

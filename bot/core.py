@@ -17,6 +17,7 @@ from bot.delivery import Deliverer, Poster, deliver_now
 from bot.errors import FetchError, InputError, NewsdigestError
 from bot.ingest import is_url, parse_bytes
 from bot.ingest.fetch import fetch
+from bot.metrics import METRICS
 from bot.models import Digest
 from bot.schedule import ScheduleError, parse_schedule
 from bot.sections import build_article
@@ -108,6 +109,9 @@ class Bot:
                 pause_after=self.settings.source_max_failures,
             )
             new += result.new_articles
+            METRICS.inc("newsdigest_articles_fetched_total", result.new_articles)
+            if result.error:
+                METRICS.inc("newsdigest_source_failures_total")
             if result.notice:
                 for channel in self.store.subscribed_channels(source.id):
                     poster = self.posters.get(channel.platform)

@@ -12,12 +12,14 @@ guarantee is at-least-once for that one part.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.digest import build_digest
+from bot.metrics import METRICS
 from bot.models import Digest
 from bot.schedule import Schedule, ScheduleError, parse_schedule, slots_between
 from bot.store.repo import FAILED, SENDING, SKIPPED, ChannelInfo, DeliveryInfo, Store
@@ -272,6 +274,7 @@ class Deliverer:
             self.store.part_sent(delivery_id, index, sent.message_ref, thread_ref)
         self.store.finish_delivery(delivery_id)
         self.stats.posted += 1
+        METRICS.inc("newsdigest_digests_posted_total", platform=channel.platform)
 
     async def _post_failed(self, channel: ChannelInfo, delivery_id: int, exc: PostError) -> None:
         delivery = self.store.delivery_by_id(delivery_id)
@@ -279,6 +282,7 @@ class Deliverer:
         if exc.permanent:
             self.store.delivery_attempt(delivery_id, str(exc), None, FAILED)
             self.stats.failed += 1
+            METRICS.inc("newsdigest_digests_failed_total", platform=channel.platform)
             if self.store.pause_channel(channel.id, str(exc)):
                 log.error(
                     "paused %s:%s: %s. An admin must fix access, then run '/digest schedule' again.",
@@ -290,6 +294,7 @@ class Deliverer:
         if attempts >= MAX_ATTEMPTS:
             self.store.delivery_attempt(delivery_id, str(exc), None, FAILED)
             self.stats.failed += 1
+            METRICS.inc("newsdigest_digests_failed_total", platform=channel.platform)
             log.error(
                 "gave up on digest %d for %s:%s after %d attempts: %s",
                 delivery_id,
@@ -328,7 +333,11 @@ class Deliverer:
         article = self.store.article(article_id)
         if article is None or not article.sentences:
             return None
+        started = time.perf_counter()
         digest = build_digest(article, self.summarizer, self.summary_bullets, self.section_bullets)
+        METRICS.observe("newsdigest_summarizer_seconds", time.perf_counter() - started)
+        if any(note.startswith("llm fallback") for note in digest.notes):
+            METRICS.inc("newsdigest_llm_fallbacks_total")
         self.stats.summarized += 1
         self.store.save_digest(article_id, digest)
         return digest

@@ -108,6 +108,14 @@ class Settings(BaseSettings):
 
     channels: list[ChannelConfig] = Field(default_factory=list)
 
+    @field_validator(
+        "database_url", "openai_base_url", "slack_api_url", "discord_api_url", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """Compose passes `${VAR:-}` as an empty string: that means "not set"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("admin_users", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
@@ -158,6 +166,8 @@ class SecretFileSource(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for name, field in self.settings_cls.model_fields.items():
+            if "SecretStr" not in str(field.annotation):
+                continue  # only secrets come from files
             value, key, _ = self.get_field_value(field, name)
             if value is not None:
                 values[key] = value
