@@ -36,6 +36,7 @@ lint: install
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.summarization
 	$(BIN)/python -m bench.extraction
+	$(BIN)/python -m bench.fanout
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 MAX_CATCH_UP = timedelta(days=7)
 MAX_ATTEMPTS = 8
+DIGEST_CACHE_SIZE = 2000
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class Deliverer:
         self.summary_bullets = summary_bullets
         self.section_bullets = section_bullets
         self.stats = DeliveryStats()
+        self._digests: dict[int, Digest] = {}
 
     # the periodic entry point ---------------------------------------------------------------
     async def tick(self, now: datetime | None = None) -> None:
@@ -327,9 +329,11 @@ class Deliverer:
     # building the content ---------------------------------------------------------------------------
     def digest_for(self, article_id: int) -> Digest | None:
         """The article's digest, summarized once and cached for every channel and process."""
+        if article_id in self._digests:
+            return self._digests[article_id]
         cached = self.store.cached_digest(article_id)
         if cached is not None:
-            return cached
+            return self._remember(article_id, cached)
         article = self.store.article(article_id)
         if article is None or not article.sentences:
             return None
@@ -340,6 +344,13 @@ class Deliverer:
             METRICS.inc("newsdigest_llm_fallbacks_total")
         self.stats.summarized += 1
         self.store.save_digest(article_id, digest)
+        return self._remember(article_id, digest)
+
+    def _remember(self, article_id: int, digest: Digest) -> Digest:
+        """Digests never change once made, so a bounded in-process copy saves reloading them per channel."""
+        if len(self._digests) >= DIGEST_CACHE_SIZE:
+            self._digests.pop(next(iter(self._digests)))
+        self._digests[article_id] = digest
         return digest
 
     def _channel_digest(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -481,13 +481,22 @@ class Store:
             if row is None or row.state == SENT:
                 return
             row.state, row.retry_at, row.error = SENT, None, None
-            for article_id in row.article_ids or []:
-                if session.get(DeliveredArticleRow, (row.channel_id, article_id)) is None:
-                    session.add(
-                        DeliveredArticleRow(
-                            channel_id=row.channel_id, article_id=article_id, delivery_id=row.id
-                        )
+            wanted = list(dict.fromkeys(row.article_ids or []))
+            known = set(
+                session.scalars(
+                    select(DeliveredArticleRow.article_id).where(
+                        DeliveredArticleRow.channel_id == row.channel_id,
+                        DeliveredArticleRow.article_id.in_(wanted),
                     )
+                )
+            )
+            missing = [
+                {"channel_id": row.channel_id, "article_id": a, "delivery_id": row.id}
+                for a in wanted
+                if a not in known
+            ]
+            if missing:
+                session.execute(insert(DeliveredArticleRow), missing)
 
     def delivery_attempt(
         self,
