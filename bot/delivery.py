@@ -119,10 +119,22 @@ class Deliverer:
         """Finish interrupted deliveries, then post or skip every slot that fell due."""
         now = now or datetime.now(UTC)
         for delivery in self.store.unfinished_deliveries():
-            await self._resume(delivery, now)
+            try:
+                await self._resume(delivery, now)
+            except Exception:
+                log.exception(
+                    "could not resume digest %d; will retry on the next tick", delivery.id
+                )
         for channel in self.store.channels():
             if channel.schedule and not channel.paused and channel.platform in self.posters:
-                await self.run_channel(channel, now)
+                try:
+                    await self.run_channel(channel, now)
+                except Exception:
+                    log.exception(
+                        "digest for %s:%s failed; will retry on the next tick",
+                        channel.platform,
+                        channel.external_id,
+                    )
 
     async def run_channel(self, channel: ChannelInfo, now: datetime) -> None:
         try:
@@ -145,10 +157,10 @@ class Deliverer:
             return
         *missed, (latest_slot, latest_at) = pending
         for slot, _at in missed:
-            self._skip(channel, slot, "a later digest replaced it")
+            self._skip(channel, slot, "a later digest replaced it", now)
         if now - latest_at <= self.grace:
             await self.deliver(channel, latest_slot, now)
-        elif self._skip(channel, latest_slot, "the bot was not running when it was due"):
+        elif self._skip(channel, latest_slot, "the bot was not running when it was due", now):
             await self._notice(
                 channel,
                 f"The {latest_slot.replace('T', ' ')} digest was skipped because "
@@ -156,8 +168,11 @@ class Deliverer:
                 "include those articles.",
             )
 
-    def _skip(self, channel: ChannelInfo, slot: str, why: str) -> bool:
-        claimed = self.store.claim_delivery(channel.id, slot, state=SKIPPED, error=why) is not None
+    def _skip(self, channel: ChannelInfo, slot: str, why: str, now: datetime) -> bool:
+        claimed = (
+            self.store.claim_delivery(channel.id, slot, state=SKIPPED, error=why, now=now)
+            is not None
+        )
         if claimed:
             self.stats.skipped += 1
             log.info(
@@ -175,7 +190,7 @@ class Deliverer:
     ) -> DeliveryInfo | None:
         """Claim the slot, then post; None when another process or an earlier run owns it."""
         now = now or datetime.now(UTC)
-        delivery = self.store.claim_delivery(channel.id, slot)
+        delivery = self.store.claim_delivery(channel.id, slot, now=now)
         if delivery is None:
             return None
         article_ids = self.store.new_articles_for(
@@ -191,7 +206,7 @@ class Deliverer:
         parts = self.posters[channel.platform].render(digest)
         self.store.plan_delivery(delivery.id, article_ids, len(parts))
         started = datetime.now(UTC)
-        await self._send_parts(channel, delivery.id, parts, 0, None, reconcile=False)
+        await self._send_parts(channel, delivery.id, parts, 0, None, reconcile=False, now=now)
         final = self.store.delivery_by_id(delivery.id)
         if final and final.state == "sent":
             log.info(
@@ -242,7 +257,13 @@ class Deliverer:
         if not delivery.article_ids:
             self.store.plan_delivery(delivery.id, article_ids, len(parts))
         await self._send_parts(
-            channel, delivery.id, parts, delivery.parts_sent, delivery.thread_ref, reconcile=True
+            channel,
+            delivery.id,
+            parts,
+            delivery.parts_sent,
+            delivery.thread_ref,
+            reconcile=True,
+            now=now,
         )
 
     async def _send_parts(
@@ -253,6 +274,7 @@ class Deliverer:
         first: int,
         thread_ref: str | None,
         reconcile: bool,
+        now: datetime,
     ) -> None:
         poster = self.posters[channel.platform]
         for index in range(first, len(parts)):
@@ -264,11 +286,11 @@ class Deliverer:
                 if sent is None:
                     sent = await poster.send(channel.external_id, parts[index], key, thread_ref)
             except PostError as exc:
-                await self._post_failed(channel, delivery_id, exc)
+                await self._post_failed(channel, delivery_id, exc, now)
                 return
             except Exception as exc:
                 await self._post_failed(
-                    channel, delivery_id, PostError(f"{type(exc).__name__}: {exc}")
+                    channel, delivery_id, PostError(f"{type(exc).__name__}: {exc}"), now
                 )
                 return
             reconcile = False
@@ -278,7 +300,9 @@ class Deliverer:
         self.stats.posted += 1
         METRICS.inc("newsdigest_digests_posted_total", platform=channel.platform)
 
-    async def _post_failed(self, channel: ChannelInfo, delivery_id: int, exc: PostError) -> None:
+    async def _post_failed(
+        self, channel: ChannelInfo, delivery_id: int, exc: PostError, now: datetime
+    ) -> None:
         delivery = self.store.delivery_by_id(delivery_id)
         attempts = (delivery.attempts if delivery else 0) + 1
         if exc.permanent:
@@ -307,7 +331,7 @@ class Deliverer:
             )
             return
         wait = exc.retry_after if exc.retry_after is not None else 30 * 2**attempts
-        retry_at = datetime.now(UTC) + timedelta(seconds=wait)
+        retry_at = now + timedelta(seconds=wait)
         self.store.delivery_attempt(delivery_id, str(exc), retry_at, SENDING)
         log.warning(
             "digest %d for %s:%s not posted (%s); retrying in %.0fs",

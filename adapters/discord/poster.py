@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,16 @@ def to_embeds(payload: dict[str, Any]) -> list[discord.Embed]:
     return [discord.Embed.from_dict(e) for e in payload.get("embeds", [])]
 
 
+COOLOFF_DEFAULT = 600.0
+
+
+def _retry_after(response: Any) -> float:
+    try:
+        return max(float(response.headers.get("Retry-After", COOLOFF_DEFAULT)), 1.0)
+    except (AttributeError, TypeError, ValueError):
+        return COOLOFF_DEFAULT
+
+
 class DiscordPoster:
     """Sends with a nonce derived from the delivery: a retried send returns the first message
     (Discord enforces nonces for a few minutes; past that a crash between post and record can
@@ -32,6 +43,7 @@ class DiscordPoster:
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
+        self.cooloff_until = 0.0  # monotonic time; set when Cloudflare bans us (429 without Via)
 
     def render(self, digest: ChannelDigest) -> Sequence[dict[str, Any]]:
         return digest_messages(digest)
@@ -39,6 +51,9 @@ class DiscordPoster:
     async def send(
         self, channel: str, part: dict[str, Any], part_key: str, thread_ref: str | None
     ) -> SentPart:
+        waiting = self.cooloff_until - time.monotonic()
+        if waiting > 0:
+            raise PostError("Discord asked us to back off", retry_after=waiting)
         target = self.client.get_partial_messageable(int(channel))
         try:
             message = await target.send(
@@ -53,6 +68,13 @@ class DiscordPoster:
                 permanent=exc.code in PAUSING_CODES or exc.status in (403, 404),
             ) from exc
         except discord.HTTPException as exc:
+            if exc.status == 429:  # discord.py waits out route limits itself; this is a ban: stop
+                wait = _retry_after(exc.response)
+                self.cooloff_until = time.monotonic() + wait
+                log.warning(
+                    "Discord rate-limited us outside its buckets; pausing posts for %.0fs", wait
+                )
+                raise PostError("Discord rate limit (cool-off)", retry_after=wait) from exc
             raise PostError(f"Discord error {exc.status}: {exc.text}") from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise PostError(f"Discord unreachable: {type(exc).__name__}") from exc

@@ -92,7 +92,7 @@ def article_embeds(digest: Digest) -> list[Embed]:
     bullets = [f"• {escape(b.text)}" for b in digest.summary]
     description = pack(bullets, MAX_DESCRIPTION)[0] if bullets else "\u200b"
     embed: Embed = {
-        "title": clip(escape(article.title), MAX_TITLE) or "Article",
+        "title": clip(escape(" ".join(article.title.split())), MAX_TITLE) or "Article",
         "description": description,
         "color": COLOUR,
         "footer": {"text": clip(meta_line(digest), 300)},

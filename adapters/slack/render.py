@@ -79,7 +79,11 @@ def pack_lines(lines: Iterable[str], limit: int = MAX_SECTION_TEXT) -> list[str]
 def header(text: str) -> Block:
     return {
         "type": "header",
-        "text": {"type": "plain_text", "text": clip(text, MAX_HEADER) or "—", "emoji": True},
+        "text": {
+            "type": "plain_text",
+            "text": clip(" ".join(text.split()), MAX_HEADER) or "—",
+            "emoji": True,
+        },
     }
 
 
@@ -127,7 +131,9 @@ def split_messages(blocks: list[Block], fallback: str) -> list[Message]:
     total = len(messages)
     for n, message in enumerate(messages, 1):
         suffix = f" ({n}/{total})" if total > 1 else ""
-        message["text"] = clip(escape(fallback) + suffix, MAX_FALLBACK_TEXT)
+        message["text"] = clip(
+            (" ".join(escape(fallback).split()) or "News digest") + suffix, MAX_FALLBACK_TEXT
+        )
     return messages
 
 

@@ -22,6 +22,7 @@ _HTML_HINT = re.compile(rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]", r
 _TAG = re.compile(
     rb"</?(?:p|div|article|section|h[1-6]|span|a|br|ul|li|table)[\s>/]", re.IGNORECASE
 )
+_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECASE)
 
 
@@ -40,7 +41,10 @@ def detect_kind(data: bytes, content_type: str | None = None) -> SourceKind:
             raise InputError(f"The input is {what}, not an article.")
     if _looks_binary(head):
         raise InputError("The input is binary data, not an article.")
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    stripped = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:9].lower() in (b"<?xml ver", b"<!doctype") and _ENTITY.search(stripped):
+        # Feeds never need their own entities; declaring them is how XML bombs and XXE work.
+        raise InputError("The document declares XML entities; refused for safety.")
     sniff = stripped[:4096]
     if _FEED_ROOT.search(sniff) and not _HTML_HINT.search(sniff[:512]):
         return SourceKind.FEED

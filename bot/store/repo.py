@@ -417,11 +417,22 @@ class Store:
 
     # deliveries ---------------------------------------------------------------------------------
     def claim_delivery(
-        self, channel_id: int, slot: str, state: str = SENDING, error: str | None = None
+        self,
+        channel_id: int,
+        slot: str,
+        state: str = SENDING,
+        error: str | None = None,
+        now: datetime | None = None,
     ) -> DeliveryInfo | None:
         """Insert the (channel, slot) row; None when it already exists (someone else owns the slot)."""
         with self._sessions() as session:
-            row = DeliveryRow(channel_id=channel_id, slot=slot, state=state, error=error)
+            row = DeliveryRow(
+                channel_id=channel_id,
+                slot=slot,
+                state=state,
+                error=error,
+                created_at=now or utcnow(),
+            )
             session.add(row)
             try:
                 session.commit()
