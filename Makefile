@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 EXAMPLE := examples/printable-riverton-solar.txt
 
-.PHONY: install demo test lint bench fuzz clean
+.PHONY: install demo test lint bench fuzz audit clean
 
 install: $(STAMP)
 
@@ -40,3 +40,17 @@ bench: $(BENCH_STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+FUZZ_SECONDS ?= 60
+fuzz: install
+	$(BIN)/python -m pip install --quiet atheris
+	@for target in feed html plaintext command; do \
+	  echo "--- fuzzing $$target for $(FUZZ_SECONDS)s"; \
+	  (cd fuzz && ../$(BIN)/python fuzz_$$target.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	     -artifact_prefix=crashers/$$target- ) || exit 1; \
+	done
+
+audit: install
+	$(BIN)/python -m pip install --quiet bandit pip-audit
+	$(BIN)/bandit -q -r bot adapters -lll
+	$(BIN)/pip-audit -r requirements.lock --require-hashes --disable-pip --progress-spinner off

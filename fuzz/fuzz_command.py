@@ -1,0 +1,31 @@
+"""Fuzz the `/digest` parser and section lookup: `python fuzz/fuzz_command.py -max_total_time=60`."""
+
+import atheris
+
+from _harness import run
+
+with atheris.instrument_imports():
+    from bot.commands import find_section, parse_command
+    from bot.digest import build_digest
+    from bot.ingest.plaintext import parse_plaintext
+    from bot.sections import build_article
+
+DIGEST = build_digest(
+    build_article(
+        parse_plaintext(
+            "Title\n\nFirst paragraph is here. It has two sentences.\n\nWHY NOW?\n\nBecause it matters now.\n",
+            "x",
+        )
+    )
+)
+
+
+def target(data: bytes) -> None:
+    text = data.decode("utf-8", "replace")
+    command = parse_command(text)
+    if command.args:
+        find_section(DIGEST, " ".join(command.args))
+
+
+if __name__ == "__main__":
+    run(target)

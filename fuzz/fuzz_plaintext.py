@@ -1,0 +1,20 @@
+"""Fuzz the printable-page cleaner and sectioner: `python fuzz/fuzz_plaintext.py -max_total_time=60`."""
+
+import atheris
+
+from _harness import run
+
+with atheris.instrument_imports():
+    from bot.digest import build_digest
+    from bot.ingest.plaintext import parse_plaintext
+    from bot.sections import build_article
+
+
+def target(data: bytes) -> None:
+    article = build_article(parse_plaintext(data.decode("utf-8", "replace"), "fuzz"))
+    if article.sentences:
+        build_digest(article)
+
+
+if __name__ == "__main__":
+    run(target)
