@@ -1,7 +1,6 @@
 """Fuzz the `/digest` parser and section lookup: `python fuzz/fuzz_command.py -max_total_time=60`."""
 
 import atheris
-
 from _harness import run
 
 with atheris.instrument_imports():

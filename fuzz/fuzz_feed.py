@@ -1,7 +1,6 @@
 """Fuzz feed ingest: `python fuzz/fuzz_feed.py -max_total_time=60` (or `make fuzz`)."""
 
 import atheris
-
 from _harness import run
 
 with atheris.instrument_imports():

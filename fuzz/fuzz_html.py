@@ -1,7 +1,6 @@
 """Fuzz HTML extraction: `python fuzz/fuzz_html.py -max_total_time=60`."""
 
 import atheris
-
 from _harness import run
 
 with atheris.instrument_imports():

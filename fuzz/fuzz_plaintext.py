@@ -1,7 +1,6 @@
 """Fuzz the printable-page cleaner and sectioner: `python fuzz/fuzz_plaintext.py -max_total_time=60`."""
 
 import atheris
-
 from _harness import run
 
 with atheris.instrument_imports():
