@@ -34,9 +34,11 @@ lint: install
 	$(BIN)/mypy
 
 bench: $(BENCH_STAMP)
-	$(BIN)/python -m bench.summarization
-	$(BIN)/python -m bench.extraction
-	$(BIN)/python -m bench.fanout
+	@mkdir -p bench/results
+	$(BIN)/python -m bench.summarization | tee bench/results/summarization.txt
+	$(BIN)/python -m bench.extraction | tee bench/results/extraction.txt
+	$(BIN)/python -m bench.fanout | tee bench/results/fanout.txt
+	$(BIN)/python -m bench.readme
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         ("trafilatura (default)", evaluate(plain_trafilatura, pages, truth)),
     ]
     print(f"Extraction on {len(pages)} pages (article-extraction-benchmark metric)")
+    print()
     print("| system | precision | recall | F1 | pages/s |")
     print("|---|---|---|---|---|")
     for name, r in rows:

@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Fan-out: {args.articles} articles from {args.feeds} local feeds to {args.channels} channels (SQLite)"
     )
+    print()
     print("| measure | value |")
     print("|---|---|")
     for key, value in result.items():

@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Summaries of {len(rows)} articles, {k} sentences each ({args.data.name}); "
         f"ratios against {best_lead['system']}" + (" and sumy LexRank" if lexrank else "")
     )
+    print()
     print(
         "| system | R-1 | R-2 | R-Lsum | words | articles/s | R-1/Lead | R-2/Lead "
         "| R-Lsum/Lead | words/Lead | speed/LexRank |"
