@@ -60,6 +60,11 @@ _AGENCY_DATELINE = re.compile(
     r"^\s*(?:[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Z][\w.'\- ]{1,30})?\s*)?"
     r"\((?:AP|Reuters|AFP|CNN|UPI|Bloomberg|dpa|Xinhua|BBC|NPR|[A-Z0-9]{2,8})\)\s*(?:--+|—|–|-)\s+"
 )
+_PHOTO_CREDIT = re.compile(
+    r"^\s*(?:photo(?:graph)?|image|picture|pictured)(?:\s+credit)?\s*:\s*[^.]{0,80}?"
+    r"(?:/\s*)?(?:getty images|ap|reuters|afp|epa|pa|shutterstock|rex|ap photo)\s+(?=[A-Z\"'“])",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"""[.!?…]["'”’»)\]]*$|[.!?]\s*\W?$""")
 _DASHES = re.compile(r"\s+-{2,3}\s+|\s*---\s*")
 
@@ -115,7 +120,11 @@ def _looks_like_place(place: str) -> bool:
 
 
 def strip_agency_dateline(sentence: str) -> str:
-    """Wire copy pasted mid-article keeps its "(CNN) --" opener; a bullet must not."""
+    """Wire copy pasted mid-article keeps its "(CNN) --" opener, scraped copy a glued photo
+    credit ("Photograph: Name/Getty Images The man…"); a bullet must have neither."""
+    credit = _PHOTO_CREDIT.match(sentence)
+    if credit:
+        sentence = sentence[credit.end() :]
     match = _AGENCY_DATELINE.match(sentence)
     if not match:
         return sentence
