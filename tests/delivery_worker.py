@@ -65,7 +65,7 @@ async def main(url: str, posts: str, t0: str, speed: float, run_for: float) -> N
         store,
         ExtractiveSummarizer(),
         {"file": FilePoster(posts)},
-        grace=timedelta(hours=12),
+        grace=timedelta(hours=20),
         lookback=timedelta(days=3650),
         max_articles=1,
     )
@@ -74,7 +74,7 @@ async def main(url: str, posts: str, t0: str, speed: float, run_for: float) -> N
     started = float(os.environ.get("WORKER_EPOCH", time.time()))
     deadline = started + run_for  # a restarted worker stops with the others
     while time.time() < deadline:
-        fake_now = start_fake + timedelta(seconds=(time.time() - started) * speed)
+        fake_now = start_fake + timedelta(seconds=max(time.time() - started, 0.0) * speed)
         if lock.try_acquire():
             await deliverer.tick(fake_now)
         await asyncio.sleep(0.02)

@@ -21,9 +21,10 @@ from bot.sources import local_source, poll_source
 from bot.store.repo import Store
 
 CHANNELS = 20
+READY_AFTER = 2.5  # seconds a fresh worker needs to import and connect
 SLOTS = 3
 T0 = datetime(2024, 5, 1, 7, 0, tzinfo=UTC)
-SPEED = 36_000.0  # fake seconds per real second: a fake day every 2.4 s
+SPEED = 24_000.0  # fake seconds per real second: a fake day every 3.6 s
 RUN_FOR = 60 * 3600 / SPEED  # fake T0+60h: past the third 08:00 slot (T0+49h), before the fourth
 
 
@@ -71,18 +72,23 @@ def test_two_processes_random_kills_exactly_one_post_per_slot(
     store = Store.open(database_url)
     seed(store, tmp_path)
     posts = tmp_path / "posts.jsonl"
-    epoch = time.time()
+    epoch = time.time() + 4.0  # the fake clock starts once both workers have imported everything
     rng = random.Random(42)
     workers = [start_worker(database_url, posts, epoch), start_worker(database_url, posts, epoch)]
+    started = [time.time(), time.time()]
     kills = 0
+    time.sleep(4.0)
     deadline = epoch + RUN_FOR - 1.5
     while time.time() < deadline:
         time.sleep(rng.uniform(0.3, 0.9))
         victim = rng.randrange(2)
+        if time.time() - started[1 - victim] < READY_AFTER:
+            continue  # keep one warm process, as a real deployment has while another restarts
         workers[victim].send_signal(signal.SIGKILL)
         workers[victim].wait()
         kills += 1
         workers[victim] = start_worker(database_url, posts, epoch)
+        started[victim] = time.time()
     for worker in workers:
         worker.wait(timeout=RUN_FOR + 30)
     assert kills >= 3
