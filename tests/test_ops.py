@@ -7,7 +7,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import venv
@@ -19,6 +18,7 @@ import pytest
 import yaml
 from aiohttp import web
 from conftest import ROOT
+from loopback import free_port
 
 from bot.health import make_app
 from bot.logs import RedactingFilter, secret_values
@@ -155,12 +155,6 @@ def test_check_command_output_has_no_secret(tmp_path: Path) -> None:
         "discord" in result.stdout
         and "discord-secret-token-value" not in result.stdout + result.stderr
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Beat:

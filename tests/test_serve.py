@@ -7,7 +7,6 @@ import hmac
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,9 @@ from urllib.parse import urlencode
 import httpx
 from conftest import EXAMPLE, ROOT
 from fake_slack import FakeSlack
-from loopback import LoopbackServer
+from loopback import LoopbackServer, free_port
 
 SECRET = "e2e-signing-secret-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def signed(body: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import socket
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ import httpx
 import pytest
 from conftest import EXAMPLE
 from fake_slack import FakeSlack, slack_error
-from loopback import LoopbackServer, Response
+from loopback import LoopbackServer, Response, free_port
 from slack_limits import assert_slack_payload
 
 from adapters.slack.app import SlackAdapter
@@ -56,12 +55,6 @@ def settings_for(fake: FakeSlack, tmp_path: Path, **extra: Any) -> Settings:
         fetch_allow="127.0.0.1/32",
         **extra,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:

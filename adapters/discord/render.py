@@ -15,6 +15,8 @@ from bot.commands import Reply, ReplyKind
 from bot.delivery import ChannelDigest
 from bot.models import Digest
 from bot.render import meta_line
+from bot.textfit import clip as fit
+from bot.textfit import pack_lines
 
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
@@ -42,29 +44,11 @@ def escape(text: str) -> str:
 
 
 def clip(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip("\\ ") + "…"
+    return fit(text, limit, trailing="\\ ")
 
 
 def pack(lines: Iterable[str], limit: int) -> list[str]:
-    texts: list[str] = []
-    current = ""
-    for raw in lines:
-        line = clip(raw, limit)
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit and current:
-            texts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        texts.append(current)
-    return texts
+    return pack_lines(lines, limit, trailing="\\ ")
 
 
 def embed_size(embed: Embed) -> int:

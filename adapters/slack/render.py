@@ -15,6 +15,7 @@ from bot.commands import Reply, ReplyKind
 from bot.delivery import ChannelDigest
 from bot.models import Digest
 from bot.render import meta_line
+from bot.textfit import clip, pack_lines
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -33,15 +34,9 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def clip(text: str, limit: int) -> str:
-    """Cut at a word boundary and mark the cut; never return more than `limit` characters."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
+def section_texts(lines: Iterable[str]) -> list[str]:
+    """Lines packed into section-sized texts (3000 characters), split only between lines."""
+    return pack_lines(lines, MAX_SECTION_TEXT)
 
 
 def safe_url(url: str | None) -> str | None:
@@ -57,23 +52,6 @@ def link(url: str | None, label: str) -> str:
     target = safe_url(url)
     text = escape(label).replace("|", "¦")
     return f"<{target}|{text}>" if target else text
-
-
-def pack_lines(lines: Iterable[str], limit: int = MAX_SECTION_TEXT) -> list[str]:
-    """Join lines into texts of at most `limit` characters, splitting only between lines."""
-    texts: list[str] = []
-    current = ""
-    for raw in lines:
-        line = clip(raw, limit)
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit and current:
-            texts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        texts.append(current)
-    return texts
 
 
 def header(text: str) -> Block:
@@ -142,11 +120,11 @@ def article_blocks(digest: Digest, article_ref: str | None = None) -> list[Block
     article = digest.article
     blocks: list[Block] = [header(article.title)]
     blocks.append(context(escape(meta_line(digest))))
-    for text in pack_lines(bullets(b.text for b in digest.summary)):
+    for text in section_texts(bullets(b.text for b in digest.summary)):
         blocks.append(section(text))
     for sec in digest.sections:
         title = f"*{escape(sec.heading)}*" + ("" if sec.titled else " _(untitled)_")
-        for text in pack_lines([title, *bullets(b.text for b in sec.bullets)]):
+        for text in section_texts([title, *bullets(b.text for b in sec.bullets)]):
             blocks.append(section(text))
     buttons: list[dict[str, Any]] = []
     if article_ref:
@@ -177,14 +155,14 @@ def digest_messages(digest: ChannelDigest) -> list[Message]:
     """Top message (headlines + overview) then the thread replies, one or more per article."""
     headlines = [f"• {link(d.article.url, d.article.title)}" for d in digest.digests]
     top_blocks: list[Block] = [header(digest.title)]
-    for text in pack_lines(headlines):
+    for text in section_texts(headlines):
         top_blocks.append(section(text))
     overview = [
         f"*{escape(clip(d.article.title, 200))}*: {escape(d.summary[0].text)}"
         for d in digest.digests
         if d.summary
     ]
-    for text in pack_lines(overview):
+    for text in section_texts(overview):
         top_blocks.append(section(text))
     top_blocks.append(context(f"{len(digest.digests)} new article(s) · details in the thread"))
     fallback = f"{digest.title}: " + "; ".join(d.article.title for d in digest.digests)
@@ -201,27 +179,27 @@ def reply_payloads(reply: Reply) -> list[Message]:
     if reply.kind is ReplyKind.SUMMARY and reply.digest is not None:
         d = reply.digest
         blocks += [header(d.article.title), context(escape(meta_line(d)))]
-        blocks += [section(t) for t in pack_lines(bullets(b.text for b in d.summary))]
+        blocks += [section(t) for t in section_texts(bullets(b.text for b in d.summary))]
     elif reply.kind is ReplyKind.SECTIONS and reply.digest is not None:
         d = reply.digest
         rows = [f"{s.index}. {escape(s.heading)} `{s.id}`" for s in d.sections]
-        blocks += [header(d.article.title)] + [section(t) for t in pack_lines(rows)]
+        blocks += [header(d.article.title)] + [section(t) for t in section_texts(rows)]
     elif reply.kind is ReplyKind.SECTION and reply.section is not None:
         s = reply.section
         blocks += [
             section(t)
-            for t in pack_lines(
+            for t in section_texts(
                 [f"*{s.index}. {escape(s.heading)}*", *bullets(b.text for b in s.bullets)]
             )
         ]
     elif reply.kind is ReplyKind.DIGESTS:
         rows = [f"• {link(d.article.url, d.article.title)}" for d in reply.digests]
-        blocks += [section("*Latest digest*")] + [section(t) for t in pack_lines(rows)]
+        blocks += [section("*Latest digest*")] + [section(t) for t in section_texts(rows)]
     else:
         prefix = ":warning: " if reply.kind is ReplyKind.ERROR else ""
         blocks += [
             section(t)
-            for t in pack_lines(prefix + escape(line) for line in reply.text.splitlines())
+            for t in section_texts(prefix + escape(line) for line in reply.text.splitlines())
         ]
     messages = split_messages(blocks, reply.text)
     for message in messages:
