@@ -354,3 +354,41 @@ def test_find_reconciles_by_metadata(fake: FakeSlack) -> None:
         assert await poster.find("C1", "nd7p2", top.message_ref) is None
 
     asyncio.run(main())
+
+
+def test_any_one_byte_change_to_a_signed_request_is_rejected(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    """Property: the real bolt App refuses every single-byte alteration of a signed body."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    async def build() -> tuple[Bot, SlackAdapter]:
+        bot = Bot.from_settings(settings_for(fake, tmp_path))
+        return bot, SlackAdapter(bot)
+
+    bot, adapter = asyncio.run(build())
+    body = command_body(fake, "help")
+    headers = sign(body)
+
+    async def status(payload: str) -> int:
+        response = await adapter.app.async_dispatch(AsyncBoltRequest(body=payload, headers=headers))
+        return int(response.status)
+
+    assert asyncio.run(status(body)) == 200
+
+    @settings(
+        max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(
+        st.integers(min_value=0, max_value=len(body) - 1),
+        st.characters(min_codepoint=33, max_codepoint=126),
+    )
+    def altered(index: int, char: str) -> None:
+        if body[index] == char:
+            return
+        assert asyncio.run(status(body[:index] + char + body[index + 1 :])) == 401
+
+    altered()
+    bot.store.engine.dispose()

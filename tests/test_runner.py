@@ -1,0 +1,58 @@
+"""The APScheduler runner: one cron job per scheduled channel, persisted, built from day names."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bot.core import Bot
+from bot.runner import Runner
+from bot.settings import Settings
+
+
+def test_channel_jobs_follow_the_store_and_persist(tmp_path: Path) -> None:
+    bot = Bot.from_settings(Settings(data_dir=tmp_path))
+    monday = bot.store.channel("console", "A")
+    daily = bot.store.channel("console", "B")
+    assert monday is not None and daily is not None
+    bot.store.set_schedule(monday.id, "mon 08:00 Europe/Berlin", "Europe/Berlin")
+    bot.store.set_schedule(daily.id, "daily 01:30 America/New_York", "America/New_York")
+
+    async def main() -> None:
+        runner = Runner(bot)
+        assert runner.lock.try_acquire()
+        runner._start_scheduler()
+        try:
+            assert runner.scheduler is not None
+            jobs = {job.id: job for job in runner.scheduler.get_jobs()}
+            assert {"tick", "poll", f"channel-{monday.id}", f"channel-{daily.id}"} <= set(jobs)
+            trigger = str(jobs[f"channel-{monday.id}"].trigger)
+            assert "day_of_week='mon'" in trigger and "hour='8'" in trigger
+            assert str(jobs[f"channel-{monday.id}"].trigger.timezone) == "Europe/Berlin"
+            bot.store.set_schedule(daily.id, None, "UTC")
+            runner.sync_channel_jobs()
+            assert f"channel-{daily.id}" not in {job.id for job in runner.scheduler.get_jobs()}
+            with bot.store.engine.connect() as conn:
+                stored = conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all()
+            assert f"channel-{monday.id}" in stored
+        finally:
+            runner._stop_scheduler()
+            runner.lock.release()
+
+    asyncio.run(main())
+    bot.store.engine.dispose()
+
+
+def test_only_one_runner_leads(tmp_path: Path) -> None:
+    first = Bot.from_settings(Settings(data_dir=tmp_path))
+    second = Bot.from_settings(Settings(data_dir=tmp_path))
+    a, b = Runner(first), Runner(second)
+    assert a.lock.try_acquire()
+    assert not b.lock.try_acquire()
+    a.lock.release()
+    assert b.lock.try_acquire()
+    b.lock.release()
+    first.store.engine.dispose()
+    second.store.engine.dispose()
