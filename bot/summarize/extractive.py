@@ -61,6 +61,8 @@ class RankerSettings:
     centrality_weight: float = 0.4
     short_penalty: float = 0.2
     redundancy_threshold: float = 0.55
+    lead_sentences: int = 2  # the lead restates names on purpose: only near-copies count as repeats
+    lead_redundancy: float = 0.8
 
 
 def is_bullet_worthy(sentence: Sentence) -> bool:
@@ -111,11 +113,10 @@ def rank_sentences(
         scored.append((score, i))
     scored.sort(key=lambda item: (-item[0], item[1]))
     chosen: list[int] = []
+    lead = set(eligible[: settings.lead_sentences])
     for _, i in scored:
-        twin = next(
-            (j for j in chosen if _overlap(vectors[i], vectors[j]) > settings.redundancy_threshold),
-            None,
-        )
+        limit = settings.lead_redundancy if i in lead else settings.redundancy_threshold
+        twin = next((j for j in chosen if _overlap(vectors[i], vectors[j]) > limit), None)
         if twin is None:
             chosen.append(i)
         elif _elaborates(vectors[i], vectors[twin]) and len(sentences[i].text) <= _MAX_CHARS:
