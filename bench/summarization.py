@@ -24,6 +24,8 @@ SHARED = Path(
 )
 DEV = SHARED / "data" / "summarization" / "dev.jsonl"
 WARM_UP = 10
+TIMED_PASSES = 3
+SLOW_PASS = 5.0  # seconds
 
 
 def load(path: Path) -> list[dict[str, str]]:
@@ -83,9 +85,13 @@ def evaluate(
         :WARM_UP
     ]:  # every system gets the same warm-up: steady state is what a bot runs in
         fn(row["article"], k)
-    start = time.perf_counter()
-    outputs = [fn(row["article"], k) for row in rows]
-    elapsed = time.perf_counter() - start
+    elapsed = float("inf")
+    for _ in range(TIMED_PASSES):  # best of N: the least disturbed pass; slow systems get one
+        start = time.perf_counter()
+        outputs = [fn(row["article"], k) for row in rows]
+        elapsed = min(elapsed, time.perf_counter() - start)
+        if elapsed > SLOW_PASS:
+            break
     totals = {"rouge1": 0.0, "rouge2": 0.0, "rougeLsum": 0.0}
     words = 0
     for row, bullets in zip(rows, outputs, strict=True):

@@ -93,7 +93,7 @@ def is_boilerplate(line: str) -> bool:
 
 def normalize_dashes(text: str) -> str:
     """Typewriter dashes ("--", "---") become a real em dash with normal spacing."""
-    return _DASHES.sub(" — ", text)
+    return _DASHES.sub(" — ", text) if "--" in text else text
 
 
 def split_dateline(paragraph: str) -> tuple[Dateline | None, str]:

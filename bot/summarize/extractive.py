@@ -70,7 +70,7 @@ def is_bullet_worthy(sentence: Sentence) -> bool:
     text = sentence.text
     if sentence.truncated or text.endswith((":", "?", ",", ";")):
         return False
-    words = len(text.split())
+    words = text.count(" ") + 1  # sentence text is whitespace-normalised
     if words < _MIN_WORDS - 1 or words > _MAX_WORDS * 2:
         return False
     if _JUNK_START.match(text):
