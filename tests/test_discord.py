@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +257,40 @@ def test_rate_limit_is_waited_out_by_discord_py(fake: FakeDiscord) -> None:
         assert sent.message_ref and time.monotonic() - started >= 0.5
 
     poster_with_client(fake, test)
+
+
+def test_scheduled_digest_goes_out_as_embeds_through_the_delivery_engine(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    async def test(adapter: DiscordAdapter) -> None:
+        bot = adapter.bot
+        folder = tmp_path / "feed"
+        folder.mkdir()
+        for n in range(12):
+            (folder / f"{n}.txt").write_text(EXAMPLE.read_text().replace("Riverton", f"Town{n}"))
+        channel = bot.store.channel("discord", "555")
+        assert channel is not None
+        bot.store.subscribe(channel.id, f"path:{folder}")
+        bot.store.set_schedule(channel.id, "daily 08:00 UTC", "UTC")
+        await bot.poll_sources()
+        slot = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
+        if slot > datetime.now(UTC):
+            slot -= timedelta(days=1)
+        from sqlalchemy import text
+
+        with bot.store.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE channels SET schedule_since = :s"), {"s": slot - timedelta(hours=1)}
+            )
+        await bot.deliverer.tick(slot + timedelta(seconds=30))
+        sent = fake.channel_messages["555"]
+        for body in sent:
+            assert_discord_payload(body)  # 6000 characters a message: long articles spread out
+        titles = [e["title"] for b in sent for e in b["embeds"] if "(cont.)" not in e["title"]]
+        assert (
+            len(titles) == 10 and len({t.split()[0] for t in titles}) == 10
+        )  # the newest 10, each once
+        [delivery] = bot.store.deliveries()
+        assert delivery.state == "sent" and delivery.parts_sent == len(sent) >= 2
+
+    with_discord(fake, tmp_path, test)
