@@ -47,6 +47,46 @@ _SLUG_FILLER = frozenset(
     ]
 )
 _SLUG_MAX_WORDS = 5
+COMMON_WORD_FACTOR = 0.5
+_VERBISH = frozenset(
+    [
+        "said",
+        "says",
+        "say",
+        "left",
+        "climb",
+        "climbs",
+        "show",
+        "shows",
+        "want",
+        "wants",
+        "take",
+        "takes",
+        "took",
+        "get",
+        "gets",
+        "make",
+        "makes",
+        "made",
+        "expressed",
+        "estimate",
+        "estimates",
+        "remain",
+        "remains",
+        "become",
+        "becomes",
+        "seem",
+        "seems",
+        "keep",
+        "keeps",
+        "put",
+        "puts",
+        "give",
+        "gives",
+        "need",
+        "needs",
+    ]
+)
 _PHRASE_SPLIT = re.compile(r"[^\w'’-]+")
 
 
@@ -147,6 +187,8 @@ def generate_heading(
         seen[phrase] += 1
         score = sum(weight(w) for w in stems) / len(stems) ** 0.5
         repeats = seen[phrase] - 1 if len(stems) > 1 else 0
+        if len(stems) == 1 and phrase.islower():
+            score *= COMMON_WORD_FACTOR  # a lone common noun ("month") names little; a name does
         phrases[phrase] = score * (1 + 0.5 * repeats)
     ranked = sorted(phrases, key=lambda p: -phrases[p])  # stable: ties keep text order
     chosen: list[str] = []
@@ -177,7 +219,7 @@ def _candidate_phrases(text: str) -> Iterable[str]:
         run: list[str] = []
         for token in _PHRASE_SPLIT.split(chunk):
             word = token.strip("'’-")
-            lowered = word.lower()
+            lowered = word.lower().replace("’", "'").removesuffix("'s")
             if (
                 not word
                 or lowered in STOPWORDS
@@ -185,10 +227,22 @@ def _candidate_phrases(text: str) -> Iterable[str]:
                 or len(word) < 3
                 or lowered.endswith("ly")
             ):
+                run = _noun_ending(run[:3])
                 if run:
-                    yield " ".join(run[:3])
+                    yield " ".join(run)
                 run = []
             else:
                 run.append(word)
+        run = _noun_ending(run[:3])
         if run:
-            yield " ".join(run[:3])
+            yield " ".join(run)
+
+
+def _noun_ending(words: list[str]) -> list[str]:
+    """Drop trailing words that read as verbs or adverbs: a heading names things."""
+    while words and (
+        words[-1].lower() in _VERBISH
+        or (words[-1].lower().endswith(("ed", "ing")) and not words[-1][0].isupper())
+    ):
+        words = words[:-1]
+    return words
