@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def clip(text: str, limit: int, trailing: str = " ") -> str:
@@ -34,3 +37,23 @@ def pack_lines(lines: Iterable[str], limit: int, trailing: str = " ") -> list[st
     if current:
         texts.append(current)
     return texts
+
+
+def group_within(
+    items: Iterable[T], size: Callable[[T], int], max_items: int, max_size: int
+) -> list[list[T]]:
+    """Consecutive groups of at most `max_items` items whose sizes add up to at most `max_size`
+    (an item bigger than `max_size` alone still gets its own group); never an empty result."""
+    groups: list[list[T]] = []
+    current: list[T] = []
+    total = 0
+    for item in items:
+        n = size(item)
+        if current and (len(current) >= max_items or total + n > max_size):
+            groups.append(current)
+            current, total = [], 0
+        current.append(item)
+        total += n
+    if current or not groups:
+        groups.append(current)
+    return groups

@@ -16,7 +16,7 @@ from bot.delivery import ChannelDigest
 from bot.models import Digest
 from bot.render import meta_line
 from bot.textfit import clip as fit
-from bot.textfit import pack_lines
+from bot.textfit import group_within, pack_lines
 
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
@@ -115,18 +115,9 @@ def article_embeds(digest: Digest) -> list[Embed]:
 
 def pack_embeds(embeds: list[Embed], content: str = "") -> list[Message]:
     """Messages of at most 10 embeds and 6000 embed characters each."""
-    messages: list[Message] = []
-    current: list[Embed] = []
-    size = 0
-    for embed in embeds:
-        n = embed_size(embed)
-        if current and (len(current) >= MAX_EMBEDS or size + n > MAX_EMBED_TOTAL):
-            messages.append({"embeds": current})
-            current, size = [], 0
-        current.append(embed)
-        size += n
-    if current or not messages:
-        messages.append({"embeds": current})
+    messages: list[Message] = [
+        {"embeds": group} for group in group_within(embeds, embed_size, MAX_EMBEDS, MAX_EMBED_TOTAL)
+    ]
     for i, message in enumerate(messages):
         message["content"] = clip(content, MAX_CONTENT) if i == 0 and content else ""
         message["allowed_mentions"] = NO_MENTIONS

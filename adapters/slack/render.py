@@ -15,7 +15,7 @@ from bot.commands import Reply, ReplyKind
 from bot.delivery import ChannelDigest
 from bot.models import Digest
 from bot.render import meta_line
-from bot.textfit import clip, pack_lines
+from bot.textfit import clip, group_within, pack_lines
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -94,18 +94,10 @@ def block_text_size(block: Block) -> int:
 
 def split_messages(blocks: list[Block], fallback: str) -> list[Message]:
     """Group blocks into messages within the block-count and total-text limits."""
-    messages: list[Message] = []
-    current: list[Block] = []
-    size = 0
-    for block in blocks:
-        block_size = block_text_size(block)
-        if current and (len(current) >= MAX_BLOCKS or size + block_size > MAX_MESSAGE_TEXT):
-            messages.append({"blocks": current})
-            current, size = [], 0
-        current.append(block)
-        size += block_size
-    if current or not messages:
-        messages.append({"blocks": current})
+    messages: list[Message] = [
+        {"blocks": group}
+        for group in group_within(blocks, block_text_size, MAX_BLOCKS, MAX_MESSAGE_TEXT)
+    ]
     total = len(messages)
     for n, message in enumerate(messages, 1):
         suffix = f" ({n}/{total})" if total > 1 else ""
