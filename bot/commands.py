@@ -130,6 +130,11 @@ class ParsedCommand:
     source: str | None
     share: bool
 
+    @property
+    def target(self) -> str:
+        """The link (or first word) a subscribe/unsubscribe acts on; "" when none was given."""
+        return self.source or (self.args[0] if self.args else "")
+
 
 def parse_command(text: str, local_files: bool = False) -> ParsedCommand:
     """Split "/digest section why now https://x share" into its parts; never raises.
@@ -284,7 +289,7 @@ class CommandHandler:
             )
             return Reply(ReplyKind.INFO, text, share=command.share)
         if command.name == "subscribe":
-            target = command.source or (args[0] if args else "")
+            target = command.target
             if not target:
                 return _error(
                     "Give a feed or page link: /digest subscribe https://…",
@@ -297,7 +302,7 @@ class CommandHandler:
                 share=command.share,
             )
         if command.name == "unsubscribe":
-            target = command.source or (args[0] if args else "")
+            target = command.target
             if not target:
                 return _error(
                     "Which one? Give its number from /digest sources, or its link.",
