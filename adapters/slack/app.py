@@ -132,7 +132,9 @@ class SlackAdapter:
 
     # running --------------------------------------------------------------------------------
     async def serve_http(self, port: int, host: str = "0.0.0.0") -> web.AppRunner:
-        runner = web.AppRunner(self.app.web_app(path="/slack/events", port=port))
+        web_app = self.app.web_app(path="/slack/events", port=port)
+        web_app.middlewares.append(reject_unparseable)
+        runner = web.AppRunner(web_app)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         log.info("Slack HTTP endpoint listening on %s:%d/slack/events", host, port)
@@ -145,6 +147,18 @@ class SlackAdapter:
         await handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("connected to Slack in Socket Mode")
         return handler
+
+
+@web.middleware
+async def reject_unparseable(request: web.Request, handler: Any) -> web.StreamResponse:
+    """bolt parses the body before it checks the signature; a body it cannot parse (one altered
+    byte can turn a form into broken JSON) is no signed Slack request: 401, not a 500."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except ValueError:
+        log.info("rejected an unparseable request to %s", request.path)
+        return web.Response(status=401, text="invalid request")
+    return response
 
 
 async def start_slack(bot: Bot, runner: Any, http_port: int | None) -> None:
