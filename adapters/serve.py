@@ -8,10 +8,10 @@ import logging
 import signal
 import sys
 
-from bot.core import Bot
-from bot.logs import setup_logging
-from bot.runner import Runner
-from bot.settings import Settings
+from bot.app import Bot
+from bot.delivery.runner import Runner
+from bot.ops.logs import setup_logging
+from bot.ops.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ async def _serve(
 
         tasks.append(asyncio.create_task(console_then_stop()))
     if bot.settings.health_port:
-        from bot.health import start_health_server
+        from bot.ops.health import start_health_server
 
         tasks.append(asyncio.create_task(start_health_server(bot, runner)))
     try:

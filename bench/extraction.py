@@ -21,9 +21,9 @@ from pathlib import Path
 import trafilatura
 
 from bench.summarization import SHARED
+from bot.digest.sections import build_article
 from bot.errors import NewsdigestError
 from bot.ingest import parse_bytes
-from bot.sections import build_article
 
 DATA = SHARED / "data" / "extraction"
 _TOKEN = re.compile(r"\w+")

@@ -22,10 +22,10 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from bench.summarization import DEV
-from bot.delivery import ChannelDigest, Deliverer, SentPart
+from bot.delivery.engine import ChannelDigest, Deliverer, SentPart
+from bot.delivery.sources import local_source, poll_source
 from bot.ingest.fetch import FetchSettings
 from bot.models import Article, Digest
-from bot.sources import local_source, poll_source
 from bot.store.repo import Store
 from bot.summarize.extractive import ExtractiveSummarizer
 

@@ -13,12 +13,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
-from bot.commands import find_section
+from bot.chat.commands import find_section
+from bot.digest.render import digest_to_json, digest_to_markdown, meta_line
+from bot.digest.service import DigestService
 from bot.errors import NewsdigestError
 from bot.models import Article, Digest, SectionDigest
-from bot.render import digest_to_json, digest_to_markdown, meta_line
-from bot.service import DigestService
-from bot.settings import load_settings
+from bot.ops.settings import load_settings
 from bot.summarize.base import DEFAULT_SUMMARY_BULLETS
 
 EXIT_ERROR = 1
@@ -141,20 +141,20 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "extract":
         return _cmd_extract(args)
     if args.command == "summarize":
-        from bot.batch import run_batch
+        from bot.digest.batch import run_batch
 
         return run_batch(args.input, args.bullets)
     if args.command == "console":
         return _cmd_console(args)
     if args.command == "check":
-        from bot.check import run_check
+        from bot.ops.check import run_check
 
         return run_check(sys.stdout, console=args.console)
     if args.command == "discord":
         import asyncio
 
         from adapters.discord.client import sync_commands
-        from bot.core import Bot
+        from bot.app import Bot
 
         print(asyncio.run(sync_commands(Bot.from_settings(load_settings()))))
         return 0
@@ -167,7 +167,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _cmd_console(args: argparse.Namespace) -> int:
     from adapters.console.repl import CONSOLE_CONTEXT, run_console
-    from bot.commands import CommandHandler
+    from bot.chat.commands import CommandHandler
 
     service = DigestService()
     handler = CommandHandler(service.first_digest, local_files=True)
@@ -206,7 +206,7 @@ def _platform_preview(platform: str, digests: list[Digest]) -> list[dict[str, An
     """The exact payloads a scheduled digest of these articles would post (paste into Block Kit Builder)."""
     from datetime import UTC, datetime
 
-    from bot.delivery import ChannelDigest
+    from bot.delivery.engine import ChannelDigest
     from bot.store.repo import ChannelInfo
 
     now = datetime.now(UTC)

@@ -4,10 +4,10 @@ import atheris
 from _harness import run
 
 with atheris.instrument_imports():
-    from bot.commands import find_section, parse_command
-    from bot.digest import build_digest
+    from bot.chat.commands import find_section, parse_command
+    from bot.digest.build import build_digest
+    from bot.digest.sections import build_article
     from bot.ingest.plaintext import parse_plaintext
-    from bot.sections import build_article
 
 DIGEST = build_digest(
     build_article(

@@ -4,8 +4,8 @@ import atheris
 from _harness import run
 
 with atheris.instrument_imports():
+    from bot.digest.sections import build_article
     from bot.ingest.feed import parse_feed
-    from bot.sections import build_article
 
 
 def target(data: bytes) -> None:

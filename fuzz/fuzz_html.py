@@ -4,8 +4,8 @@ import atheris
 from _harness import run
 
 with atheris.instrument_imports():
+    from bot.digest.sections import build_article
     from bot.ingest.html import parse_html
-    from bot.sections import build_article
 
 
 def target(data: bytes) -> None:

@@ -4,9 +4,9 @@ import atheris
 from _harness import run
 
 with atheris.instrument_imports():
-    from bot.digest import build_digest
+    from bot.digest.build import build_digest
+    from bot.digest.sections import build_article
     from bot.ingest.plaintext import parse_plaintext
-    from bot.sections import build_article
 
 
 def target(data: bytes) -> None:

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.delivery import ChannelDigest, Deliverer, SentPart
-from bot.leader import LeaderLock
+from bot.delivery.engine import ChannelDigest, Deliverer, SentPart
+from bot.delivery.leader import LeaderLock
 from bot.store.repo import Store
 from bot.summarize.extractive import ExtractiveSummarizer
 

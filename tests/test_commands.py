@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 from conftest import EXAMPLE
 
-from bot.commands import CommandContext, CommandHandler, ReplyKind, parse_command
+from bot.chat.commands import CommandContext, CommandHandler, ReplyKind, parse_command
+from bot.digest.service import DigestService
 from bot.errors import FetchError
 from bot.models import Digest
-from bot.service import DigestService
 
 CTX = CommandContext(channel_id="C1", user_id="U1")
 

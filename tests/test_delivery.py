@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fakes import Crash, RecordingPoster
 
-from bot.delivery import Deliverer, PostError
+from bot.delivery.engine import Deliverer, PostError
+from bot.delivery.sources import local_source, poll_source
 from bot.ingest.fetch import FetchSettings
-from bot.sources import local_source, poll_source
 from bot.store.repo import ChannelInfo, Store
 from bot.summarize.extractive import ExtractiveSummarizer
 

@@ -21,12 +21,12 @@ from loopback import LoopbackServer, Response
 from adapters.discord.client import DiscordAdapter
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.render import digest_messages, escape
-from bot.core import Bot
-from bot.delivery import ChannelDigest, PostError
+from bot.app import Bot
+from bot.delivery.engine import ChannelDigest, PostError
+from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Digest
-from bot.sections import build_article
-from bot.settings import Settings
+from bot.ops.settings import Settings
 from bot.store.repo import ChannelInfo
 from bot.summarize.extractive import ExtractiveSummarizer
 

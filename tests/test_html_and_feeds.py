@@ -6,10 +6,10 @@ import json
 import pytest
 from conftest import SHARED
 
+from bot.digest.sections import build_article
 from bot.errors import InputError
 from bot.ingest import parse_bytes
 from bot.ingest.detect import SourceKind, detect_kind
-from bot.sections import build_article
 
 PARAGRAPH = (
     "The committee met on Monday to discuss the proposal in detail. Members raised several "

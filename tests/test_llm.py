@@ -10,9 +10,9 @@ import pytest
 from fake_llm import FakeLLM, completion, faithful_reply
 from loopback import LoopbackServer, Response
 
+from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Article
-from bot.sections import build_article
 from bot.summarize.llm import SYSTEM_PROMPT, InMemorySummaryCache, LLMSettings, LLMSummarizer
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from conftest import ROOT
 
+from bot.delivery.sources import local_source, poll_source
 from bot.ingest.fetch import FetchSettings
-from bot.sources import local_source, poll_source
 from bot.store.repo import Store
 
 CHANNELS = 20

@@ -20,10 +20,10 @@ from aiohttp import web
 from conftest import ROOT
 from loopback import free_port
 
-from bot.health import make_app
-from bot.logs import RedactingFilter, secret_values
-from bot.metrics import METRICS
-from bot.settings import Settings
+from bot.ops.health import make_app
+from bot.ops.logs import RedactingFilter, secret_values
+from bot.ops.metrics import METRICS
+from bot.ops.settings import Settings
 from bot.store.repo import Store
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from bot.digest import build_digest
+from bot.digest.build import build_digest
+from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Article
-from bot.sections import build_article
 
 BOILERPLATE = re.compile(
     r"return to menu|copyright|all rights reserved|powered by|disclaimer|page 1 2", re.IGNORECASE

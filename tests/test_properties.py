@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.commands import parse_command
+from bot.chat.commands import parse_command
+from bot.digest.sections import build_article
 from bot.errors import InputError
 from bot.ingest import parse_bytes
 from bot.ingest.plaintext import parse_plaintext
-from bot.sections import build_article
 from bot.text.sentences import split_sentences
 
 TAGS = st.sampled_from(

@@ -42,13 +42,13 @@ from test_netguard import REFUSED
 from adapters.discord.render import digest_messages as discord_messages
 from adapters.slack.poster import SlackPoster, make_client
 from adapters.slack.render import digest_messages as slack_messages
-from bot.delivery import ChannelDigest, Deliverer, PostError, SentPart
+from bot.delivery.engine import ChannelDigest, Deliverer, PostError, SentPart
+from bot.delivery.sources import local_source, poll_source
 from bot.errors import FetchError, InputError
 from bot.ingest import parse_bytes
 from bot.ingest.fetch import FetchSettings, fetch
 from bot.ingest.netguard import AddressPolicy, IPAddress
 from bot.models import Article, Bullet, Digest, Paragraph, Section, SectionDigest, Sentence
-from bot.sources import local_source, poll_source
 from bot.store.repo import ChannelInfo, Store
 from bot.summarize.extractive import ExtractiveSummarizer
 
@@ -406,9 +406,9 @@ def test_debug_logs_of_a_failed_slack_start_hold_no_token(
     from fake_slack import slack_error
 
     from adapters.slack.app import start_slack
-    from bot.core import Bot
-    from bot.logs import setup_logging
-    from bot.settings import Settings
+    from bot.app import Bot
+    from bot.ops.logs import setup_logging
+    from bot.ops.settings import Settings
 
     with LoopbackServer() as server:
         fake = FakeSlack(server)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.core import Bot
-from bot.runner import Runner
-from bot.settings import Settings
+from bot.app import Bot
+from bot.delivery.runner import Runner
+from bot.ops.settings import Settings
 
 
 def test_channel_jobs_follow_the_store_and_persist(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
+from bot.digest.sections import build_article, slugify
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Block, BlockKind, Document
-from bot.sections import build_article, slugify
 
 
 def test_slugs() -> None:

@@ -24,13 +24,13 @@ from slack_limits import assert_slack_payload
 from adapters.slack.app import SlackAdapter
 from adapters.slack.poster import SlackPoster, make_client
 from adapters.slack.render import digest_messages, escape, reply_payloads
-from bot.commands import Reply, ReplyKind
-from bot.core import Bot
-from bot.delivery import ChannelDigest, PostError
+from bot.app import Bot
+from bot.chat.commands import Reply, ReplyKind
+from bot.delivery.engine import ChannelDigest, PostError
+from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Digest
-from bot.sections import build_article
-from bot.settings import Settings
+from bot.ops.settings import Settings
 from bot.store.repo import ChannelInfo
 from bot.summarize.extractive import ExtractiveSummarizer
 

@@ -10,11 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from loopback import LoopbackServer, Response
 
+from bot.delivery.sources import poll_source
 from bot.ingest.fetch import FetchSettings
 from bot.ingest.netguard import AddressPolicy
-from bot.sources import poll_source
+from bot.ingest.urls import canonical_url
 from bot.store.repo import Store
-from bot.urls import canonical_url
 
 ALLOW = FetchSettings(policy=AddressPolicy.from_setting("127.0.0.1/32"))
 RSS = {"Content-Type": "application/rss+xml"}

@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from conftest import EXAMPLE
 
-from bot.digest import build_digest
+from bot.digest.build import build_digest
+from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
-from bot.sections import build_article
 from bot.store.codec import article_from_dict, article_to_dict, digest_from_dict, digest_to_dict
 from bot.store.models import Base
 from bot.store.repo import Store

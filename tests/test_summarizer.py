@@ -1,11 +1,11 @@
 import pytest
 
-from bot.digest import build_digest
+from bot.digest.build import build_digest
+from bot.digest.from_text import summarize_text
+from bot.digest.sections import build_article
 from bot.errors import InputError
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Article
-from bot.pipeline import summarize_text
-from bot.sections import build_article
 from bot.summarize.extractive import ExtractiveSummarizer
 
 

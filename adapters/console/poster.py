@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bot.delivery import ChannelDigest, SentPart
+from bot.delivery.engine import ChannelDigest, SentPart
 
 
 class ConsolePoster:

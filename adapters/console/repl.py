@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable
 from typing import IO
 
-from bot.commands import CommandContext, CommandHandler, Reply, ReplyKind
+from bot.chat.commands import CommandContext, CommandHandler, Reply, ReplyKind
 
 PROMPT = "digest> "
 CONSOLE_CONTEXT = CommandContext(

@@ -16,8 +16,8 @@ from discord import app_commands
 
 from adapters.discord.poster import DiscordPoster, to_embeds
 from adapters.discord.render import reply_messages
-from bot.commands import CommandContext, section_choices
-from bot.core import Bot
+from bot.app import Bot
+from bot.chat.commands import CommandContext, section_choices
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import aiohttp
 import discord
 
 from adapters.discord.render import digest_messages, escape
-from bot.delivery import ChannelDigest, PostError, SentPart
+from bot.delivery.engine import ChannelDigest, PostError, SentPart
 
 log = logging.getLogger(__name__)
 

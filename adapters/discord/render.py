@@ -11,12 +11,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from bot.commands import Reply, ReplyKind
-from bot.delivery import ChannelDigest
+from bot.chat.commands import Reply, ReplyKind
+from bot.delivery.engine import ChannelDigest
+from bot.digest.render import meta_line
+from bot.digest.textfit import clip as fit
+from bot.digest.textfit import group_within, pack_lines
 from bot.models import Digest
-from bot.render import meta_line
-from bot.textfit import clip as fit
-from bot.textfit import group_within, pack_lines
 
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10

@@ -19,8 +19,8 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.poster import SlackPoster, make_client
 from adapters.slack.render import reply_payloads, section_text_reply
-from bot.commands import ADMIN_COMMANDS, CommandContext, parse_command
-from bot.core import Bot
+from bot.app import Bot
+from bot.chat.commands import ADMIN_COMMANDS, CommandContext, parse_command
 
 log = logging.getLogger(__name__)
 

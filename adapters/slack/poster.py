@@ -19,7 +19,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import digest_messages, escape
-from bot.delivery import ChannelDigest, PostError, SentPart
+from bot.delivery.engine import ChannelDigest, PostError, SentPart
 
 log = logging.getLogger(__name__)
 

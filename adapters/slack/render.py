@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.commands import Reply, ReplyKind
-from bot.delivery import ChannelDigest
+from bot.chat.commands import Reply, ReplyKind
+from bot.delivery.engine import ChannelDigest
+from bot.digest.render import meta_line
+from bot.digest.textfit import clip, group_within, pack_lines
 from bot.models import Digest
-from bot.render import meta_line
-from bot.textfit import clip, group_within, pack_lines
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000

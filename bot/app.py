@@ -12,18 +12,18 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.commands import CommandContext, CommandHandler
-from bot.delivery import Deliverer, Poster, deliver_now
+from bot.chat.commands import CommandContext, CommandHandler
+from bot.delivery.engine import Deliverer, Poster, deliver_now
+from bot.delivery.schedule import ScheduleError, parse_schedule
+from bot.delivery.sources import content_hash, identity_keys, local_source, poll_source
+from bot.digest.sections import build_article
+from bot.digest.service import DigestService
 from bot.errors import FetchError, InputError, NewsdigestError
 from bot.ingest import is_url, parse_bytes
 from bot.ingest.fetch import fetch
-from bot.metrics import METRICS
 from bot.models import Digest
-from bot.schedule import ScheduleError, parse_schedule
-from bot.sections import build_article
-from bot.service import DigestService
-from bot.settings import Settings
-from bot.sources import content_hash, identity_keys, local_source, poll_source
+from bot.ops.metrics import METRICS
+from bot.ops.settings import Settings
 from bot.store.repo import ChannelInfo, Store, StoreSummaryCache
 from bot.summarize.base import Summarizer
 
@@ -40,7 +40,7 @@ class Bot:
         posters: Mapping[str, Poster] | None = None,
         summarizer: Summarizer | None = None,
     ) -> None:
-        from bot.service import make_summarizer
+        from bot.digest.service import make_summarizer
 
         self.settings = settings
         self.store = store

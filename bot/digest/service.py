@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.digest import build_digest
+from bot.digest.build import build_digest
+from bot.digest.sections import build_article
 from bot.ingest import load_source
 from bot.ingest.fetch import FetchSettings
 from bot.ingest.netguard import AddressPolicy
 from bot.models import Article, Digest
-from bot.sections import build_article
-from bot.settings import Settings, load_settings
+from bot.ops.settings import Settings, load_settings
 from bot.summarize.base import Summarizer
 from bot.summarize.extractive import ExtractiveSummarizer
 from bot.summarize.llm import LLMSettings, LLMSummarizer, SummaryCache

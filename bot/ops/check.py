@@ -15,7 +15,7 @@ from typing import IO
 import httpx
 from pydantic import ValidationError
 
-from bot.settings import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
+from bot.ops.settings import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
 from bot.store.repo import Store
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Article
-from bot.sections import build_article
 from bot.summarize.extractive import RankerSettings, rank_sentences
 
 

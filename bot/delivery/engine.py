@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from bot.digest import build_digest
-from bot.metrics import METRICS
+from bot.delivery.schedule import Schedule, ScheduleError, parse_schedule, slots_between
+from bot.digest.build import build_digest
 from bot.models import Digest
-from bot.schedule import Schedule, ScheduleError, parse_schedule, slots_between
+from bot.ops.metrics import METRICS
 from bot.store.repo import FAILED, SENDING, SKIPPED, ChannelInfo, DeliveryInfo, Store
 from bot.summarize.base import Summarizer
 

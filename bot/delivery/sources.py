@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.digest.sections import build_article
 from bot.errors import FetchError, InputError, NewsdigestError
 from bot.ingest import parse_bytes
 from bot.ingest.fetch import FetchSettings, fetch
+from bot.ingest.urls import canonical_url
 from bot.models import Article, Document
-from bot.sections import build_article
 from bot.store.repo import SourceInfo, Store
-from bot.urls import canonical_url
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import IO, Any
 
+from bot.digest.from_text import summarize_text
 from bot.errors import InputError, NewsdigestError
-from bot.pipeline import summarize_text
 
 
 def summarize_lines(lines: Iterable[str], bullets: int) -> Iterator[dict[str, Any]]:

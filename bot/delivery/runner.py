@@ -11,17 +11,28 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core import Bot
-from bot.delivery import channel_schedule
-from bot.leader import LeaderLock
+from bot.delivery.engine import Deliverer, Poster, channel_schedule
+from bot.delivery.leader import LeaderLock
+from bot.store.repo import Store
 
 log = logging.getLogger(__name__)
+
+
+class Bot(Protocol):
+    """What the runner drives; the composition root (bot/app.py) provides it."""
+
+    store: Store
+    deliverer: Deliverer
+    posters: dict[str, Poster]
+
+    async def poll_sources(self, now: datetime | None = None) -> int: ...
 
 _ACTIVE: Bot | None = None
 TICK = timedelta(seconds=30)

@@ -7,7 +7,7 @@ import logging
 import re
 from datetime import UTC, datetime
 
-from bot.settings import Settings
+from bot.ops.settings import Settings
 
 _SECRET_PATTERNS = re.compile(
     r"(xox[abprs]-[\w-]+|xapp-[\w-]+|sk-[\w-]{8,}|Bot [\w.-]{20,}|[MN][\w-]{23,}\.[\w-]{6}\.[\w-]{27,})"

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from bot.metrics import METRICS
+from bot.ops.metrics import METRICS
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The platform-neutral `/digest …` command layer adapters translate to and from."""

@@ -1,0 +1,1 @@
+"""Getting digests to channels on time: sources, schedules, the delivery engine, the runner."""

@@ -1,0 +1,1 @@
+"""Article → Digest: sections, summarizing through a Summarizer, and platform-neutral renderings."""

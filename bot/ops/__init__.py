@@ -1,0 +1,1 @@
+"""Running the bot: settings, logs, metrics, health and the configuration check."""
