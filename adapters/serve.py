@@ -73,6 +73,7 @@ async def _serve(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        bot.workers.close()
         bot.store.engine.dispose()
         log.info("stopped cleanly")
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,16 +16,24 @@ from pathlib import Path
 from bot.chat.commands import CommandContext, CommandHandler
 from bot.delivery.engine import Deliverer, Poster, deliver_now
 from bot.delivery.schedule import ScheduleError, parse_schedule
-from bot.delivery.sources import content_hash, identity_keys, local_source, poll_source
+from bot.delivery.sources import (
+    Follow,
+    content_hash,
+    identity_keys,
+    local_source,
+    poll_source,
+)
+from bot.delivery.workers import Workers
 from bot.digest.sections import build_article
-from bot.digest.service import DigestService
+from bot.digest.service import DigestService, polite_fetch_settings
 from bot.errors import FetchError, InputError, NewsdigestError
 from bot.ingest import is_url, parse_bytes
 from bot.ingest.fetch import fetch
+from bot.ingest.follow import PageReader
 from bot.models import Digest
 from bot.ops.metrics import METRICS
 from bot.ops.settings import Settings
-from bot.store.repo import ChannelInfo, Store, StoreSummaryCache
+from bot.store.repo import ChannelInfo, SourceInfo, Store, StoreSummaryCache
 from bot.summarize.base import Summarizer
 
 log = logging.getLogger(__name__)
@@ -48,6 +57,10 @@ class Bot:
             settings, summarizer or make_summarizer(settings, StoreSummaryCache(store))
         )
         self.posters: dict[str, Poster] = dict(posters or {})
+        self.workers = Workers(settings.summarize_concurrency)
+        self.polite_fetch = polite_fetch_settings(settings)
+        self.pages = PageReader(self.polite_fetch)
+        self._polling: asyncio.Future[int] | None = None
         self.deliverer = Deliverer(
             store,
             self.service.summarizer,
@@ -57,6 +70,8 @@ class Bot:
             max_articles=settings.max_articles_per_digest,
             summary_bullets=settings.summary_bullets,
             section_bullets=settings.section_bullets,
+            workers=self.workers,
+            concurrency=settings.delivery_concurrency,
         )
 
     @classmethod
@@ -97,34 +112,64 @@ class Bot:
                     self.store.set_schedule(channel.id, schedule.describe(), schedule.timezone)
 
     async def poll_sources(self, now: datetime | None = None) -> int:
-        """Fetch every due source; tell subscribed channels once when a source gets paused."""
-        now = now or datetime.now(UTC)
-        new = 0
-        for source in self.store.due_sources(now, reprobe_after=timedelta(hours=12)):
+        """Fetch every due source; callers that arrive during a poll share it.
+
+        At 08:00 hundreds of channel jobs fire at once and each wants fresh articles: one
+        poll serves them all instead of hundreds of overlapping ones."""
+        if self._polling is None or self._polling.done():
+            self._polling = asyncio.ensure_future(self._poll_due(now or datetime.now(UTC)))
+        return await asyncio.shield(self._polling)
+
+    async def _poll_due(self, now: datetime) -> int:
+        """Due sources concurrently (bounded overall; per host by the shared politeness)."""
+        due = await self.workers.db(self.store.due_sources, now, reprobe_after=timedelta(hours=12))
+        gate = asyncio.Semaphore(self.settings.poll_concurrency)
+
+        async def one(source: SourceInfo) -> int:
+            async with gate:
+                return await self._poll_one(source, now)
+
+        return sum(await asyncio.gather(*(one(s) for s in due)))
+
+    async def _poll_one(self, source: SourceInfo, now: datetime) -> int:
+        started = time.perf_counter()
+        try:
             result = await poll_source(
                 self.store,
                 source,
-                self.service.fetch,
+                self.polite_fetch,
                 now,
                 pause_after=self.settings.source_max_failures,
+                follow=self.follow,
             )
-            new += result.new_articles
-            METRICS.inc("newsdigest_articles_fetched_total", result.new_articles)
-            if result.error:
-                METRICS.inc("newsdigest_source_failures_total")
-            if result.notice:
-                for channel in self.store.subscribed_channels(source.id):
-                    poster = self.posters.get(channel.platform)
-                    if poster is not None:
-                        try:
-                            await poster.notice(channel.external_id, result.notice)
-                        except Exception as exc:
-                            log.warning(
-                                "could not tell %s about a paused source: %s",
-                                channel.external_id,
-                                exc,
-                            )
-        return new
+        except Exception:
+            log.exception("polling %s failed unexpectedly", source.url)
+            return 0
+        finally:
+            METRICS.poll_seconds.observe(time.perf_counter() - started)
+        METRICS.fetched.inc(result.new_articles)
+        if result.error:
+            METRICS.source_failures.inc()
+        if result.notice:
+            channels = await self.workers.db(self.store.subscribed_channels, source.id)
+            for channel in channels:
+                poster = self.posters.get(channel.platform)
+                if poster is not None:
+                    try:
+                        await poster.notice(channel.external_id, result.notice)
+                    except Exception as exc:
+                        log.warning(
+                            "could not tell %s about a paused source: %s",
+                            channel.external_id,
+                            exc,
+                        )
+        return result.new_articles
+
+    @property
+    def follow(self) -> Follow | None:
+        if not self.settings.follow_links or self.settings.follow_max_pages == 0:
+            return None
+        return Follow(self.pages, self.settings.follow_max_pages, self.settings.follow_deadline)
 
 
 class StoreChannelMemory:

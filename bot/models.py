@@ -40,6 +40,7 @@ class Document:
     author: str | None = None
     url: str | None = None
     guid: str | None = None
+    teaser: str | None = None  # why only a feed's teaser could be read, when that is all we have
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Article:
     dateline: str | None = None
     author: str | None = None
     url: str | None = None
+    teaser: str | None = None  # set when the article page could not be read: why
 
     @property
     def sentences(self) -> tuple[Sentence, ...]:

@@ -8,11 +8,15 @@ It answers with `Content-Type: application/json` exactly (discord.py needs that)
 from __future__ import annotations
 
 import json
+import math
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from loopback import LoopbackServer, RecordedRequest, Response
+from platform_limits import RateLimits
 
 JSON = {"Content-Type": "application/json"}
 APP_ID = 900000000000000001
@@ -36,6 +40,8 @@ class FakeDiscord:
     scripted: list[Response] = field(default_factory=list)  # for channel message posts
     _by_nonce: dict[str, dict[str, Any]] = field(default_factory=dict)
     _next_id: int = 1000
+    limits: RateLimits | None = None  # per-channel buckets and the global limit, with headers
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.server.fallback = self._handle
@@ -45,8 +51,9 @@ class FakeDiscord:
         return f"{self.server.url}/api/v10"
 
     def _id(self) -> str:
-        self._next_id += 1
-        return str(self._next_id)
+        with self._lock:
+            self._next_id += 1
+            return str(self._next_id)
 
     def message(self, channel_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -93,6 +100,10 @@ class FakeDiscord:
         if m := re.fullmatch(r"/api/v10/channels/(\d+)/messages", path):
             if self.scripted:
                 return self.scripted.pop(0)
+            if self.limits is not None:
+                limited = self._limit(m.group(1))
+                if limited is not None:
+                    return limited
             nonce = body.get("nonce")
             if nonce and body.get("enforce_nonce") and nonce in self._by_nonce:
                 return Response(200, json.dumps(self._by_nonce[nonce]).encode(), JSON)
@@ -100,10 +111,44 @@ class FakeDiscord:
             self.channel_messages.setdefault(m.group(1), []).append(body)
             if nonce:
                 self._by_nonce[nonce] = message
-            return Response(200, json.dumps(message).encode(), JSON)
+            return Response(200, json.dumps(message).encode(), {**JSON, **self._bucket(m.group(1))})
         if path == "/api/v10/users/@me":
             return Response(200, json.dumps(BOT_USER).encode(), JSON)
         return Response(404, json.dumps({"message": "Unknown route", "code": 0}).encode(), JSON)
+
+    def _limit(self, channel: str) -> Response | None:
+        assert self.limits is not None
+        if self.limits.latency:
+            time.sleep(self.limits.latency)
+        wait, is_global = self.limits.admit(channel)
+        if wait is None:
+            return None
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": round(wait, 3),
+            "global": is_global,
+        }
+        headers = {**JSON, "Via": "1.1 google", "Retry-After": str(max(1, math.ceil(wait)))}
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
+            headers["X-RateLimit-Scope"] = "global"
+        else:
+            headers.update(self._bucket(channel, remaining=0, reset_after=wait))
+        return Response(429, json.dumps(body).encode(), headers)
+
+    def _bucket(
+        self, channel: str, remaining: int | None = None, reset_after: float = 1.0
+    ) -> dict[str, str]:
+        if self.limits is None:
+            return {}
+        left = self.limits.remaining(channel) if remaining is None else remaining
+        return {
+            "X-RateLimit-Bucket": f"messages-{channel}",
+            "X-RateLimit-Limit": str(self.limits.per_channel_burst),
+            "X-RateLimit-Remaining": str(left),
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+        }
 
 
 def discord_error(

@@ -6,12 +6,15 @@ It records every call and can answer 429 with Retry-After, 500, or `ok: false` e
 from __future__ import annotations
 
 import json
+import math
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from loopback import LoopbackServer, RecordedRequest, Response
+from platform_limits import RateLimits
 
 
 @dataclass
@@ -31,6 +34,9 @@ class FakeSlack:
     )  # channel → posted messages
     scripted: dict[str, list[Response]] = field(default_factory=dict)
     admins: set[str] = field(default_factory=set)
+    limits: RateLimits | None = None  # Slack's posting limits, enforced with 429 + Retry-After
+    _ts: int = 0
+    _ts_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         for method in (
@@ -75,9 +81,19 @@ class FakeSlack:
             return self.scripted[method].pop(0)
         if method == "auth.test":
             return ok({"user": "newsdigest", "team": "Test", "user_id": "UBOT", "bot_id": "BBOT"})
+        if method == "chat.postMessage" and self.limits is not None:
+            if self.limits.latency:
+                time.sleep(self.limits.latency)
+            wait, _global = self.limits.admit(str(args["channel"]))
+            if wait is not None:
+                return slack_error(
+                    "ratelimited", 429, {"Retry-After": str(max(1, math.ceil(wait)))}
+                )
         if method == "chat.postMessage":
             channel = str(args["channel"])
-            ts = f"{1700000000 + len(self.posts())}.000100"
+            with self._ts_lock:
+                self._ts += 1
+                ts = f"{1700000000 + self._ts}.000100"
             message = {
                 "ts": ts,
                 "text": args.get("text"),

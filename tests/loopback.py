@@ -36,7 +36,7 @@ Route = Callable[[RecordedRequest], Response]
 class LoopbackServer:
     """Start with `with LoopbackServer() as srv:`; add routes with `srv.route(path, fn)`."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.fallback: Route | None = None
         self.requests: list[RecordedRequest] = []
@@ -81,10 +81,10 @@ class LoopbackServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def route(self, path: str, handler: Route | Response) -> None:

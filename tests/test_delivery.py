@@ -83,8 +83,8 @@ def test_crash_between_post_and_record_does_not_repost(store: Store, tmp_path: P
     with pytest.raises(Crash):
         asyncio.run(deliverer(store, poster, lookback=timedelta(days=3650)).tick(now))
     assert len(poster.posts) == 1
-    asyncio.run(
-        deliverer(store, poster, lookback=timedelta(days=3650)).tick(now + timedelta(minutes=1))
+    asyncio.run(  # restarted after the crashed sender's lease has lapsed
+        deliverer(store, poster, lookback=timedelta(days=3650)).tick(now + timedelta(minutes=2))
     )
     assert [p.key for p in poster.posts] == [f"nd1p{i}" for i in range(4)]
     assert store.deliveries()[0].state == "sent"
@@ -97,8 +97,8 @@ def test_crash_after_part_two_resumes_in_the_same_thread(store: Store, tmp_path:
     with pytest.raises(Crash):
         asyncio.run(deliverer(store, poster, lookback=timedelta(days=3650)).tick(now))
     assert len(poster.posts) == 2
-    asyncio.run(
-        deliverer(store, poster, lookback=timedelta(days=3650)).tick(now + timedelta(minutes=1))
+    asyncio.run(  # restarted after the crashed sender's lease has lapsed
+        deliverer(store, poster, lookback=timedelta(days=3650)).tick(now + timedelta(minutes=2))
     )
     assert len(poster.posts) == 4
     assert {p.thread for p in poster.posts[1:]} == {"m1"}

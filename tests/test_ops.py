@@ -166,8 +166,8 @@ class Beat:
 @pytest.mark.parametrize("alive", [True, False])
 def test_healthz_and_metrics_over_http(tmp_path: Path, alive: bool) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'h.sqlite3'}")
-    METRICS.inc("newsdigest_digests_posted_total", platform="slack")
-    METRICS.observe("newsdigest_summarizer_seconds", 0.004)
+    METRICS.digest_posted("slack")
+    METRICS.summarizer_seconds.observe(0.004)
 
     async def main() -> None:
         runner = web.AppRunner(make_app(store, Beat(datetime.now(UTC) if alive else None)))

@@ -121,7 +121,7 @@ def test_crash_after_slack_accepted_is_reconciled_by_metadata(store: Store, tmp_
                 ExtractiveSummarizer(),
                 {"slack": SlackPoster(make_client("xoxb-test", fake.api_url))},
                 lookback=timedelta(days=3650),
-            ).tick(SLOT_TIME + timedelta(minutes=1))
+            ).tick(SLOT_TIME + timedelta(minutes=2))  # after the crashed sender's lease lapsed
         )
         keys = [c.args["metadata"]["event_payload"]["key"] for c in fake.posts()]
     assert len(keys) == len(set(keys)) == 3  # top + 2 articles, the first one not posted twice

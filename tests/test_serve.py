@@ -127,3 +127,33 @@ def test_serve_without_platforms_explains_the_console(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2 and "newsdigest serve --console" in result.stderr
+
+
+def test_serve_console_stops_on_sigterm_while_stdin_is_open(tmp_path: Path) -> None:
+    """`docker stop` on a console bot: SIGTERM ends it even though nobody closed its input."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SLACK_BOT_TOKEN", "DISCORD_TOKEN")}
+    env.update(NEWSDIGEST_DATA_DIR=str(tmp_path), NEWSDIGEST_LOG_LEVEL="INFO")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--console"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write("/digest help\n")
+        process.stdin.flush()
+        seen = ""
+        while "/digest sources" not in seen:  # the help reply: the console is up
+            line = process.stdout.readline()
+            assert line, seen
+            seen += line
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)  # stdin is still open
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import Iterable
 from typing import IO
 
@@ -38,11 +39,7 @@ async def run_console_async(
         if interactive:
             out.write(PROMPT)
             out.flush()
-        line = (
-            next(source, None)
-            if source is not None
-            else await asyncio.to_thread(sys.stdin.readline)
-        )
+        line = next(source, None) if source is not None else await _read_stdin_line()
         if not line:
             break
         text = line.strip()
@@ -56,6 +53,34 @@ async def run_console_async(
         out.write(render_reply(reply) + "\n\n")
         out.flush()
     return 0
+
+
+_STDIN_LINES: asyncio.Queue[str] | None = None
+
+
+async def _read_stdin_line() -> str:
+    """A line from stdin without holding up shutdown.
+
+    The read blocks in a daemon thread of its own: a line read in the loop's default
+    executor would keep `asyncio.run` (and so SIGTERM or Ctrl-C) waiting until stdin closes."""
+    global _STDIN_LINES
+    if _STDIN_LINES is None:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[str] = asyncio.Queue()
+
+        def pump() -> None:
+            while True:
+                line = sys.stdin.readline()
+                try:
+                    loop.call_soon_threadsafe(queue.put_nowait, line)
+                except RuntimeError:  # the loop has closed
+                    return
+                if not line:
+                    return
+
+        threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+        _STDIN_LINES = queue
+    return await _STDIN_LINES.get()
 
 
 def run_console(

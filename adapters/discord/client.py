@@ -9,6 +9,7 @@ permissions, and Discord cannot set them per subcommand.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -18,6 +19,7 @@ from adapters.discord.poster import DiscordPoster, to_embeds
 from adapters.discord.render import reply_messages
 from bot.app import Bot
 from bot.chat.commands import CommandContext, section_choices
+from bot.delivery.pacing import DISCORD_LIMITS, Pacer
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,10 @@ class DiscordAdapter:
         self.client = client or make_client(bot.settings.discord_shards)
         self.tree = app_commands.CommandTree(self.client)
         self.handler = bot.command_handler()
-        self.poster = DiscordPoster(self.client)
+        self.poster = DiscordPoster(
+            self.client,
+            Pacer(replace(DISCORD_LIMITS, global_rate=bot.settings.discord_requests_per_second)),
+        )
         bot.add_poster(self.poster)
         self.tree.add_command(build_group(self))
 

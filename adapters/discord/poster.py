@@ -12,6 +12,7 @@ import discord
 
 from adapters.discord.render import digest_messages, escape
 from bot.delivery.engine import ChannelDigest, PostError, SentPart
+from bot.delivery.pacing import DISCORD_LIMITS, Pacer
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,11 @@ class DiscordPoster:
 
     platform = "discord"
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, pacer: Pacer | None = None) -> None:
         self.client = client
+        # discord.py follows the per-route buckets its responses announce; the pacer adds what it
+        # does not do ahead of time: the 50 requests/s global limit, and a steady per-channel pace
+        self.pacer = pacer or Pacer(DISCORD_LIMITS)
         self.cooloff_until = 0.0  # monotonic time; set when Cloudflare bans us (429 without Via)
 
     def render(self, digest: ChannelDigest) -> Sequence[dict[str, Any]]:
@@ -55,6 +59,7 @@ class DiscordPoster:
         if waiting > 0:
             raise PostError("Discord asked us to back off", retry_after=waiting)
         target = self.client.get_partial_messageable(int(channel))
+        await self.pacer.wait(channel)
         try:
             message = await target.send(
                 content=part.get("content") or None,
@@ -84,6 +89,7 @@ class DiscordPoster:
         return None  # the nonce makes a resend return the first message
 
     async def notice(self, channel: str, text: str) -> None:
+        await self.pacer.wait(channel)
         try:
             await self.client.get_partial_messageable(int(channel)).send(
                 content=escape(text), allowed_mentions=discord.AllowedMentions.none()

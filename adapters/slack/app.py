@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from adapters.slack.poster import SlackPoster, make_client
 from adapters.slack.render import reply_payloads, section_text_reply
 from bot.app import Bot
 from bot.chat.commands import ADMIN_COMMANDS, CommandContext, parse_command
+from bot.delivery.pacing import SLACK_LIMITS, Pacer
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,10 @@ class SlackAdapter:
         self.client = make_client(
             settings.slack_bot_token.get_secret_value(), settings.slack_api_url
         )
-        self.poster = SlackPoster(self.client)
+        self.poster = SlackPoster(
+            self.client,
+            Pacer(replace(SLACK_LIMITS, global_rate=settings.slack_posts_per_second)),
+        )
         bot.add_poster(self.poster)
         self.handler = bot.command_handler()
         secret = (

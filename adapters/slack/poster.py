@@ -9,22 +9,16 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import digest_messages, escape
 from bot.delivery.engine import ChannelDigest, PostError, SentPart
+from bot.delivery.pacing import SLACK_LIMITS, Pacer
 
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "newsdigest_part"
-MAX_INLINE_RETRY_AFTER = 10  # seconds worth sleeping inside a request; longer waits go to retry_at
 PAUSING_ERRORS = frozenset(
     {
         "not_in_channel",
@@ -43,22 +37,6 @@ PAUSING_ERRORS = frozenset(
 )
 
 
-class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
-    """slack_sdk's 429 handler sleeps Retry-After; only do that for short waits."""
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if response is None or response.status_code != 429:
-            return False
-        return retry_after(response.headers) <= MAX_INLINE_RETRY_AFTER
-
-
 def retry_after(headers: Any) -> float:
     for key, value in (headers or {}).items():
         if key.lower() == "retry-after":
@@ -71,10 +49,9 @@ def retry_after(headers: Any) -> float:
 
 
 def make_client(token: str, base_url: str | None = None) -> AsyncWebClient:
-    handlers: list[AsyncRetryHandler] = [
-        ShortRateLimitRetryHandler(max_retry_count=2),
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
-    ]
+    # No 429 handler here: the delivery engine waits out Retry-After itself, exactly, and
+    # the poster's pacer keeps 429s rare in the first place.
+    handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler(max_retry_count=2)]
     kwargs: dict[str, Any] = {"token": token, "retry_handlers": handlers, "timeout": 30}
     if base_url:
         kwargs["base_url"] = base_url.rstrip("/") + "/"
@@ -95,10 +72,13 @@ def classify(exc: SlackApiError) -> PostError:
 
 
 class SlackPoster:
+    """Posts at Slack's pace: about one message a second per channel, and a workspace-wide cap."""
+
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, pacer: Pacer | None = None) -> None:
         self.client = client
+        self.pacer = pacer or Pacer(SLACK_LIMITS)
 
     def render(self, digest: ChannelDigest) -> Sequence[dict[str, Any]]:
         return digest_messages(digest)
@@ -106,6 +86,7 @@ class SlackPoster:
     async def send(
         self, channel: str, part: dict[str, Any], part_key: str, thread_ref: str | None
     ) -> SentPart:
+        await self.pacer.wait(channel)
         try:
             response = await self.client.chat_postMessage(
                 channel=channel,
@@ -117,9 +98,12 @@ class SlackPoster:
                 unfurl_media=False,
             )
         except SlackApiError as exc:
-            raise classify(exc) from exc
+            error = classify(exc)
+            if error.retry_after is not None:
+                self.pacer.defer(channel, error.retry_after)
+            raise error from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise PostError(f"Slack unreachable: {type(exc).__name__}") from exc
+            raise PostError(f"Slack unreachable: {type(exc).__name__}", maybe_sent=True) from exc
         ts = str(response["ts"])
         return SentPart(ts, thread_ref or ts)
 
@@ -147,6 +131,7 @@ class SlackPoster:
         return None
 
     async def notice(self, channel: str, text: str) -> None:
+        await self.pacer.wait(channel)
         try:
             await self.client.chat_postMessage(
                 channel=channel, text=escape(text), unfurl_links=False

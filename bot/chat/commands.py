@@ -262,15 +262,15 @@ class CommandHandler:
                     "forbidden",
                     command.share,
                 )
-            if context.request_id and not actions.first_request(
-                f"{context.platform}:{context.request_id}"
+            if context.request_id and not await asyncio.to_thread(
+                actions.first_request, f"{context.platform}:{context.request_id}"
             ):
                 return Reply(
                     ReplyKind.INFO, "That request was already handled.", share=command.share
                 )
         args = list(command.args)
         if command.name == "today":
-            digests = actions.latest(context)
+            digests = await asyncio.to_thread(actions.latest, context)
             if not digests:
                 return Reply(
                     ReplyKind.INFO,
@@ -282,7 +282,7 @@ class CommandHandler:
                 ReplyKind.DIGESTS, f"Latest digest:\n{text}", digests=digests, share=command.share
             )
         if command.name == "sources":
-            rows = actions.sources(context)
+            rows = await asyncio.to_thread(actions.sources, context)
             text = (
                 "\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1))
                 or "This channel follows no sources yet. An admin can add one: /digest subscribe URL"
@@ -309,27 +309,37 @@ class CommandHandler:
                     "missing_argument",
                     command.share,
                 )
-            return Reply(ReplyKind.INFO, actions.unsubscribe(context, target), share=command.share)
+            return Reply(
+                ReplyKind.INFO,
+                await asyncio.to_thread(actions.unsubscribe, context, target),
+                share=command.share,
+            )
         if command.name == "schedule":
             if not args:
                 return Reply(
-                    ReplyKind.INFO, actions.schedule(context, None, None), share=command.share
+                    ReplyKind.INFO,
+                    await asyncio.to_thread(actions.schedule, context, None, None),
+                    share=command.share,
                 )
             if args[0].lower() == "off":
                 return Reply(
-                    ReplyKind.INFO, actions.schedule(context, "off", None), share=command.share
+                    ReplyKind.INFO,
+                    await asyncio.to_thread(actions.schedule, context, "off", None),
+                    share=command.share,
                 )
             return Reply(
-                ReplyKind.INFO, actions.schedule(context, " ".join(args), None), share=command.share
+                ReplyKind.INFO,
+                await asyncio.to_thread(actions.schedule, context, " ".join(args), None),
+                share=command.share,
             )
         return Reply(ReplyKind.INFO, await actions.digest_now(context), share=command.share)
 
     async def _digest_for(self, source: str | None, context: CommandContext) -> Digest:
         if source:
             digest = await asyncio.to_thread(self._load, source)
-            self.memory.remember(context, digest)
+            await asyncio.to_thread(self.memory.remember, context, digest)
             return digest
-        remembered = self.memory.last_digest(context)
+        remembered = await asyncio.to_thread(self.memory.last_digest, context)
         if remembered is None:
             raise NewsdigestError(
                 "No article has been digested in this channel yet. Try /digest url https://…"

@@ -11,14 +11,20 @@ guarantee is at-least-once for that one part.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import socket
 import time
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.delivery.schedule import Schedule, ScheduleError, parse_schedule, slots_between
+from bot.delivery.workers import Workers
 from bot.digest.build import build_digest
 from bot.models import Digest
 from bot.ops.metrics import METRICS
@@ -30,6 +36,11 @@ log = logging.getLogger(__name__)
 MAX_CATCH_UP = timedelta(days=7)
 MAX_ATTEMPTS = 8
 DIGEST_CACHE_SIZE = 2000
+LEASE = timedelta(seconds=60)  # a sender that stops renewing for this long is presumed dead
+MAX_INLINE_WAIT = (
+    60.0  # a Retry-After up to this is waited out in place; longer ones go to retry_at
+)
+CHANNEL_CONCURRENCY = 1000  # channel deliveries in flight at once; pacing sets the real rate
 
 
 @dataclass(frozen=True)
@@ -52,11 +63,16 @@ class PostError(Exception):
     """A platform refused a post. `permanent` ones (no access, no channel) pause the channel."""
 
     def __init__(
-        self, message: str, permanent: bool = False, retry_after: float | None = None
+        self,
+        message: str,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        maybe_sent: bool = False,
     ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+        self.maybe_sent = maybe_sent  # the request may have reached the platform: reconcile first
 
 
 class Poster(Protocol):
@@ -88,6 +104,94 @@ class DeliveryStats:
     skipped: int = 0
     failed: int = 0
     summarized: int = 0
+    rate_limited: int = 0
+
+
+class LeaseClock:
+    """The engine's `now` moved on by the real time spent since, for lease deadlines.
+
+    Decisions use the `now` a tick was given (tests drive it with a fake clock), but a lease
+    must outlast the real seconds a send takes: both meet here."""
+
+    def __init__(self, now: datetime) -> None:
+        self.start, self._started = now, time.monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._started)
+
+
+class Lease:
+    """This process's hold on one delivery row while it sends (see `LeaseKeeper`)."""
+
+    def __init__(self, keeper: LeaseKeeper, delivery_id: int, clock: LeaseClock) -> None:
+        self.keeper, self.delivery_id, self.clock = keeper, delivery_id, clock
+
+    @property
+    def lost(self) -> bool:
+        return self.delivery_id in self.keeper.lost
+
+    def until(self) -> datetime:
+        return self.clock.now() + self.keeper.length
+
+    async def __aenter__(self) -> Lease:
+        self.keeper.hold(self.delivery_id, self.clock)
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self.keeper.release(self.delivery_id)
+        if kind is not None and issubclass(kind, Exception):
+            # a failure we survived (say the database blipped): let the next tick resume it
+            # now rather than after the lease lapses
+            with contextlib.suppress(Exception):
+                await self.keeper.workers.db(
+                    self.keeper.store.release_lease, self.delivery_id, self.keeper.owner
+                )
+
+
+class LeaseKeeper:
+    """Renews every lease this process holds with one statement, a few times per lease length.
+
+    One UPDATE for all held rows keeps a rush of thousands of waiting deliveries from turning
+    into thousands of renewals; rows another sender took meanwhile are reported as lost."""
+
+    def __init__(self, store: Store, workers: Workers, owner: str, length: timedelta) -> None:
+        self.store, self.workers, self.owner, self.length = store, workers, owner, length
+        self.held: dict[int, int] = {}
+        self.lost: set[int] = set()
+        self.clock = LeaseClock(datetime.now(UTC))
+        self._task: asyncio.Task[None] | None = None
+
+    def hold(self, delivery_id: int, clock: LeaseClock) -> None:
+        self.clock = clock  # the engine's time (a test's fake clock, or the real one)
+        self.held[delivery_id] = self.held.get(delivery_id, 0) + 1
+        self.lost.discard(delivery_id)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._renew())
+
+    def release(self, delivery_id: int) -> None:
+        left = self.held.get(delivery_id, 0) - 1
+        if left > 0:
+            self.held[delivery_id] = left
+        else:
+            self.held.pop(delivery_id, None)
+
+    async def _renew(self) -> None:
+        every = max(self.length.total_seconds() / 4, 0.05)
+        while self.held:
+            await asyncio.sleep(every)
+            ids = list(self.held)
+            if not ids:
+                return
+            until = self.clock.now() + self.length
+            try:
+                kept = await self.workers.db(self.store.renew_leases, ids, self.owner, until)
+            except Exception as exc:
+                log.warning("could not renew delivery leases: %s", type(exc).__name__)
+                continue
+            for delivery_id in set(ids) - kept:
+                if delivery_id in self.held and delivery_id not in self.lost:
+                    self.lost.add(delivery_id)
+                    log.error("lost the lease on digest %d; another sender took it", delivery_id)
 
 
 class Deliverer:
@@ -102,6 +206,9 @@ class Deliverer:
         max_articles: int = 10,
         summary_bullets: int = 3,
         section_bullets: int = 3,
+        workers: Workers | None = None,
+        lease: timedelta = LEASE,
+        concurrency: int = CHANNEL_CONCURRENCY,
     ) -> None:
         self.store = store
         self.summarizer = summarizer
@@ -111,30 +218,51 @@ class Deliverer:
         self.max_articles = max_articles
         self.summary_bullets = summary_bullets
         self.section_bullets = section_bullets
+        self.workers = workers or Workers()
+        self.lease = lease
+        self.concurrency = max(concurrency, 1)
+        self.owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.leases = LeaseKeeper(store, self.workers, self.owner, lease)
         self.stats = DeliveryStats()
         self._digests: dict[int, Digest] = {}
+        self._making: dict[int, asyncio.Future[Digest | None]] = {}
 
     # the periodic entry point ---------------------------------------------------------------
     async def tick(self, now: datetime | None = None) -> None:
-        """Finish interrupted deliveries, then post or skip every slot that fell due."""
+        """Finish interrupted deliveries, then post or skip every slot that fell due.
+
+        Channels are served concurrently (bounded), so a rush of due channels drains at the
+        platforms' pace rather than one whole digest after another."""
         now = now or datetime.now(UTC)
-        for delivery in self.store.unfinished_deliveries():
-            try:
-                await self._resume(delivery, now)
-            except Exception:
-                log.exception(
-                    "could not resume digest %d; will retry on the next tick", delivery.id
-                )
-        for channel in self.store.channels():
-            if channel.schedule and not channel.paused and channel.platform in self.posters:
-                try:
-                    await self.run_channel(channel, now)
-                except Exception:
-                    log.exception(
-                        "digest for %s:%s failed; will retry on the next tick",
-                        channel.platform,
-                        channel.external_id,
-                    )
+        unfinished = await self.workers.db(self.store.unfinished_deliveries)
+        channels = await self.workers.db(self.store.channels)
+        jobs: list[Awaitable[None]] = [
+            self._guarded(self._resume(d, now), f"resume digest {d.id}")
+            for d in unfinished
+            if d.lease_until is None or d.lease_until <= now
+        ]
+        jobs += [
+            self._guarded(self.run_channel(c, now), f"digest for {c.platform}:{c.external_id}")
+            for c in channels
+            if c.schedule and not c.paused and c.platform in self.posters
+        ]
+        await self._bounded(jobs)
+
+    async def _bounded(self, jobs: Sequence[Awaitable[None]]) -> None:
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(job: Awaitable[None]) -> None:
+            async with gate:
+                await job
+
+        await asyncio.gather(*(one(job) for job in jobs))
+
+    @staticmethod
+    async def _guarded(job: Awaitable[Any], what: str) -> None:
+        try:
+            await job
+        except Exception:
+            log.exception("%s failed; will retry on the next tick", what)
 
     async def run_channel(self, channel: ChannelInfo, now: datetime) -> None:
         try:
@@ -147,20 +275,15 @@ class Deliverer:
                 exc,
             )
             return
-        start = max(channel.schedule_since, now - MAX_CATCH_UP)
-        pending = [
-            (slot, at)
-            for slot, at in slots_between(schedule, start, now)
-            if self.store.delivery(channel.id, slot) is None
-        ]
+        pending = await self.workers.db(self._pending_slots, channel, schedule, now)
         if not pending:
             return
         *missed, (latest_slot, latest_at) = pending
         for slot, _at in missed:
-            self._skip(channel, slot, "a later digest replaced it", now)
+            await self._skip(channel, slot, "a later digest replaced it", now)
         if now - latest_at <= self.grace:
             await self.deliver(channel, latest_slot, now)
-        elif self._skip(channel, latest_slot, "the bot was not running when it was due", now):
+        elif await self._skip(channel, latest_slot, "the bot was not running when it was due", now):
             await self._notice(
                 channel,
                 f"The {latest_slot.replace('T', ' ')} digest was skipped because "
@@ -168,9 +291,21 @@ class Deliverer:
                 "include those articles.",
             )
 
-    def _skip(self, channel: ChannelInfo, slot: str, why: str, now: datetime) -> bool:
+    def _pending_slots(
+        self, channel: ChannelInfo, schedule: Schedule, now: datetime
+    ) -> list[tuple[str, datetime]]:
+        start = max(channel.schedule_since, now - MAX_CATCH_UP)
+        return [
+            (slot, at)
+            for slot, at in slots_between(schedule, start, now)
+            if self.store.delivery(channel.id, slot) is None
+        ]
+
+    async def _skip(self, channel: ChannelInfo, slot: str, why: str, now: datetime) -> bool:
         claimed = (
-            self.store.claim_delivery(channel.id, slot, state=SKIPPED, error=why, now=now)
+            await self.workers.db(
+                self.store.claim_delivery, channel.id, slot, state=SKIPPED, error=why, now=now
+            )
             is not None
         )
         if claimed:
@@ -190,25 +325,41 @@ class Deliverer:
     ) -> DeliveryInfo | None:
         """Claim the slot, then post; None when another process or an earlier run owns it."""
         now = now or datetime.now(UTC)
-        delivery = self.store.claim_delivery(channel.id, slot, now=now)
+        clock = LeaseClock(now)
+        db = self.workers.db
+        delivery = await db(
+            self.store.claim_delivery,
+            channel.id,
+            slot,
+            now=now,
+            lease_owner=self.owner,
+            lease_until=now + self.lease,
+        )
         if delivery is None:
             return None
-        article_ids = self.store.new_articles_for(
-            channel.id, now - self.lookback, self.max_articles
-        )
-        if not article_ids:
-            self.store.set_delivery_state(delivery.id, SKIPPED, "nothing new")
-            log.info(
-                "no new articles for %s:%s slot %s", channel.platform, channel.external_id, slot
+        async with Lease(self.leases, delivery.id, clock) as lease:
+            article_ids = await db(
+                self.store.new_articles_for, channel.id, now - self.lookback, self.max_articles
             )
-            return self.store.delivery_by_id(delivery.id)
-        digest = self._channel_digest(channel, slot, article_ids)
-        parts = self.posters[channel.platform].render(digest)
-        self.store.plan_delivery(delivery.id, article_ids, len(parts))
-        started = datetime.now(UTC)
-        await self._send_parts(channel, delivery.id, parts, 0, None, reconcile=False, now=now)
-        final = self.store.delivery_by_id(delivery.id)
+            if not article_ids:
+                await db(self.store.set_delivery_state, delivery.id, SKIPPED, "nothing new")
+                log.info(
+                    "no new articles for %s:%s slot %s",
+                    channel.platform,
+                    channel.external_id,
+                    slot,
+                )
+                return await db(self.store.delivery_by_id, delivery.id)
+            digest = await self._channel_digest(channel, slot, article_ids)
+            parts = self.posters[channel.platform].render(digest)
+            await db(self.store.plan_delivery, delivery.id, article_ids, len(parts))
+            started = time.monotonic()
+            await self._send_parts(channel, delivery.id, parts, 0, None, False, clock, lease)
+        final = await db(self.store.delivery_by_id, delivery.id)
         if final and final.state == "sent":
+            METRICS.slot_delay.observe(
+                max((clock.now() - _slot_time(slot, now)).total_seconds(), 0.0)
+            )
             log.info(
                 "posted digest to %s:%s slot=%s articles=%d parts=%d in %.2fs",
                 channel.platform,
@@ -216,19 +367,26 @@ class Deliverer:
                 slot,
                 len(article_ids),
                 len(parts),
-                (datetime.now(UTC) - started).total_seconds(),
+                time.monotonic() - started,
             )
         return final
 
     async def _resume(self, delivery: DeliveryInfo, now: datetime) -> None:
         if delivery.retry_at and delivery.retry_at > now:
             return
-        channel = self.store.channel_by_id(delivery.channel_id)
+        db = self.workers.db
+        channel = await db(self.store.channel_by_id, delivery.channel_id)
         if channel is None or channel.platform not in self.posters or channel.paused:
             return
+        if not await db(self.store.take_lease, delivery.id, self.owner, now, now + self.lease):
+            return  # its sender is still at work (this process or another)
+        clock = LeaseClock(now)
         if delivery.parts_sent == 0 and now - delivery.created_at > self.grace:
-            self.store.set_delivery_state(
-                delivery.id, SKIPPED, "not posted within the grace period"
+            await db(
+                self.store.set_delivery_state,
+                delivery.id,
+                SKIPPED,
+                "not posted within the grace period",
             )
             self.stats.skipped += 1
             log.info(
@@ -243,28 +401,30 @@ class Deliverer:
                 "was interrupted and is now too late to post.",
             )
             return
-        if not delivery.article_ids:  # crashed before planning: plan now
-            article_ids = self.store.new_articles_for(
-                channel.id, now - self.lookback, self.max_articles
+        async with Lease(self.leases, delivery.id, clock) as lease:
+            if not delivery.article_ids:  # crashed before planning: plan now
+                article_ids = await db(
+                    self.store.new_articles_for, channel.id, now - self.lookback, self.max_articles
+                )
+                if not article_ids:
+                    await db(self.store.set_delivery_state, delivery.id, SKIPPED, "nothing new")
+                    return
+            else:
+                article_ids = delivery.article_ids
+            digest = await self._channel_digest(channel, delivery.slot, article_ids)
+            parts = self.posters[channel.platform].render(digest)
+            if not delivery.article_ids:
+                await db(self.store.plan_delivery, delivery.id, article_ids, len(parts))
+            await self._send_parts(
+                channel,
+                delivery.id,
+                parts,
+                delivery.parts_sent,
+                delivery.thread_ref,
+                True,
+                clock,
+                lease,
             )
-            if not article_ids:
-                self.store.set_delivery_state(delivery.id, SKIPPED, "nothing new")
-                return
-        else:
-            article_ids = delivery.article_ids
-        digest = self._channel_digest(channel, delivery.slot, article_ids)
-        parts = self.posters[channel.platform].render(digest)
-        if not delivery.article_ids:
-            self.store.plan_delivery(delivery.id, article_ids, len(parts))
-        await self._send_parts(
-            channel,
-            delivery.id,
-            parts,
-            delivery.parts_sent,
-            delivery.thread_ref,
-            reconcile=True,
-            now=now,
-        )
 
     async def _send_parts(
         self,
@@ -274,10 +434,17 @@ class Deliverer:
         first: int,
         thread_ref: str | None,
         reconcile: bool,
-        now: datetime,
+        clock: LeaseClock,
+        lease: Lease,
     ) -> None:
+        """Send from `first` on; a short Retry-After is waited out here, exactly, holding the lease."""
         poster = self.posters[channel.platform]
-        for index in range(first, len(parts)):
+        db = self.workers.db
+        index = first
+        waits = 0
+        while index < len(parts):
+            if lease.lost:
+                return
             key = part_key(delivery_id, index)
             try:
                 sent = (
@@ -286,30 +453,58 @@ class Deliverer:
                 if sent is None:
                     sent = await poster.send(channel.external_id, parts[index], key, thread_ref)
             except PostError as exc:
-                await self._post_failed(channel, delivery_id, exc, now)
+                if exc.retry_after is not None:
+                    self.stats.rate_limited += 1
+                    METRICS.rate_limited.labels(platform=channel.platform).inc()
+                if (
+                    not exc.permanent
+                    and exc.retry_after is not None
+                    and exc.retry_after <= MAX_INLINE_WAIT
+                    and waits < MAX_ATTEMPTS
+                ):
+                    waits += 1
+                    log.info(
+                        "%s asked digest %d to wait %.2fs; waiting",
+                        channel.platform,
+                        delivery_id,
+                        exc.retry_after,
+                    )
+                    await asyncio.sleep(exc.retry_after)
+                    reconcile = reconcile or exc.maybe_sent
+                    continue
+                await self._post_failed(channel, delivery_id, exc, clock.now())
                 return
             except Exception as exc:
                 await self._post_failed(
-                    channel, delivery_id, PostError(f"{type(exc).__name__}: {exc}"), now
+                    channel, delivery_id, PostError(f"{type(exc).__name__}: {exc}"), clock.now()
                 )
                 return
             reconcile = False
             thread_ref = thread_ref or sent.thread_ref or sent.message_ref
-            self.store.part_sent(delivery_id, index, sent.message_ref, thread_ref)
-        self.store.finish_delivery(delivery_id)
+            await db(
+                self.store.part_sent,
+                delivery_id,
+                index,
+                sent.message_ref,
+                thread_ref,
+                lease.until(),
+            )
+            index += 1
+        await db(self.store.finish_delivery, delivery_id)
         self.stats.posted += 1
-        METRICS.inc("newsdigest_digests_posted_total", platform=channel.platform)
+        METRICS.digest_posted(channel.platform)
 
     async def _post_failed(
         self, channel: ChannelInfo, delivery_id: int, exc: PostError, now: datetime
     ) -> None:
-        delivery = self.store.delivery_by_id(delivery_id)
+        db = self.workers.db
+        delivery = await db(self.store.delivery_by_id, delivery_id)
         attempts = (delivery.attempts if delivery else 0) + 1
         if exc.permanent:
-            self.store.delivery_attempt(delivery_id, str(exc), None, FAILED)
+            await db(self.store.delivery_attempt, delivery_id, str(exc), None, FAILED)
             self.stats.failed += 1
-            METRICS.inc("newsdigest_digests_failed_total", platform=channel.platform)
-            if self.store.pause_channel(channel.id, str(exc)):
+            METRICS.failed.labels(platform=channel.platform).inc()
+            if await db(self.store.pause_channel, channel.id, str(exc)):
                 log.error(
                     "paused %s:%s: %s. An admin must fix access, then run '/digest schedule' again.",
                     channel.platform,
@@ -318,9 +513,9 @@ class Deliverer:
                 )
             return
         if attempts >= MAX_ATTEMPTS:
-            self.store.delivery_attempt(delivery_id, str(exc), None, FAILED)
+            await db(self.store.delivery_attempt, delivery_id, str(exc), None, FAILED)
             self.stats.failed += 1
-            METRICS.inc("newsdigest_digests_failed_total", platform=channel.platform)
+            METRICS.failed.labels(platform=channel.platform).inc()
             log.error(
                 "gave up on digest %d for %s:%s after %d attempts: %s",
                 delivery_id,
@@ -332,7 +527,7 @@ class Deliverer:
             return
         wait = exc.retry_after if exc.retry_after is not None else 30 * 2**attempts
         retry_at = now + timedelta(seconds=wait)
-        self.store.delivery_attempt(delivery_id, str(exc), retry_at, SENDING)
+        await db(self.store.delivery_attempt, delivery_id, str(exc), retry_at, SENDING)
         log.warning(
             "digest %d for %s:%s not posted (%s); retrying in %.0fs",
             delivery_id,
@@ -351,8 +546,22 @@ class Deliverer:
             )
 
     # building the content ---------------------------------------------------------------------------
+    async def digest_async(self, article_id: int) -> Digest | None:
+        """`digest_for` off the event loop, made once even when many channels ask at once."""
+        known = self._digests.get(article_id)
+        if known is not None:
+            return known
+        making = self._making.get(article_id)
+        if making is None:
+            making = asyncio.ensure_future(self.workers.summarize(self.digest_for, article_id))
+            self._making[article_id] = making
+            making.add_done_callback(lambda _f: self._making.pop(article_id, None))
+        return await asyncio.shield(making)
+
     def digest_for(self, article_id: int) -> Digest | None:
-        """The article's digest, summarized once and cached for every channel and process."""
+        """The article's digest, summarized once and cached for every channel and process.
+
+        Blocking (database, CPU, maybe an LLM): call it from a worker, or use `digest_async`."""
         if article_id in self._digests:
             return self._digests[article_id]
         cached = self.store.cached_digest(article_id)
@@ -363,9 +572,9 @@ class Deliverer:
             return None
         started = time.perf_counter()
         digest = build_digest(article, self.summarizer, self.summary_bullets, self.section_bullets)
-        METRICS.observe("newsdigest_summarizer_seconds", time.perf_counter() - started)
+        METRICS.summarizer_seconds.observe(time.perf_counter() - started)
         if any(note.startswith("llm fallback") for note in digest.notes):
-            METRICS.inc("newsdigest_llm_fallbacks_total")
+            METRICS.llm_fallbacks.inc()
         self.stats.summarized += 1
         self.store.save_digest(article_id, digest)
         return self._remember(article_id, digest)
@@ -373,16 +582,26 @@ class Deliverer:
     def _remember(self, article_id: int, digest: Digest) -> Digest:
         """Digests never change once made, so a bounded in-process copy saves reloading them per channel."""
         if len(self._digests) >= DIGEST_CACHE_SIZE:
-            self._digests.pop(next(iter(self._digests)))
+            self._digests.pop(next(iter(self._digests)), None)
         self._digests[article_id] = digest
         return digest
 
-    def _channel_digest(
+    async def _channel_digest(
         self, channel: ChannelInfo, slot: str, article_ids: Sequence[int]
     ) -> ChannelDigest:
-        digests = tuple(d for d in (self.digest_for(i) for i in article_ids) if d is not None)
+        made = await asyncio.gather(*(self.digest_async(i) for i in article_ids))
+        digests = tuple(d for d in made if d is not None)
         day = slot.removeprefix("now-").split("T")[0]
         return ChannelDigest(channel, slot, f"News digest — {day}", digests)
+
+
+def _slot_time(slot: str, fallback: datetime) -> datetime:
+    """The moment a slot fell due, in UTC where the slot names it (for the delay histogram)."""
+    try:
+        parsed = datetime.fromisoformat(slot.removeprefix("now-"))
+    except ValueError:
+        return fallback
+    return parsed if parsed.tzinfo else fallback
 
 
 def digest_now_slot(now: datetime) -> str:

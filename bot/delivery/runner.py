@@ -34,6 +34,7 @@ class Bot(Protocol):
 
     async def poll_sources(self, now: datetime | None = None) -> int: ...
 
+
 _ACTIVE: Bot | None = None
 TICK = timedelta(seconds=30)
 POLL = timedelta(seconds=60)

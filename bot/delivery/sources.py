@@ -19,8 +19,10 @@ from bot.digest.sections import build_article
 from bot.errors import FetchError, InputError, NewsdigestError
 from bot.ingest import parse_bytes
 from bot.ingest.fetch import FetchSettings, fetch
+from bot.ingest.follow import PageReader, follow_items, followable, is_teaser, teaser_only
 from bot.ingest.urls import canonical_url
 from bot.models import Article, Document
+from bot.ops.metrics import METRICS
 from bot.store.repo import SourceInfo, Store
 
 log = logging.getLogger(__name__)
@@ -70,26 +72,55 @@ def backoff(failures: int) -> timedelta:
     return min(wait, BACKOFF_MAX)
 
 
+@dataclass(frozen=True)
+class Follow:
+    """How the articles behind teaser feed items are read during a poll."""
+
+    reader: PageReader
+    max_pages: int = 20
+    deadline: float = 60.0
+
+
 async def poll_source(
     store: Store,
     source: SourceInfo,
     fetch_settings: FetchSettings,
     now: datetime | None = None,
     pause_after: int = 5,
+    follow: Follow | None = None,
 ) -> PollResult:
+    """Fetch a source and store what is new; parsing and database work run off the event loop."""
     now = now or datetime.now(UTC)
     try:
         docs, etag, last_modified = await _read(source, fetch_settings)
     except (FetchError, InputError) as exc:
-        return _failed(store, source, exc, now, pause_after)
+        return await asyncio.to_thread(_failed, store, source, exc, now, pause_after)
     if docs is None:  # 304 Not Modified
-        store.fetch_succeeded(source.id, etag, last_modified, now + POLL_INTERVAL)
+        await asyncio.to_thread(
+            store.fetch_succeeded, source.id, etag, last_modified, now + POLL_INTERVAL
+        )
         return PollResult(source.id, 0, 0)
     guid_counts = Counter(d.guid for d in docs if d.guid)
+    if follow is not None:
+        docs = await _with_articles(store, source, docs, follow, now, guid_counts)
+    new, seen = await asyncio.to_thread(_store_documents, store, source, docs, guid_counts)
+    was_paused = await asyncio.to_thread(
+        store.fetch_succeeded, source.id, etag, last_modified, now + POLL_INTERVAL
+    )
+    if was_paused:
+        log.info("source %s recovered", source.url)
+    return PollResult(source.id, new, seen)
+
+
+def _store_documents(
+    store: Store, source: SourceInfo, docs: list[Document], guid_counts: Counter[str]
+) -> tuple[int, int]:
+    """One item at a time: an item with no readable sentence is skipped, never the whole poll."""
     new = seen = 0
     for doc in docs:
         article = build_article(doc)
         if not article.sentences:
+            log.info("skipped an item of %s with no full sentence: %r", source.url, doc.title[:80])
             continue
         keys = identity_keys(doc, article, source.id, guid_counts.get(doc.guid or "", 0) == 1)
         published = (
@@ -97,10 +128,77 @@ async def poll_source(
         )
         _, is_new = store.add_article(source.id, article, keys, content_hash(article), published)
         new, seen = new + is_new, seen + (not is_new)
-    was_paused = store.fetch_succeeded(source.id, etag, last_modified, now + POLL_INTERVAL)
-    if was_paused:
-        log.info("source %s recovered", source.url)
-    return PollResult(source.id, new, seen)
+    return new, seen
+
+
+def _link_keys(doc: Document, source_id: int, guid_reliable: bool) -> list[str]:
+    """The keys an item is known by before its text is read: GUID and canonical URL."""
+    keys = []
+    if doc.guid and guid_reliable:
+        keys.append(f"guid:{source_id}:{doc.guid[:400]}")
+    if doc.url:
+        keys.append(f"url:{canonical_url(doc.url)[:480]}")
+    return keys
+
+
+async def _with_articles(
+    store: Store,
+    source: SourceInfo,
+    docs: list[Document],
+    follow: Follow,
+    now: datetime,
+    guid_counts: Counter[str],
+) -> list[Document]:
+    """Teaser items replaced by their articles; known items and those left for later dropped."""
+    own = canonical_url(source.url) if not source.url.startswith(LOCAL_PREFIX) else ""
+
+    def triage() -> tuple[list[Document], list[Document]]:
+        """(items to keep as they are, teaser items whose page should be read now)."""
+        keep: list[Document] = []
+        wanted: list[Document] = []
+        for doc in docs:
+            if not (followable(doc) and is_teaser(doc) and canonical_url(str(doc.url)) != own):
+                keep.append(doc)
+                continue
+            reliable = guid_counts.get(doc.guid or "", 0) == 1
+            if store.find_article(_link_keys(doc, source.id, reliable), source.id) is not None:
+                continue  # stored before (from this feed or another): nothing to fetch
+            record = store.page(canonical_url(str(doc.url)))
+            if record and record[0] == "teaser" and record[2] and record[2] > now:
+                keep.append(teaser_only(doc, "the article page failed earlier; retrying later"))
+                continue
+            wanted.append(doc)
+        return keep, wanted
+
+    keep, wanted = await asyncio.to_thread(triage)
+    if not wanted:
+        return keep
+    completed = await follow_items(wanted, follow.reader, follow.max_pages, follow.deadline)
+    outcomes: list[tuple[str, bool, str | None]] = []
+    for item, done in zip(wanted, completed, strict=True):
+        if done is None:
+            continue  # over the page budget or the deadline: the next poll reads it
+        keep.append(done)
+        outcomes.append((canonical_url(str(item.url)), done.teaser is None, done.teaser))
+    full = sum(1 for _, ok, _ in outcomes if ok)
+    METRICS.pages_fetched.labels(outcome="full").inc(full)
+    METRICS.pages_fetched.labels(outcome="teaser").inc(len(outcomes) - full)
+    await asyncio.to_thread(_record_pages, store, outcomes, now)
+    return keep
+
+
+def _record_pages(
+    store: Store, outcomes: list[tuple[str, bool, str | None]], now: datetime
+) -> None:
+    for url, full, reason in outcomes:
+        if full:
+            store.record_page(url, True, None, None)
+            continue
+        before = store.page(url)
+        failures = before[1] if before and before[0] == "teaser" else 0
+        if failures == 0:  # logged once per page, not on every retry
+            log.warning("kept the teaser of %s: %s", url, reason)
+        store.record_page(url, False, reason, now + backoff(failures))
 
 
 def _failed(

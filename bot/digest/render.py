@@ -35,6 +35,8 @@ def digest_to_json(digest: Digest, only_section: SectionDigest | None = None) ->
         "summary_sentence_ids": [list(b.sentence_ids) for b in digest.summary],
         "author": article.author,
         "summarizer": digest.summarizer,
+        "teaser_only": article.teaser is not None,
+        "teaser_reason": article.teaser,
     }
 
 
@@ -63,6 +65,8 @@ def meta_line(digest: Digest) -> str:
     if article.author:
         parts.append(f"by {article.author}")
     parts.append(article.url or article.source)
+    if article.teaser:
+        parts.append(f"teaser only: {article.teaser}")
     return " · ".join(p for p in parts if p)
 
 

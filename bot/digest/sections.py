@@ -128,6 +128,7 @@ def build_article(doc: Document) -> Article:
         dateline=doc.dateline,
         author=doc.author,
         url=doc.url,
+        teaser=doc.teaser,
     )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.digest.build import build_digest
 from bot.digest.sections import build_article
 from bot.ingest import load_source
-from bot.ingest.fetch import FetchSettings
+from bot.ingest.fetch import USER_AGENT, FetchSettings
 from bot.ingest.netguard import AddressPolicy
+from bot.ingest.politeness import Politeness
 from bot.models import Article, Digest
 from bot.ops.settings import Settings, load_settings
 from bot.summarize.base import Summarizer
@@ -20,6 +23,14 @@ def fetch_settings(settings: Settings) -> FetchSettings:
         total_timeout=settings.fetch_timeout,
         policy=AddressPolicy.from_setting(settings.fetch_allow),
         proxy=settings.fetch_proxy,
+    )
+
+
+def polite_fetch_settings(settings: Settings) -> FetchSettings:
+    """For the running bot: every fetch shares one per-host pacing and obeys robots.txt."""
+    return replace(
+        fetch_settings(settings),
+        politeness=Politeness(settings.fetch_per_host, settings.fetch_host_interval, USER_AGENT),
     )
 
 

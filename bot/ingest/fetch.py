@@ -14,13 +14,15 @@ import ipaddress
 import socket
 import zlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
 from bot.errors import FetchError
 from bot.ingest.netguard import AddressPolicy, IPAddress, parse_host_address
+from bot.ingest.politeness import Politeness, RobotsAnswer
 
 USER_AGENT = (
     "newsdigest/0.1 (+https://github.com/newsdigest/newsdigest; self-hosted news digest bot)"
@@ -50,6 +52,7 @@ class FetchSettings:
     policy: AddressPolicy = field(default_factory=AddressPolicy)
     proxy: str | None = None
     user_agent: str = USER_AGENT
+    politeness: Politeness | None = None  # shared per-host pacing; None for one-off CLI fetches
 
 
 @dataclass(frozen=True)
@@ -123,25 +126,48 @@ async def _fetch(
                 headers={**headers, "Host": host_header},
                 extensions={"sni_hostname": sni} if sni else {},
             )
-            try:
-                response = await client.send(request, stream=True)
-            except httpx.HTTPError as exc:
-                raise FetchError(
-                    f"Could not reach {_host(current)}: {type(exc).__name__}."
-                ) from exc
-            try:
-                if response.is_redirect:
-                    location = response.headers.get("location", "")
-                    if not location:
-                        raise FetchError(f"{_host(current)} redirected without a location.")
-                    current = urljoin(current, location)
-                    continue
-                return await _read(response, current, settings)
-            finally:
-                await response.aclose()
+            async with _turn(settings, current):
+                try:
+                    response = await client.send(request, stream=True)
+                except httpx.HTTPError as exc:
+                    raise FetchError(
+                        f"Could not reach {_host(current)}: {type(exc).__name__}."
+                    ) from exc
+                try:
+                    if response.is_redirect:
+                        location = response.headers.get("location", "")
+                        if not location:
+                            raise FetchError(f"{_host(current)} redirected without a location.")
+                        current = urljoin(current, location)
+                        continue
+                    return await _read(response, current, settings)
+                finally:
+                    await response.aclose()
         raise FetchError(
             f"Too many redirects (more than {settings.max_redirects}) from {_host(url)}."
         )
+
+
+def _turn(settings: FetchSettings, url: str) -> AbstractAsyncContextManager[None]:
+    return settings.politeness.turn(url) if settings.politeness else nullcontext()
+
+
+async def allowed_by_robots(url: str, settings: FetchSettings) -> bool:
+    """Whether robots.txt lets us fetch `url`; always True without a shared Politeness."""
+    if settings.politeness is None:
+        return True
+
+    async def fetch_robots(robots: str) -> RobotsAnswer:
+        small = replace(
+            settings, max_bytes=512 * 1024, total_timeout=min(settings.total_timeout, 10)
+        )
+        try:
+            result = await fetch(robots, small)
+        except FetchError as exc:
+            return RobotsAnswer(exc.status or 0)
+        return RobotsAnswer(result.status, result.body)
+
+    return await settings.politeness.allowed(url, fetch_robots)
 
 
 async def _pinned_target(

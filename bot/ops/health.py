@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from bot.ops.metrics import METRICS
+from bot.ops.metrics import CONTENT_TYPE, METRICS, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +40,37 @@ def health_status(
     return scheduler_ok and database_ok, body
 
 
+def store_gauges(store: Any) -> Any:
+    """Sets the gauges that come from the database; a failing database leaves them as they were."""
+
+    def refresh(metrics: Metrics) -> None:
+        try:
+            counts = store.ops_counts()
+        except Exception as exc:
+            log.warning("metrics: database unreachable: %s", type(exc).__name__)
+            return
+        metrics.channels.set(counts["channels"])
+        metrics.in_flight.set(counts["in_flight"])
+        for state in ("ok", "failing", "paused"):
+            metrics.sources.labels(state=state).set(counts[state])
+
+    return refresh
+
+
 def make_app(
     store: Any, runner: HealthSource, stale_after: timedelta = timedelta(minutes=3)
 ) -> web.Application:
+    METRICS.refresh_with(store_gauges(store))
+
     async def healthz(_request: web.Request) -> web.Response:
         ok, body = await asyncio.to_thread(health_status, store, runner, stale_after)
         return web.json_response(body, status=200 if ok else 503)
 
     async def metrics(_request: web.Request) -> web.Response:
+        body = await asyncio.to_thread(METRICS.render)
         return web.Response(
-            text=METRICS.render(),
-            content_type="text/plain",
-            charset="utf-8",
-            headers={"X-Content-Type-Options": "nosniff"},
+            body=body,
+            headers={"Content-Type": CONTENT_TYPE, "X-Content-Type-Options": "nosniff"},
         )
 
     app = web.Application()

@@ -1,71 +1,130 @@
-"""A few Prometheus metrics without a dependency: counters with labels and one histogram."""
+"""The bot's Prometheus metrics, through the official client.
+
+Every family is declared here, once, with its labels pre-filled for each
+platform, so a scrape of a fresh process shows them all at zero: dashboards and
+alerts can be written before the first digest goes out. The registry is the
+bot's own (not the client's global one) with the standard process and platform
+collectors added, so tests and several bots in one process do not collide.
+"""
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
+import time
+from collections.abc import Callable
 
-BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0)
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+PLATFORMS = ("slack", "discord", "console")
+SOURCE_STATES = ("ok", "failing", "paused")
+SECONDS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900)
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 class Metrics:
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
-        self.help: dict[str, str] = {}
-        self.hist_counts: dict[str, list[int]] = {}
-        self.hist_sum: dict[str, float] = defaultdict(float)
+        self.registry = CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        r = self.registry
+        self.posted = Counter(
+            "newsdigest_digests_posted", "Digests posted", ["platform"], registry=r
+        )
+        self.failed = Counter(
+            "newsdigest_digests_failed",
+            "Digests that could not be posted",
+            ["platform"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "newsdigest_rate_limited",
+            "Posts the platform answered with HTTP 429 (rate limited)",
+            ["platform"],
+            registry=r,
+        )
+        self.fetched = Counter(
+            "newsdigest_articles_fetched", "New articles stored from sources", registry=r
+        )
+        self.source_failures = Counter(
+            "newsdigest_source_failures", "Failed source fetches", registry=r
+        )
+        self.llm_fallbacks = Counter(
+            "newsdigest_llm_fallbacks",
+            "LLM summaries replaced whole by the extractive summarizer",
+            registry=r,
+        )
+        self.llm_replaced_bullets = Counter(
+            "newsdigest_llm_replaced_bullets",
+            "LLM bullets that failed validation and were replaced or dropped",
+            registry=r,
+        )
+        self.pages_fetched = Counter(
+            "newsdigest_article_pages",
+            "Article pages behind feed items, by outcome",
+            ["outcome"],
+            registry=r,
+        )
+        self.last_digest = Gauge(
+            "newsdigest_last_digest_timestamp_seconds",
+            "Unix time of the last digest posted",
+            ["platform"],
+            registry=r,
+        )
+        self.channels = Gauge("newsdigest_channels", "Channels known to the bot", registry=r)
+        self.sources = Gauge("newsdigest_sources", "Sources by state", ["state"], registry=r)
+        self.in_flight = Gauge(
+            "newsdigest_deliveries_in_flight",
+            "Deliveries being sent or waiting to retry",
+            registry=r,
+        )
+        self.slot_delay = Histogram(
+            "newsdigest_slot_to_post_seconds",
+            "From a digest's scheduled slot to its last part posted",
+            buckets=SECONDS,
+            registry=r,
+        )
+        self.poll_seconds = Histogram(
+            "newsdigest_poll_seconds", "Time to poll one source", buckets=SECONDS, registry=r
+        )
+        self.summarizer_seconds = Histogram(
+            "newsdigest_summarizer_seconds",
+            "Time to summarize one article",
+            buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120),
+            registry=r,
+        )
+        for platform in PLATFORMS:
+            for family in (self.posted, self.failed, self.rate_limited, self.last_digest):
+                family.labels(platform=platform)
+        for state in SOURCE_STATES:
+            self.sources.labels(state=state)
+        for outcome in ("full", "teaser", "reused"):
+            self.pages_fetched.labels(outcome=outcome)
+        self._refresh: Callable[[Metrics], None] | None = None
 
-    def inc(self, name: str, amount: float = 1.0, **labels: str) -> None:
-        with self._lock:
-            self.counters[(name, tuple(sorted(labels.items())))] += amount
+    def refresh_with(self, refresh: Callable[[Metrics], None] | None) -> None:
+        """Gauges read from the store (channels, sources, deliveries) are set just before a scrape."""
+        self._refresh = refresh
 
-    def observe(self, name: str, seconds: float) -> None:
-        with self._lock:
-            counts = self.hist_counts.setdefault(name, [0] * (len(BUCKETS) + 1))
-            for i, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    counts[i] += 1
-            counts[-1] += 1
-            self.hist_sum[name] += seconds
+    def digest_posted(self, platform: str) -> None:
+        self.posted.labels(platform=platform).inc()
+        self.last_digest.labels(platform=platform).set(time.time())
+
+    def render(self) -> bytes:
+        """The standard text exposition (CONTENT_TYPE)."""
+        if self._refresh is not None:
+            self._refresh(self)
+        return generate_latest(self.registry)
 
     def value(self, name: str, **labels: str) -> float:
-        return self.counters.get((name, tuple(sorted(labels.items()))), 0.0)
+        return float(self.registry.get_sample_value(name, labels or None) or 0.0)
 
-    def render(self) -> str:
-        """The Prometheus text exposition format."""
-        lines: list[str] = []
-        with self._lock:
-            seen: set[str] = set()
-            for (name, labels), value in sorted(self.counters.items()):
-                if name not in seen:
-                    lines += [f"# HELP {name} {HELP.get(name, name)}", f"# TYPE {name} counter"]
-                    seen.add(name)
-                label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
-                lines.append(
-                    f"{name}{{{label_text}}} {value:g}" if label_text else f"{name} {value:g}"
-                )
-            for name, counts in sorted(self.hist_counts.items()):
-                lines += [f"# HELP {name} {HELP.get(name, name)}", f"# TYPE {name} histogram"]
-                for bound, count in zip(BUCKETS, counts, strict=False):
-                    lines.append(f'{name}_bucket{{le="{bound:g}"}} {count}')
-                lines.append(f'{name}_bucket{{le="+Inf"}} {counts[-1]}')
-                lines.append(f"{name}_sum {self.hist_sum[name]:.6f}")
-                lines.append(f"{name}_count {counts[-1]}")
-        return "\n".join(lines) + "\n"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-HELP = {
-    "newsdigest_digests_posted_total": "Digests posted, per platform",
-    "newsdigest_digests_failed_total": "Digests that could not be posted, per platform",
-    "newsdigest_articles_fetched_total": "New articles stored from sources",
-    "newsdigest_source_failures_total": "Failed source fetches",
-    "newsdigest_summarizer_seconds": "Time to summarize one article",
-    "newsdigest_llm_fallbacks_total": "LLM summaries replaced by the extractive summarizer",
-}
 
 METRICS = Metrics()

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = 5 * 1024 * 1024
     fetch_timeout: float = 20.0
     fetch_proxy: str | None = None
+    fetch_per_host: int = Field(default=2, ge=1, le=8)  # requests in flight to one host
+    fetch_host_interval: float = Field(default=0.25, ge=0)  # seconds between starts, per host
+    poll_concurrency: int = Field(default=16, ge=1)  # sources fetched at once
+    follow_links: bool = True  # read the article behind a teaser feed item
+    follow_max_pages: int = Field(default=20, ge=0)  # article pages per source per poll
+    follow_deadline: float = Field(default=60.0, gt=0)  # seconds for one source's pages per poll
 
     # summarizing
     summarizer: Literal["extractive", "llm"] = "extractive"
@@ -63,6 +69,7 @@ class Settings(BaseSettings):
     llm_max_retries: int = 2
     llm_max_tokens: int = 900
     llm_temperature: float = 0.2
+    summarize_concurrency: int = Field(default=4, ge=1, le=64)  # summaries (LLM calls) at once
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=_alias("OPENAI_API_KEY", "openai_api_key")
     )
@@ -75,6 +82,7 @@ class Settings(BaseSettings):
     lookback_hours: int = 48
     grace_minutes: int = 120
     source_max_failures: int = 5
+    delivery_concurrency: int = Field(default=1000, ge=1)  # channel digests in flight at once
 
     # slack
     slack_bot_token: SecretStr | None = Field(
@@ -88,6 +96,7 @@ class Settings(BaseSettings):
     )
     slack_api_url: str | None = None
     slack_command: str = "/digest"
+    slack_posts_per_second: float = Field(default=100.0, gt=0)  # the workspace-wide pace
 
     # discord
     discord_token: SecretStr | None = Field(
@@ -96,6 +105,7 @@ class Settings(BaseSettings):
     discord_api_url: str | None = None
     discord_guild_id: int | None = None
     discord_shards: bool = False
+    discord_requests_per_second: float = Field(default=50.0, gt=0)  # Discord's global limit
 
     # who may change sources and schedules besides platform admins
     admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -16,6 +16,7 @@ def article_to_dict(article: Article) -> dict[str, Any]:
         "dateline": article.dateline,
         "author": article.author,
         "url": article.url,
+        **({"teaser": article.teaser} if article.teaser else {}),
         "sections": [
             {
                 "id": s.id,
@@ -43,6 +44,7 @@ def article_from_dict(data: dict[str, Any]) -> Article:
         dateline=data.get("dateline"),
         author=data.get("author"),
         url=data.get("url"),
+        teaser=data.get("teaser"),
         sections=tuple(
             Section(
                 s["id"],

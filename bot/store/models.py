@@ -77,6 +77,18 @@ class ArticleKeyRow(Base):
     )
 
 
+class ArticlePageRow(Base):
+    """The outcome of following a feed item's link, per canonical URL (failures back off)."""
+
+    __tablename__ = "article_pages"
+    url: Mapped[str] = mapped_column(String(512), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # "full" or "teaser"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class ArticleSourceRow(Base):
     __tablename__ = "article_sources"
     article_id: Mapped[int] = mapped_column(
@@ -136,6 +148,9 @@ class DeliveryRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # who is sending this delivery right now, and until when that claim holds without renewal
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DeliveredArticleRow(Base):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +16,7 @@ from bot.store.codec import article_from_dict, article_to_dict, digest_from_dict
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.models import (
     ArticleKeyRow,
+    ArticlePageRow,
     ArticleRow,
     ArticleSourceRow,
     ChannelRow,
@@ -71,6 +72,8 @@ class DeliveryInfo:
     retry_at: datetime | None
     error: str | None
     created_at: datetime
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
 
 
 def _channel(row: ChannelRow) -> ChannelInfo:
@@ -115,6 +118,8 @@ def _delivery(row: DeliveryRow) -> DeliveryInfo:
         row.retry_at,
         row.error,
         row.created_at,
+        row.lease_owner,
+        row.lease_until,
     )
 
 
@@ -356,6 +361,35 @@ class Store:
                 assert found is not None
                 return found, False
 
+    def find_article(self, keys: Sequence[str], source_id: int | None = None) -> int | None:
+        """The article any of these keys names; linked to `source_id` too when given."""
+        with self._sessions() as session:
+            existing = session.scalar(
+                select(ArticleKeyRow.article_id).where(ArticleKeyRow.key.in_(keys))
+            )
+            if existing is not None and source_id is not None:
+                self._link(session, existing, source_id, keys)
+                session.commit()
+            return existing
+
+    def page(self, url: str) -> tuple[str, int, datetime | None] | None:
+        """(state, failures, next attempt) of a followed link, by canonical URL."""
+        with self._sessions() as session:
+            row = session.get(ArticlePageRow, url[:512])
+            return (row.state, row.failures, row.next_attempt_at) if row else None
+
+    def record_page(
+        self, url: str, full: bool, error: str | None, next_attempt_at: datetime | None
+    ) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(ArticlePageRow, url[:512])
+            if row is None:
+                row = ArticlePageRow(url=url[:512], state="", failures=0)
+                session.add(row)
+            row.state = "full" if full else "teaser"
+            row.failures = 0 if full else row.failures + 1
+            row.error, row.next_attempt_at = error, next_attempt_at
+
     @staticmethod
     def _link(session: Session, article_id: int, source_id: int, keys: Iterable[str]) -> None:
         known = set(
@@ -415,6 +449,29 @@ class Store:
         with self._sessions() as session:
             return int(session.scalar(select(func.count()).select_from(ArticleRow)) or 0)
 
+    def ops_counts(self) -> dict[str, int]:
+        """The figures the metrics gauges show: channels, sources by state, deliveries in flight."""
+        with self._sessions() as session:
+            channels = session.scalar(select(func.count()).select_from(ChannelRow)) or 0
+            paused = session.scalar(select(func.count()).where(SourceRow.paused.is_(True))) or 0
+            failing = (
+                session.scalar(
+                    select(func.count()).where(SourceRow.paused.is_(False), SourceRow.failures > 0)
+                )
+                or 0
+            )
+            sources = session.scalar(select(func.count()).select_from(SourceRow)) or 0
+            in_flight = (
+                session.scalar(select(func.count()).where(DeliveryRow.state == SENDING)) or 0
+            )
+        return {
+            "channels": int(channels),
+            "ok": int(sources - paused - failing),
+            "failing": int(failing),
+            "paused": int(paused),
+            "in_flight": int(in_flight),
+        }
+
     # deliveries ---------------------------------------------------------------------------------
     def claim_delivery(
         self,
@@ -423,8 +480,13 @@ class Store:
         state: str = SENDING,
         error: str | None = None,
         now: datetime | None = None,
+        lease_owner: str | None = None,
+        lease_until: datetime | None = None,
     ) -> DeliveryInfo | None:
-        """Insert the (channel, slot) row; None when it already exists (someone else owns the slot)."""
+        """Insert the (channel, slot) row; None when it already exists (someone else owns the slot).
+
+        A row inserted to be sent carries its owner's lease from the start, so the periodic
+        resume never mistakes a first send still in flight for an interrupted one."""
         with self._sessions() as session:
             row = DeliveryRow(
                 channel_id=channel_id,
@@ -432,6 +494,8 @@ class Store:
                 state=state,
                 error=error,
                 created_at=now or utcnow(),
+                lease_owner=lease_owner if state == SENDING else None,
+                lease_until=lease_until if state == SENDING else None,
             )
             session.add(row)
             try:
@@ -458,6 +522,47 @@ class Store:
             )
             return [_delivery(r) for r in rows]
 
+    def take_lease(self, delivery_id: int, owner: str, now: datetime, until: datetime) -> bool:
+        """Become the one sender of an unfinished delivery, atomically; False if someone holds it.
+
+        A single conditional UPDATE is the whole protocol: two contenders (two processes, or a
+        retry and the tick's resume in one process) cannot both see their row count be 1."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.id == delivery_id,
+                    DeliveryRow.state == SENDING,
+                    or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until <= now),
+                )
+                .values(lease_owner=owner, lease_until=until)
+            )
+            return bool(getattr(result, "rowcount", 0) == 1)
+
+    def release_lease(self, delivery_id: int, owner: str) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id, DeliveryRow.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def renew_leases(self, delivery_ids: Sequence[int], owner: str, until: datetime) -> set[int]:
+        """Extend this owner's leases in one statement; return the ids it still holds."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(delivery_ids), DeliveryRow.lease_owner == owner)
+                .values(lease_until=until)
+            )
+            return set(
+                session.scalars(
+                    select(DeliveryRow.id).where(
+                        DeliveryRow.id.in_(delivery_ids), DeliveryRow.lease_owner == owner
+                    )
+                )
+            )
+
     def deliveries(self, channel_id: int | None = None) -> list[DeliveryInfo]:
         with self._sessions() as session:
             query = select(DeliveryRow).order_by(DeliveryRow.id)
@@ -474,7 +579,12 @@ class Store:
             )
 
     def part_sent(
-        self, delivery_id: int, part: int, message_ref: str, thread_ref: str | None
+        self,
+        delivery_id: int,
+        part: int,
+        message_ref: str,
+        thread_ref: str | None,
+        lease_until: datetime | None = None,
     ) -> None:
         with self._sessions.begin() as session:
             row = session.get(DeliveryRow, delivery_id)
@@ -482,6 +592,8 @@ class Store:
                 return
             refs = [*(row.message_refs or []), message_ref]
             row.message_refs, row.parts_sent = refs, part + 1
+            if lease_until is not None:
+                row.lease_until = lease_until
             if thread_ref and not row.thread_ref:
                 row.thread_ref = thread_ref
 
@@ -492,6 +604,7 @@ class Store:
             if row is None or row.state == SENT:
                 return
             row.state, row.retry_at, row.error = SENT, None, None
+            row.lease_owner, row.lease_until = None, None
             wanted = list(dict.fromkeys(row.article_ids or []))
             known = set(
                 session.scalars(
@@ -521,6 +634,8 @@ class Store:
                 "attempts": DeliveryRow.attempts + 1,
                 "error": error,
                 "retry_at": retry_at,
+                "lease_owner": None,
+                "lease_until": None,
             }
             if final_state:
                 values["state"] = final_state
@@ -533,7 +648,7 @@ class Store:
             session.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id == delivery_id)
-                .values(state=state, error=error)
+                .values(state=state, error=error, lease_owner=None, lease_until=None)
             )
 
     def last_sent_delivery(self, channel_id: int) -> DeliveryInfo | None:
