@@ -10,16 +10,16 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from typing import IO, Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
 
-from bot.chat.commands import find_section
-from bot.digest.render import digest_to_json, digest_to_markdown, meta_line
-from bot.digest.service import DigestService
 from bot.errors import NewsdigestError
-from bot.models import Article, Digest, SectionDigest
-from bot.ops.settings import load_settings
-from bot.summarize.base import DEFAULT_SUMMARY_BULLETS
+
+if TYPE_CHECKING:  # each command imports what it uses: `--help` must not load trafilatura
+    from bot.models import Article, Digest, SectionDigest
+
+DEFAULT_SUMMARY_BULLETS = 3  # bot.summarize.base.DEFAULT_SUMMARY_BULLETS (a test keeps them equal)
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -59,12 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="override NEWSDIGEST_SUMMARIZER (llm needs OPENAI_BASE_URL / OPENAI_API_KEY)",
     )
 
+    digest.add_argument(
+        "--no-follow",
+        action="store_true",
+        help="for feeds: digest each item's own text instead of reading the linked article",
+    )
+
     sections = sub.add_parser("sections", help="list an article's sections")
     sections.add_argument("source", metavar="SOURCE")
     sections.add_argument("--format", choices=("text", "json"), default="text")
 
     extract = sub.add_parser("extract", help="print the cleaned article text the bot works from")
     extract.add_argument("source", metavar="SOURCE")
+    extract.add_argument(
+        "--no-follow", action="store_true", help="for feeds: print each item's own text"
+    )
 
     summarize = sub.add_parser(
         "summarize", help="batch: JSON lines {id, article} in, {id, bullets} out"
@@ -155,11 +164,13 @@ def _run(args: argparse.Namespace) -> int:
 
         from adapters.discord.client import sync_commands
         from bot.app import Bot
+        from bot.ops.settings import load_settings
 
         print(asyncio.run(sync_commands(Bot.from_settings(load_settings()))))
         return 0
     if args.command == "serve":
         from adapters.serve import serve
+        from bot.ops.settings import load_settings
 
         return serve(load_settings(), console=args.console, slack_http_port=args.slack_http_port)
     raise NewsdigestError(f"unknown command {args.command}")
@@ -168,6 +179,7 @@ def _run(args: argparse.Namespace) -> int:
 def _cmd_console(args: argparse.Namespace) -> int:
     from adapters.console.repl import CONSOLE_CONTEXT, run_console
     from bot.chat.commands import CommandHandler
+    from bot.digest.service import DigestService
 
     service = DigestService()
     handler = CommandHandler(service.first_digest, local_files=True)
@@ -179,8 +191,18 @@ def _cmd_console(args: argparse.Namespace) -> int:
 def _cmd_digest(args: argparse.Namespace) -> int:
     if args.bullets < 1:
         raise NewsdigestError("--bullets must be at least 1")
+    from bot.chat.commands import find_section
+    from bot.digest.render import digest_to_json, digest_to_markdown
+    from bot.digest.service import DigestService
+    from bot.ops.settings import load_settings
+
     settings = load_settings(**({"summarizer": args.summarizer} if args.summarizer else {}))
-    digests = DigestService(settings).digests(args.source, args.bullets, args.bullets)
+    service = DigestService(settings)
+    with _progress("reading articles") as progress:
+        digests = service.digests(
+            args.source, args.bullets, args.bullets, follow=not args.no_follow, progress=progress
+        )
+    _report_skipped(service)
     picked: list[tuple[Digest, SectionDigest | None]] = []
     for digest in digests:
         section = find_section(digest, args.section) if args.section else None
@@ -227,6 +249,8 @@ def _print_rich(digest: Digest, section: SectionDigest | None) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    from bot.digest.render import meta_line
+
     console = Console(highlight=False)
     console.print(f"[bold]{escape(digest.article.title)}[/bold]")
     console.print(f"[dim]{escape(meta_line(digest))}[/dim]")
@@ -245,7 +269,9 @@ def _print_rich(digest: Digest, section: SectionDigest | None) -> None:
 
 
 def _cmd_sections(args: argparse.Namespace) -> int:
-    for article in DigestService().articles(args.source):
+    from bot.digest.service import DigestService
+
+    for article in DigestService().articles(args.source, follow=False):
         if args.format == "json":
             print(
                 json.dumps(
@@ -268,7 +294,14 @@ def _section_rows(article: Article) -> list[dict[str, Any]]:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
-    for n, article in enumerate(DigestService().articles(args.source)):
+    from bot.digest.service import DigestService
+
+    service = DigestService()
+    with _progress("reading articles") as progress:
+        docs = service.documents(args.source, follow=not args.no_follow, progress=progress)
+    from bot.digest.sections import build_article
+
+    for n, article in enumerate(build_article(d) for d in docs):
         _write_article(article, sys.stdout, separator=n > 0)
     return 0
 
@@ -287,6 +320,29 @@ def _write_article(article: Article, out: IO[str], separator: bool) -> None:
     if separator:
         out.write("\n" + "-" * 40 + "\n\n")
     out.write("\n\n".join(article_text(article)) + "\n")
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int], Callable[[], None]] | None]:
+    """A progress bar on stderr while linked articles are read, when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+
+        def start(total: int) -> Callable[[], None]:
+            task = bar.add_task(label, total=total)
+            return lambda: bar.advance(task)
+
+        yield start
+
+
+def _report_skipped(service: Any) -> None:
+    for skipped in service.skipped:
+        print(f"newsdigest: skipped '{skipped.title}': {skipped.reason}", file=sys.stderr)
 
 
 if __name__ == "__main__":

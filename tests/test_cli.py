@@ -96,3 +96,10 @@ def test_bad_inputs_give_one_line_errors(tmp_path: Path) -> None:
 def test_unreachable_url_is_one_line(tmp_path: Path) -> None:
     result = cli("digest", "http://127.0.0.1:9/x", env={"NEWSDIGEST_FETCH_ALLOW": "127.0.0.1/32"})
     _one_line_error(result, "could not reach")
+
+
+def test_cli_default_bullets_match_the_summarizers() -> None:
+    from bot.cli import DEFAULT_SUMMARY_BULLETS
+    from bot.summarize import base
+
+    assert DEFAULT_SUMMARY_BULLETS == base.DEFAULT_SUMMARY_BULLETS

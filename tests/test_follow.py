@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from loopback_site import Site
+from conftest import ROOT
+from loopback import Response
+from loopback_site import Site, feed_xml
 
 from bot.delivery.sources import Follow, PollResult, poll_source
 from bot.digest.build import build_digest
@@ -137,8 +143,6 @@ def test_a_dripping_page_delays_no_other_host(store: Store) -> None:
             f"<description>The council approved plan {n}.</description></item>"
             for n, link in items
         )
-        from loopback import Response
-
         slow.server.route(
             "/feed.xml",
             Response(
@@ -177,10 +181,51 @@ def test_an_item_without_a_full_sentence_spoils_nothing(store: Store) -> None:
             "The council approved plan 5 on Monday after a long debate in the town hall. "
             "Residents will vote on it next month.</description></item></channel></rss>"
         )
-        from loopback import Response
-
         site.server.route(
             "/feed.xml", Response(200, xml.encode(), {"Content-Type": "application/rss+xml"})
         )
         result = poll(store, f"{site.url}/feed.xml", polite(timeout=1.0))
     assert result.new_articles == 1 and not result.error
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NEWSDIGEST_FETCH_ALLOW": "127.0.0.0/8", "NEWSDIGEST_FETCH_TIMEOUT": "5"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_digest_of_a_teaser_feed_reads_the_articles() -> None:
+    with Site() as site:
+        site.server.route(
+            "/feed.xml",
+            Response(
+                200,
+                feed_xml(site.url, [(1, "/articles/1.html"), (2, "/articles/missing.html")])[
+                    : -len(b"</channel></rss>")
+                ]
+                + b"<item><guid>x</guid><link>"
+                + site.url.encode()
+                + b"/articles/gone.html</link>"
+                b"<title>Dateline only</title><description>SANTA FE, N.M.</description></item></channel></rss>",
+                {"Content-Type": "application/rss+xml"},
+            ),
+        )
+        followed = run_cli("digest", f"{site.url}/feed.xml", "--format", "json")
+        own = run_cli("digest", f"{site.url}/feed.xml", "--format", "json", "--no-follow")
+        extracted = run_cli("extract", f"{site.url}/feed.xml")
+    assert followed.returncode == 0, followed.stderr
+    items = [json.loads(line) for line in followed.stdout.splitlines()]
+    assert len(items) == 2  # the dateline-only item is skipped, not fatal
+    assert "skipped 'Dateline only'" in followed.stderr
+    full, teaser = items
+    assert not full["teaser_only"] and len(full["sections"]) >= 2
+    assert teaser["teaser_only"] and "404" in teaser["teaser_reason"]
+    assert own.returncode == 0
+    assert all(len(json.loads(line)["sections"]) == 1 for line in own.stdout.splitlines())
+    assert "What happens next" in extracted.stdout and "Engineers told members" in extracted.stdout

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.errors import FetchError, InputError
 from bot.ingest.detect import SourceKind, decode_text, detect_kind
-from bot.ingest.feed import parse_feed
-from bot.ingest.fetch import FetchSettings, fetch_sync
-from bot.ingest.html import parse_html
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Document
+
+if TYPE_CHECKING:  # the fetcher (httpx), HTML (trafilatura) and feeds load only when used
+    from bot.ingest.fetch import FetchSettings
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
@@ -26,12 +27,19 @@ def read_source_bytes(
     source: str, fetch_settings: FetchSettings | None = None
 ) -> tuple[bytes, str | None, str | None]:
     """Return (bytes, content type, final URL) for a path, URL or "-" (stdin)."""
-    limit = (fetch_settings or FetchSettings()).max_bytes if is_url(source) else MAX_FILE_BYTES
+    if is_url(source):
+        from bot.ingest.fetch import FetchSettings
+
+        limit = (fetch_settings or FetchSettings()).max_bytes
+    else:
+        limit = MAX_FILE_BYTES
     if source == "-":
         data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         _check_size(len(data), limit, "standard input")
         return data, None, None
     if is_url(source):
+        from bot.ingest.fetch import fetch_sync
+
         result = fetch_sync(source, fetch_settings)
         return result.body, result.content_type, result.url
     path = Path(source)
@@ -59,6 +67,8 @@ def parse_bytes(
     """Parse already-read bytes into one Document (page, text) or several (feed)."""
     kind = detect_kind(data, content_type)
     if kind is SourceKind.FEED:
+        from bot.ingest.feed import parse_feed
+
         try:
             return parse_feed(data, source)
         except InputError:
@@ -67,6 +77,8 @@ def parse_bytes(
             kind = SourceKind.HTML  # an HTML page served where a feed was expected
     text = decode_text(data, content_type)
     if kind is SourceKind.HTML:
+        from bot.ingest.html import parse_html
+
         return [parse_html(text, source, url=url)]
     doc = parse_plaintext(text, source)
     if not doc.blocks:
