@@ -13,7 +13,9 @@ from dataclasses import replace
 from typing import Any
 
 import discord
+import yarl
 from discord import app_commands
+from discord.gateway import DiscordWebSocket
 
 from adapters.discord.poster import DiscordPoster, to_embeds
 from adapters.discord.render import reply_messages
@@ -203,15 +205,37 @@ def _quote(value: str) -> str:
     return '"' + value.replace('"', "") + '"'
 
 
+async def use_configured_gateway(client: discord.Client, api_url: str | None) -> None:
+    """With NEWSDIGEST_DISCORD_API_URL set, the gateway comes from that API too.
+
+    discord.py's unsharded client dials its built-in gateway (and would send IDENTIFY, with
+    the token, to the real Discord) however the REST base is set; only the sharded client
+    asks `GET /gateway/bot`. Asking it here for every client keeps all traffic on the
+    configured server; the built-in URL is replaced too, since discord.py falls back to
+    it after an invalidated session."""
+    if not api_url:
+        return
+    _shards, url, _limits = await client.http.get_bot_gateway()
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+
+
 async def start_discord(bot: Bot, runner: Any) -> None:
     token = bot.settings.discord_token
     if token is None:
         return
     adapter = DiscordAdapter(bot)
     try:
-        await adapter.client.start(token.get_secret_value())
+        await adapter.client.login(token.get_secret_value())
+        await use_configured_gateway(adapter.client, bot.settings.discord_api_url)
+        await adapter.client.connect()
     except discord.LoginFailure:
         log.error("Discord rejected DISCORD_TOKEN; Discord is disabled")
+    except discord.GatewayNotFound:
+        log.error(
+            "the configured Discord API (%s) offers no gateway (GET /gateway/bot); "
+            "Discord is disabled rather than connecting anywhere else",
+            bot.settings.discord_api_url,
+        )
     finally:
         if not adapter.client.is_closed():
             await adapter.client.close()
