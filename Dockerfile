@@ -13,7 +13,9 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY adapters ./adapters
 RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels . \
- && /opt/venv/bin/pip install --no-deps /wheels/*.whl
+ && /opt/venv/bin/pip install --no-deps /wheels/*.whl \
+ && /opt/venv/bin/python -m pip uninstall --yes --quiet pip setuptools wheel 2>/dev/null; \
+    test ! -e /opt/venv/bin/pip
 
 # --- runtime: no compilers, no build tools, a non-root user, data on a volume -----------------
 FROM ${PYTHON_IMAGE}
@@ -35,8 +37,9 @@ WORKDIR /data
 VOLUME ["/data"]
 USER 10001:10001
 EXPOSE 8080 3000
+# `newsdigest health` probes the health port the configuration names (env or config file)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
-  CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"]
+  CMD ["newsdigest", "health"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["newsdigest"]
 CMD ["serve"]

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 EXAMPLE := examples/printable-riverton-solar.txt
 
-.PHONY: install demo test lint bench fuzz audit clean
+.PHONY: install demo test lint bench fuzz audit docker clean
 
 install: $(STAMP)
 
@@ -55,4 +55,10 @@ fuzz: install
 audit: install
 	$(BIN)/python -m pip install --quiet bandit pip-audit
 	$(BIN)/bandit -q -r bot adapters -lll
-	$(BIN)/pip-audit -r requirements.lock --require-hashes --disable-pip --progress-spinner off
+	$(BIN)/python scripts/audit_dependencies.py
+
+# Builds the image and runs it locked down (no network, read-only root, no capabilities):
+# the shared smoke test, then this project's own checks on the same image.
+docker:
+	KEEP_DAEMON=1 SMOKE_DIR=$${SMOKE_DIR:-/tmp/docker-smoke} ../shared/tools/docker-smoke
+	SMOKE_DIR=$${SMOKE_DIR:-/tmp/docker-smoke} scripts/docker-checks

@@ -29,7 +29,7 @@ from bot.digest.service import DigestService, polite_fetch_settings
 from bot.errors import FetchError, InputError, NewsdigestError
 from bot.ingest import is_url, parse_bytes
 from bot.ingest.fetch import fetch
-from bot.ingest.follow import PageReader
+from bot.ingest.follow import PageReader, followable
 from bot.models import Digest
 from bot.ops.metrics import METRICS
 from bot.ops.settings import Settings
@@ -237,7 +237,7 @@ class BotChannelActions:
             docs = parse_bytes(result.body, result.url, result.content_type, result.url)
         except (FetchError, InputError) as exc:
             raise NewsdigestError(f"Could not subscribe to {url}: {exc.message}") from exc
-        if not any(build_article(d).sentences for d in docs):
+        if not any(followable(d) or build_article(d).sentences for d in docs):
             raise NewsdigestError(f"{url} has no readable articles.")
         channel = self.bot.channel(context)
         _source, created = self.bot.store.subscribe(channel.id, url)

@@ -106,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--console", action="store_true", help="the console counts as a platform")
 
+    sub.add_parser(
+        "health",
+        help="probe the running bot's /healthz on the configured port (the image's HEALTHCHECK)",
+    )
     discord_cmd = sub.add_parser("discord", help="Discord maintenance")
     discord_sub = discord_cmd.add_subparsers(
         dest="discord_command", metavar="ACTION", required=True
@@ -159,6 +163,11 @@ def _run(args: argparse.Namespace) -> int:
         from bot.ops.check import run_check
 
         return run_check(sys.stdout, console=args.console)
+    if args.command == "health":
+        from bot.ops.health import probe
+        from bot.ops.settings import load_settings
+
+        return probe(load_settings())
     if args.command == "discord":
         import asyncio
 

@@ -79,6 +79,7 @@ class Site:
         self.hits: Counter[str] = Counter()
         self.drip: set[str] = set()
         self.finished: dict[str, float] = {}
+        self.feeds: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self.server.fallback = self._serve
 
@@ -87,8 +88,7 @@ class Site:
         return self.server.url
 
     def add_feed(self, path: str, items: list[tuple[int, str]], title: str = "Coast Ledger") -> str:
-        body = feed_xml(self.url, items, title)
-        self.server.route(path, Response(200, body, RSS))
+        self.feeds[path] = feed_xml(self.url, items, title)
         return self.url + path
 
     def _serve(self, request: RecordedRequest) -> Response:
@@ -111,6 +111,8 @@ class Site:
             if self.robots is None:
                 return Response(404, b"not found")
             return Response(200, self.robots.encode(), {"Content-Type": "text/plain"})
+        if path in self.feeds:
+            return Response(200, self.feeds[path], RSS)
         if path in self.drip:
             return Response(200, _drip(), HTML)
         if path.startswith("/articles/") and path.endswith(".html"):

@@ -129,10 +129,15 @@ def test_serve_without_platforms_explains_the_console(tmp_path: Path) -> None:
     assert result.returncode == 2 and "newsdigest serve --console" in result.stderr
 
 
-def test_serve_console_stops_on_sigterm_while_stdin_is_open(tmp_path: Path) -> None:
+def test_serve_console_health_probe_and_sigterm_with_stdin_open(tmp_path: Path) -> None:
     """`docker stop` on a console bot: SIGTERM ends it even though nobody closed its input."""
     env = {k: v for k, v in os.environ.items() if k not in ("SLACK_BOT_TOKEN", "DISCORD_TOKEN")}
-    env.update(NEWSDIGEST_DATA_DIR=str(tmp_path), NEWSDIGEST_LOG_LEVEL="INFO")
+    port = free_port()
+    env.update(
+        NEWSDIGEST_DATA_DIR=str(tmp_path),
+        NEWSDIGEST_LOG_LEVEL="INFO",
+        NEWSDIGEST_HEALTH_PORT=str(port),
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--console"],
         cwd=ROOT,
@@ -151,6 +156,16 @@ def test_serve_console_stops_on_sigterm_while_stdin_is_open(tmp_path: Path) -> N
             line = process.stdout.readline()
             assert line, seen
             seen += line
+        health = [sys.executable, "-m", "bot.cli", "health"]
+        probe = subprocess.run(
+            health, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert probe.returncode == 0, probe.stderr  # the HEALTHCHECK follows the configured port
+        elsewhere = {**env, "NEWSDIGEST_HEALTH_PORT": str(free_port())}
+        probe = subprocess.run(
+            health, cwd=ROOT, env=elsewhere, capture_output=True, text=True, timeout=60
+        )
+        assert probe.returncode == 1 and "health probe failed" in probe.stderr
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)  # stdin is still open
     finally:

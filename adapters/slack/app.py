@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -170,12 +171,22 @@ async def start_slack(bot: Bot, runner: Any, http_port: int | None) -> None:
     """Run until cancelled: Socket Mode when SLACK_APP_TOKEN is set, HTTP otherwise."""
     adapter = SlackAdapter(bot)
     settings = bot.settings
-    try:
-        auth = await adapter.client.auth_test()
-        log.info("Slack: signed in as %s in %s", auth.get("user"), auth.get("team"))
-    except SlackApiError as exc:
-        log.error("Slack rejected the bot token (%s); Slack is disabled", exc.response.get("error"))
-        return
+    wait = 5.0
+    while True:
+        try:
+            auth = await adapter.client.auth_test()
+            log.info("Slack: signed in as %s in %s", auth.get("user"), auth.get("team"))
+            break
+        except SlackApiError as exc:
+            log.error(
+                "Slack rejected the bot token (%s); Slack is disabled", exc.response.get("error")
+            )
+            return
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            # Slack (or the network) is down at start: the rest of the bot keeps running
+            log.warning("Slack unreachable (%s); retrying in %.0fs", type(exc).__name__, wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 300.0)
     if settings.slack_app_token is not None and http_port is None:
         handler = await adapter.serve_socket_mode(settings.slack_app_token.get_secret_value())
         try:

@@ -13,7 +13,7 @@ from typing import Any
 import feedparser
 
 from bot.errors import InputError
-from bot.ingest.html import parse_html
+from bot.ingest.html import parse_fragment
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Document
 
@@ -56,19 +56,20 @@ def _entry_document(entry: Any, source: str) -> Document | None:
     if not content:
         content = entry.get("summary", "") or ""
         content_type = (entry.get("summary_detail") or {}).get("type", "text/html")
-    if not content.strip():
+    followable = bool(link) and str(link).lower().startswith(("http://", "https://"))
+    if not content.strip() and not followable:
         return None
     try:
-        if "html" in content_type or "<" in content:
-            doc = parse_html(
-                f"<html><body><article>{content}</article></body></html>", source, url=link
-            )
+        if not content.strip():
+            doc = Document(title, (), source)
+        elif "html" in content_type or "<" in content:
+            doc = parse_fragment(content, source, url=link)
         else:
             doc = parse_plaintext(content, source)
     except InputError:
         doc = parse_plaintext(_strip_tags(content), source)
-    if not doc.blocks:
-        return None
+    if not doc.blocks and not followable:
+        return None  # nothing to read here and no article to fetch
     stamp = _entry_time(entry)
     published = datetime.fromtimestamp(stamp, tz=UTC) if stamp else doc.published
     return Document(

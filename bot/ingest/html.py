@@ -57,6 +57,59 @@ def parse_html(html: str, source: str, url: str | None = None) -> Document:
     )
 
 
+_FRAGMENT_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd")
+_FRAGMENT_DROP = "//script|//style|//figure|//iframe|//form|//noscript|//img|//video|//audio"
+
+
+def parse_fragment(html: str, source: str, url: str | None = None) -> Document:
+    """A feed item's own HTML: already the article or its teaser, so no page to clean.
+
+    trafilatura looks for the main text of a whole page and costs milliseconds per call; a
+    fragment only needs its block elements turned into blocks."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        root = lxml_html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError) as exc:
+        raise InputError("No article text found: the item's HTML could not be parsed.") from exc
+    for element in root.xpath(_FRAGMENT_DROP.replace("//", ".//")):
+        element.drop_tree()
+    texts: list[tuple[str, str]] = []
+    if root.text and root.text.strip():
+        texts.append(("p", root.text))
+    for element in root.iter(*_FRAGMENT_BLOCKS):
+        if any(a.tag in _FRAGMENT_BLOCKS for a in element.iterancestors()):
+            continue  # its text is part of an enclosing block
+        texts.append((str(element.tag), element.text_content()))
+        if element.tail and element.tail.strip():
+            texts.append(("p", element.tail))
+    if not any(tag in _FRAGMENT_BLOCKS for tag, _ in texts[1:]) and len(texts) <= 1:
+        texts = [("p", root.text_content())]  # inline markup only: one paragraph
+    blocks: list[Block] = []
+    for tag, raw in texts:
+        text = normalize_dashes(" ".join(normalize_text(raw).split()))
+        if not text or is_boilerplate(text) or _is_label(text):
+            continue
+        if tag in _HEADING_TAGS and len(text) <= _MAX_HEADING_CHARS:
+            blocks.append(Block(BlockKind.HEADING, text.rstrip(":")))
+        else:
+            blocks.append(Block(BlockKind.PARAGRAPH, text, truncated=is_truncated(text)))
+    blocks, dateline = take_dateline(blocks)
+    return Document(
+        title=_first_words(blocks),
+        blocks=tuple(blocks),
+        source=source,
+        dateline=(dateline.place or dateline.agency) if dateline else None,
+        url=url,
+    )
+
+
+def _is_label(text: str) -> bool:
+    """A short all-capitals line ("SANTA FE, N.M.", "BREAKING"): a dateline or kicker, no sentence."""
+    return len(text.split()) <= 6 and not any(c.islower() for c in text)
+
+
 def _blocks(body: Any) -> list[Block]:
     blocks: list[Block] = []
     for element in body:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -90,3 +91,31 @@ async def start_health_server(bot: Any, runner: HealthSource) -> None:
         await asyncio.Event().wait()
     finally:
         await app_runner.cleanup()
+
+
+def probe(settings: Any, timeout: float = 4.0) -> int:
+    """Exit status for a container HEALTHCHECK: 0 when this bot's own /healthz says ok.
+
+    It asks the port the configuration names, on loopback when the server listens on all
+    interfaces, so a changed port or host networking never probes somebody else's server."""
+    import urllib.error
+    import urllib.request
+
+    port = settings.health_port
+    if not port:
+        print(
+            "newsdigest: the health endpoint is off (set NEWSDIGEST_HEALTH_PORT)", file=sys.stderr
+        )
+        return 1
+    host = settings.health_host
+    host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    host = f"[{host}]" if ":" in host else host
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=timeout) as answer:
+            body = answer.read(4096).decode("utf-8", "replace")
+            healthy = answer.status == 200 and '"status": "ok"' in body.replace('":"', '": "')
+    except (OSError, urllib.error.URLError) as exc:
+        print(f"newsdigest: health probe failed: {exc}", file=sys.stderr)
+        return 1
+    print(body)
+    return 0 if healthy else 1
