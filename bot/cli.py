@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     digest.add_argument(
+        "--full",
+        action="store_true",
+        help="every section with all its bullets, not just the posted digest",
+    )
+    digest.add_argument(
         "--no-follow",
         action="store_true",
         help="for feeds: digest each item's own text instead of reading the linked article",
@@ -227,9 +232,9 @@ def _cmd_digest(args: argparse.Namespace) -> int:
         if args.format == "json":
             print(json.dumps(digest_to_json(digest, section), ensure_ascii=False))
         elif args.format == "markdown":
-            print(("\n" if n else "") + digest_to_markdown(digest, section), end="")
+            print(("\n" if n else "") + digest_to_markdown(digest, section, args.full), end="")
         else:
-            _print_rich(digest, section)
+            _print_rich(digest, section, args.full)
     return 0
 
 
@@ -254,7 +259,7 @@ def _platform_preview(platform: str, digests: list[Digest]) -> list[dict[str, An
     return discord_messages(digest)
 
 
-def _print_rich(digest: Digest, section: SectionDigest | None) -> None:
+def _print_rich(digest: Digest, section: SectionDigest | None, full: bool = False) -> None:
     from rich.console import Console
     from rich.markup import escape
 
@@ -263,6 +268,28 @@ def _print_rich(digest: Digest, section: SectionDigest | None) -> None:
     console = Console(highlight=False)
     console.print(f"[bold]{escape(digest.article.title)}[/bold]")
     console.print(f"[dim]{escape(meta_line(digest))}[/dim]")
+    if section is None and not full:
+        from bot.digest.posted import posted_view
+
+        view = posted_view(digest)
+        console.print("\n[bold cyan]Summary[/bold cyan]")
+        for bullet in view.summary:
+            console.print(f"  • {escape(bullet.text)}")
+        for line in view.sections:
+            note = "" if line.titled else " [dim](untitled)[/dim]"
+            console.print(
+                f"\n[bold cyan]{line.index}. {escape(line.heading)}[/bold cyan]{note}  [dim]{line.id}[/dim]"
+            )
+            if line.bullet is not None:
+                console.print(f"  • {escape(line.bullet.text)}")
+        if view.listed:
+            console.print(
+                "\n[bold cyan]Also in this article[/bold cyan]  [dim](--section NAME)[/dim]"
+            )
+            for line in view.listed:
+                console.print(f"  {line.index}. {escape(line.heading)}  [dim]{line.id}[/dim]")
+        console.print()
+        return
     if section is None:
         console.print("\n[bold cyan]Summary[/bold cyan]")
         for bullet in digest.summary:

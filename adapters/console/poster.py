@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from bot.delivery.engine import ChannelDigest, SentPart
+from bot.digest.render import posted_text
 
 
 class ConsolePoster:
@@ -24,10 +25,7 @@ class ConsolePoster:
             + "\n".join(f"  • {d.article.title}" for d in digest.digests)
         ]
         for d in digest.digests:
-            lines = [f"--- {d.article.title}", *(f"  • {b.text}" for b in d.summary)]
-            if d.article.url:
-                lines.append(f"  {d.article.url}")
-            parts.append("\n".join(lines))
+            parts.append(posted_text(d))
         return parts
 
     async def send(

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.chat.commands import Reply, ReplyKind
 from bot.delivery.engine import ChannelDigest
+from bot.digest.posted import posted_view
 from bot.digest.render import meta_line
 from bot.digest.textfit import clip as fit
 from bot.digest.textfit import group_within, pack_lines
@@ -71,9 +72,10 @@ def safe_url(url: str | None) -> str | None:
 
 
 def article_embeds(digest: Digest) -> list[Embed]:
-    """One embed per article when it fits; a very long article continues in more embeds."""
+    """One embed per article: the summary, then the sections (see bot/digest/posted.py)."""
     article = digest.article
-    bullets = [f"• {escape(b.text)}" for b in digest.summary]
+    view = posted_view(digest)
+    bullets = [f"• {escape(b.text)}" for b in view.summary]
     description = pack(bullets, MAX_DESCRIPTION)[0] if bullets else "\u200b"
     embed: Embed = {
         "title": clip(escape(" ".join(article.title.split())), MAX_TITLE) or "Article",
@@ -86,11 +88,15 @@ def article_embeds(digest: Digest) -> list[Embed]:
     if url:
         embed["url"] = url
     embeds = [embed]
-    for section in digest.sections:
-        name = clip(escape(section.heading), MAX_FIELD_NAME) or "Section"
-        values = pack((f"• {escape(b.text)}" for b in section.bullets), MAX_FIELD_VALUE) or [
-            "\u200b"
-        ]
+    lines = [(line.heading, [line.bullet.text] if line.bullet else []) for line in view.sections]
+    if view.listed:
+        lines.append(("Also in this article", [" · ".join(s.heading for s in view.listed)]))
+    for heading, texts in lines:
+        name = clip(escape(heading), MAX_FIELD_NAME) or "Section"
+        values = pack(
+            (f"• {escape(x)}" if heading != "Also in this article" else escape(x) for x in texts),
+            MAX_FIELD_VALUE,
+        ) or ["\u200b"]
         for n, value in enumerate(values):
             field_name = name if n == 0 else clip(f"{name} (cont.)", MAX_FIELD_NAME)
             field: dict[str, Any] = {

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.chat.commands import Reply, ReplyKind
 from bot.delivery.engine import ChannelDigest
+from bot.digest.posted import posted_view
 from bot.digest.render import meta_line
 from bot.digest.textfit import clip, group_within, pack_lines
 from bot.models import Digest
@@ -108,16 +109,22 @@ def split_messages(blocks: list[Block], fallback: str) -> list[Message]:
 
 
 def article_blocks(digest: Digest, article_ref: str | None = None) -> list[Block]:
-    """One article for a thread reply: title, source and time, overview, then every section."""
+    """One article for a thread reply: title, source and time, the summary, then the sections
+    (each with its best new bullet while the digest stays short, else by name)."""
     article = digest.article
     blocks: list[Block] = [header(article.title)]
     blocks.append(context(escape(meta_line(digest))))
-    for text in section_texts(bullets(b.text for b in digest.summary)):
+    view = posted_view(digest)
+    for text in section_texts(bullets(b.text for b in view.summary)):
         blocks.append(section(text))
-    for sec in digest.sections:
-        title = f"*{escape(sec.heading)}*" + ("" if sec.titled else " _(untitled)_")
-        for text in section_texts([title, *bullets(b.text for b in sec.bullets)]):
+    for line in view.sections:
+        title = f"*{escape(line.heading)}*" + ("" if line.titled else " _(untitled)_")
+        assert line.bullet is not None
+        for text in section_texts([title, *bullets([line.bullet.text])]):
             blocks.append(section(text))
+    if view.listed:
+        names = " · ".join(escape(s.heading) for s in view.listed)
+        blocks.append(context(f"Also in this article: {names}"))
     buttons: list[dict[str, Any]] = []
     if article_ref:
         buttons.append(

@@ -573,8 +573,6 @@ class Deliverer:
         started = time.perf_counter()
         digest = build_digest(article, self.summarizer, self.summary_bullets, self.section_bullets)
         METRICS.summarizer_seconds.observe(time.perf_counter() - started)
-        if any(note.startswith("llm fallback") for note in digest.notes):
-            METRICS.llm_fallbacks.inc()
         self.stats.summarized += 1
         self.store.save_digest(article_id, digest)
         return self._remember(article_id, digest)

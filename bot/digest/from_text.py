@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Article
-from bot.summarize.extractive import RankerSettings, rank_sentences
+from bot.summarize.extractive import RankerSettings, bullet_text, summary_sentences
 
 
 def article_from_text(text: str, source: str = "-") -> Article:
@@ -17,5 +17,5 @@ def summarize_text(
 ) -> list[str]:
     """Whole-article summary bullets for raw text (the batch `summarize` contract)."""
     article = article_from_text(text)
-    chosen = rank_sentences(article.sentences, bullets, settings or RankerSettings())
-    return [s.text for s in chosen]
+    chosen = summary_sentences(article, bullets, settings or RankerSettings())
+    return [bullet_text(s) for s in chosen]

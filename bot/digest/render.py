@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.digest.posted import posted_view
 from bot.models import Digest, SectionDigest
 
 
@@ -40,12 +41,26 @@ def digest_to_json(digest: Digest, only_section: SectionDigest | None = None) ->
     }
 
 
-def digest_to_markdown(digest: Digest, only_section: SectionDigest | None = None) -> str:
+def digest_to_markdown(
+    digest: Digest, only_section: SectionDigest | None = None, full: bool = False
+) -> str:
+    """The posted digest as Markdown; `full` adds every section's bullets (as `--full`)."""
     article = digest.article
     lines = [f"# {article.title}", ""]
     meta = meta_line(digest)
     if meta:
         lines += [f"_{meta}_", ""]
+    if only_section is None and not full:
+        view = posted_view(digest)
+        lines += ["## Summary", "", *(f"- {b.text}" for b in view.summary), ""]
+        for line in view.sections:
+            marker = "" if line.titled else " _(untitled)_"
+            assert line.bullet is not None
+            lines += [f"## {line.index}. {line.heading}{marker}", "", f"- {line.bullet.text}", ""]
+        if view.listed:
+            names = " · ".join(f"{s.heading} (`{s.id}`)" for s in view.listed)
+            lines += [f"_Also in this article: {names}_", ""]
+        return "\n".join(lines).rstrip() + "\n"
     if only_section is None:
         lines += ["## Summary", "", *(f"- {b.text}" for b in digest.summary), ""]
     for section in [only_section] if only_section else digest.sections:
@@ -53,6 +68,22 @@ def digest_to_markdown(digest: Digest, only_section: SectionDigest | None = None
         lines += [f"## {section.index}. {section.heading}{marker}", ""]
         lines += [f"- {b.text}" for b in section.bullets] + [""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def posted_text(digest: Digest) -> str:
+    """The posted digest as plain text, for the console."""
+    view = posted_view(digest)
+    lines = [f"--- {digest.article.title}", *(f"  • {b.text}" for b in view.summary)]
+    for line in view.sections:
+        assert line.bullet is not None
+        lines += [f"  {line.heading}", f"    • {line.bullet.text}"]
+    if view.listed:
+        lines.append("  Also in this article: " + " · ".join(s.heading for s in view.listed))
+    if digest.article.teaser:
+        lines.append(f"  (teaser only: {digest.article.teaser})")
+    if digest.article.url:
+        lines.append(f"  {digest.article.url}")
+    return "\n".join(lines)
 
 
 def meta_line(digest: Digest) -> str:

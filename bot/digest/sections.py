@@ -12,10 +12,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from bot.ingest.cleanup import strip_agency_dateline
+from bot.ingest.cleanup import is_junk_heading, is_separator, strip_agency_dateline
 from bot.models import Article, Block, BlockKind, Document, Paragraph, Section, Sentence
 from bot.text.sentences import split_sentences
-from bot.text.words import STOPWORDS, content_words
+from bot.text.words import STOPWORDS, VERB_FORMS, content_words
 
 OVERVIEW_HEADING = "Overview"
 _SLUG_FILLER = frozenset(
@@ -133,8 +133,19 @@ def build_article(doc: Document) -> Article:
 
 
 def _group_blocks(blocks: Iterable[Block]) -> list[tuple[str | None, list[Block]]]:
+    """Blocks under their headings; junk headings ("Most read", "Comments", rules) and what
+    they introduce never become sections, on any input path."""
     groups: list[tuple[str | None, list[Block]]] = [(None, [])]
+    junk = False
     for block in blocks:
+        if block.kind is not BlockKind.BREAK and is_separator(block.text):
+            continue
+        if block.kind is BlockKind.HEADING and is_junk_heading(block.text):
+            junk = True  # skip what it introduces, up to the next real heading or break
+            continue
+        if junk and block.kind is BlockKind.PARAGRAPH:
+            continue
+        junk = False
         if block.kind is BlockKind.HEADING:
             if not groups[-1][1] and groups[-1][0] is not None:
                 groups[-1] = (block.text, [])  # two headings in a row: keep the nearer one
@@ -166,9 +177,14 @@ def _unique(slug: str, used: set[str]) -> str:
 
 
 def generate_heading(
-    paragraphs: list[str], article_paragraphs: list[str], max_phrases: int = 2
+    paragraphs: list[str], article_paragraphs: list[str], max_words: int = 6
 ) -> str:
-    """Name an untitled section by the phrases that set it apart from the rest of the article."""
+    """Name an untitled section by its own key phrase: a short noun phrase, never a clause.
+
+    Candidates are runs of content words between stopwords (RAKE), scored by how much they
+    set this section apart from the rest of the article. The word before each occurrence
+    says what kind of phrase it is: after "the", "his" or "of" it names a thing; after
+    "to" or a subject pronoun it is a verb ("to weaken…", "they raised…") and is no heading."""
     text = " ".join(paragraphs)
     doc_freq: Counter[str] = Counter()
     for para in article_paragraphs:
@@ -179,32 +195,97 @@ def generate_heading(
     def weight(stem_: str) -> float:
         return section_counts[stem_] * math.log(1 + n_docs / max(doc_freq[stem_], 1))
 
-    phrases: dict[str, float] = {}
+    scores: dict[str, float] = {}
     seen: Counter[str] = Counter()
-    for phrase in _candidate_phrases(text):
+    nominal: Counter[str] = Counter()
+    verbal: Counter[str] = Counter()
+    for phrase, before in _candidate_phrases(text):
         stems = content_words(phrase)
         if not stems:
             continue
         seen[phrase] += 1
-        score = sum(weight(w) for w in stems) / len(stems) ** 0.5
-        repeats = seen[phrase] - 1 if len(stems) > 1 else 0
-        if len(stems) == 1 and phrase.islower():
+        if before in _NOUN_CUES or phrase[:1].isupper():
+            nominal[phrase] += 1
+        if before in _VERB_CUES:
+            verbal[phrase] += 1
+        scores[phrase] = sum(weight(w) for w in stems) / len(stems) ** 0.5
+    topic = max(section_counts, key=lambda s: (section_counts[s] >= 2, weight(s)), default="")
+    ranked: list[tuple[float, str]] = []
+    for phrase, score in scores.items():
+        if topic in content_words(phrase):
+            score *= 1.5  # the word the section keeps coming back to
+        words = phrase.split()
+        if verbal[phrase] >= max(nominal[phrase], 1) or words[0].lower() in _VERBISH:
+            continue  # a verb phrase ("weaken Washington's influence")
+        if len(words) == 1 and phrase.islower():
             score *= COMMON_WORD_FACTOR  # a lone common noun ("month") names little; a name does
-        phrases[phrase] = score * (1 + 0.5 * repeats)
-    ranked = sorted(phrases, key=lambda p: -phrases[p])  # stable: ties keep text order
-    chosen: list[str] = []
-    for phrase in ranked:
-        words = set(content_words(phrase))
-        if any(words & set(content_words(c)) for c in chosen):
-            continue
-        chosen.append(phrase)
-        if len(chosen) == max_phrases:
-            break
-    if not chosen:
-        return "More"
+        if nominal[phrase]:
+            score *= 1.2
+        repeats = seen[phrase] - 1 if len(words) > 1 else 0
+        ranked.append((score * (1 + 0.5 * repeats), phrase))
+    ranked.sort(key=lambda item: -item[0])  # stable: ties keep text order
+    if not ranked:
+        return "Continued"
+    best = ranked[0][1]
+    words = best.split()[:max_words]
     lowercase_words = set(re.findall(r"\b[a-z][\w'’-]*", " ".join(article_paragraphs)))
-    heading = " and ".join(_natural_case(p, lowercase_words) for p in chosen)
+    heading = _natural_case(" ".join(words), lowercase_words)
     return heading[0].upper() + heading[1:]
+
+
+_NOUN_CUES = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "his",
+        "her",
+        "its",
+        "their",
+        "our",
+        "your",
+        "my",
+        "this",
+        "these",
+        "that",
+        "those",
+        "of",
+        "in",
+        "on",
+        "for",
+        "with",
+        "from",
+        "about",
+        "over",
+        "by",
+        "at",
+        "into",
+        "than",
+        "new",
+    ]
+)
+_VERB_CUES = frozenset(
+    [
+        "to",
+        "he",
+        "she",
+        "they",
+        "we",
+        "it",
+        "who",
+        "which",
+        "i",
+        "you",
+        "will",
+        "would",
+        "could",
+        "can",
+        "may",
+        "might",
+        "must",
+        "should",
+    ]
+)
 
 
 def _natural_case(phrase: str, lowercase_words: set[str]) -> str:
@@ -214,10 +295,13 @@ def _natural_case(phrase: str, lowercase_words: set[str]) -> str:
     )
 
 
-def _candidate_phrases(text: str) -> Iterable[str]:
-    """RAKE-style candidates: runs of content words between stopwords and punctuation."""
+def _candidate_phrases(text: str) -> Iterable[tuple[str, str | None]]:
+    """RAKE-style candidates: runs of content words between stopwords and punctuation, each
+    with the word just before it (None at the start of a clause)."""
     for chunk in re.split(r"[.,;:!?()\"“”—–]+", text):
         run: list[str] = []
+        before: str | None = None
+        last: str | None = None
         for token in _PHRASE_SPLIT.split(chunk):
             word = token.strip("'’-")
             lowered = word.lower().replace("’", "'").removesuffix("'s")
@@ -227,16 +311,21 @@ def _candidate_phrases(text: str) -> Iterable[str]:
                 or not word[0].isalpha()
                 or len(word) < 3
                 or lowered.endswith("ly")
+                or (word.islower() and lowered in VERB_FORMS)  # a verb ends the noun phrase
             ):
-                run = _noun_ending(run[:3])
-                if run:
-                    yield " ".join(run)
+                kept = _noun_ending(run[:4])
+                if kept:
+                    yield " ".join(kept), before
                 run = []
+                if word:
+                    last = word.lower()
             else:
+                if not run:
+                    before = last
                 run.append(word)
-        run = _noun_ending(run[:3])
-        if run:
-            yield " ".join(run)
+        kept = _noun_ending(run[:4])
+        if kept:
+            yield " ".join(kept), before
 
 
 def _noun_ending(words: list[str]) -> list[str]:

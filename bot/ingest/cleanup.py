@@ -82,6 +82,38 @@ def normalize_text(text: str) -> str:
     return _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+_JUNK_HEADING = re.compile(
+    r"""^(?:
+    (?:most\s+(?:read|popular|viewed|shared|commented|emailed)|related|more\s+(?:from|on|in|stories
+    |news|coverage|to\s+read|like\s+this)|recommended|trending|top\s+stories|latest\s+(?:news|stories)
+    |editor'?s?\s+picks|(?:sign\s+up|subscribe)\b|newsletters?\b|share\s+(?:this|on)\b|follow\s+us\b
+    |you\s+(?:may|might)\s+(?:also\s+)?(?:like|enjoy|be\s+interested|have\s+missed)|around\s+the\s+web
+    |sponsored|from\s+(?:our|the)\s+partners|(?:join|read|view|show)\s+(?:the\s+)?(?:comments|discussion
+    |conversation)|popular\s+(?:on|in|at|now)|join\s+(?:our|us)|story\s+continues|continue\s+reading
+    |keep\s+reading|tell\s+us\s+what\s+you\s+think|what\s+do\s+you\s+think|have\s+your\s+say
+    |leave\s+a\s+(?:comment|reply)|post\s+a\s+comment|we\s+recommend|don'?t\s+miss|see\s+also
+    |further\s+reading|in\s+(?:other|related)\s+news|also\s+on|elsewhere\s+on|shop\s+(?:now|the)
+    |(?:listen|subscribe)\s+to\s+(?:the|our)\b.{0,40}podcast)(?:\s.{0,60})?
+    |comments?|\d+\s+comments?|read\s+(?:more|next|this\s+next)|more|share|print|email|advertisement|(?:what\s+)?to\s+read\s+next
+    |topics|tags|about\s+the\s+author|(?:photo|image)\s+gallery|watch(?:\s+now)?|listen(?:\s+now)?
+    )\W*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_SEPARATOR = re.compile(r"^[\W_]+$")
+
+
+def is_junk_heading(text: str) -> bool:
+    """Site furniture that looks like a heading: "Most read", "Related", "Comments", newsletter
+    boxes, separator lines. What follows such a heading is promotion, not the article."""
+    stripped = text.strip()
+    return bool(_SEPARATOR.match(stripped) or _JUNK_HEADING.match(stripped))
+
+
+def is_separator(text: str) -> bool:
+    """A line of rules or ornaments ("-----", "* * *", "• • •"): it separates, it says nothing."""
+    return bool(_SEPARATOR.match(text.strip()))
+
+
 def is_boilerplate(line: str) -> bool:
     stripped = line.strip()
     if not stripped:

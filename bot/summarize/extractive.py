@@ -13,10 +13,15 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bot.models import Article, Bullet, Digest, SectionDigest, Sentence
+from bot.models import Article, Bullet, Digest, Section, SectionDigest, Sentence
 from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS
+from bot.summarize.standalone import (
+    is_boilerplate_sentence,
+    opens_with_pronoun,
+    without_connective,
+)
 from bot.text.words import content_words
 
 _JUNK_START = re.compile(
@@ -73,8 +78,10 @@ def is_bullet_worthy(sentence: Sentence) -> bool:
     words = text.count(" ") + 1  # sentence text is whitespace-normalised
     if words < _MIN_WORDS - 1 or words > _MAX_WORDS * 2:
         return False
-    if _JUNK_START.match(text):
+    if _JUNK_START.match(text) or is_boilerplate_sentence(text):
         return False
+    if without_connective(text) is None:
+        return False  # "And so it goes.": nothing left once the connective is dropped
     lowered = text.lower()
     return not (any(k in lowered for k in _JUNK_KEYWORDS) and _JUNK_ANYWHERE.search(text))
 
@@ -85,6 +92,30 @@ def rank_sentences(
     """Choose up to k sentences, returned in reading order."""
     if k <= 0:
         return []
+    scored, vectors, eligible = _score(sentences, settings)
+    lead = set(eligible[: settings.lead_sentences])
+    banned: set[int] = set()
+    while True:
+        chosen = _select(scored, vectors, sentences, k, lead, banned, settings)
+        first = min(chosen, default=None)
+        if first is None or not opens_with_pronoun(sentences[first].text):
+            return [sentences[i] for i in sorted(chosen)]
+        if len(banned) >= 3 or len(banned) + k >= len(scored):
+            return [sentences[i] for i in sorted(chosen)]  # nothing better to open with
+        banned.add(first)  # a first bullet "He said…" names nobody: open with another
+
+
+def best_first(
+    sentences: Sequence[Sentence], settings: RankerSettings = RankerSettings()
+) -> list[Sentence]:
+    """The bullet-worthy sentences, best first (no redundancy control)."""
+    scored, _, _ = _score(sentences, settings)
+    return [sentences[i] for _, i in scored]
+
+
+def _score(
+    sentences: Sequence[Sentence], settings: RankerSettings
+) -> tuple[list[tuple[float, int]], list[Counter[str]], list[int]]:
     vectors = [Counter(content_words(s.text)) for s in sentences]
     doc_freq: Counter[str] = Counter()
     for vec in vectors:
@@ -112,9 +143,22 @@ def rank_sentences(
         ) * length
         scored.append((score, i))
     scored.sort(key=lambda item: (-item[0], item[1]))
+    return scored, vectors, eligible
+
+
+def _select(
+    scored: list[tuple[float, int]],
+    vectors: list[Counter[str]],
+    sentences: Sequence[Sentence],
+    k: int,
+    lead: set[int],
+    banned: set[int],
+    settings: RankerSettings,
+) -> list[int]:
     chosen: list[int] = []
-    lead = set(eligible[: settings.lead_sentences])
     for _, i in scored:
+        if i in banned:
+            continue
         limit = settings.lead_redundancy if i in lead else settings.redundancy_threshold
         twin = next((j for j in chosen if _overlap(vectors[i], vectors[j]) > limit), None)
         if twin is None:
@@ -123,7 +167,7 @@ def rank_sentences(
             chosen[chosen.index(twin)] = i  # same fact, told more fully: keep the fuller one
         if len(chosen) == k:
             break
-    return [sentences[i] for i in sorted(chosen)]
+    return chosen
 
 
 def _elaborates(longer: Counter[str], shorter: Counter[str]) -> bool:
@@ -164,7 +208,7 @@ class ExtractiveSummarizer:
         summary_bullets: int = DEFAULT_SUMMARY_BULLETS,
         section_bullets: int = DEFAULT_SECTION_BULLETS,
     ) -> Digest:
-        summary = rank_sentences(article.sentences, summary_bullets, self.settings)
+        summary = summary_sentences(article, summary_bullets, self.settings)
         sections = tuple(
             SectionDigest(
                 id=section.id,
@@ -186,5 +230,98 @@ class ExtractiveSummarizer:
         )
 
 
+def bullet_text(sentence: Sentence) -> str:
+    """The sentence as a bullet: without a connective that points back to what came before."""
+    return without_connective(sentence.text) or sentence.text
+
+
 def _bullet(sentence: Sentence) -> Bullet:
-    return Bullet(text=sentence.text, sentence_ids=(sentence.id,))
+    return Bullet(text=bullet_text(sentence), sentence_ids=(sentence.id,))
+
+
+COVERAGE_MIN_WORDS = 250  # shorter articles tell one story: the lead is the summary
+COVERAGE_MAX_BULLETS = 5
+COVERAGE_BUDGET = 0.18  # of the article's words
+COVERAGE_MIN_BUDGET = 70
+
+
+def summary_sentences(
+    article: Article, k: int, settings: RankerSettings = RankerSettings()
+) -> list[Sentence]:
+    """The summary: the lead for a one-part story; for a sectioned article, the lead plus the
+    central sentence of its most important other sections, within a word budget.
+
+    A sectioned feature puts its news after the opening ("Why now?", "What it means"); a
+    lead-only summary would leave those out."""
+    parts = [s for s in article.sections if _substantive(s)]
+    words = sum(_words(s) for s in article.sentences)
+    if len(parts) < 2 or words < COVERAGE_MIN_WORDS or k < 2:
+        return rank_sentences(article.sentences, k, settings)
+    lead = rank_sentences(parts[0].sentences, 1, settings)
+    if not lead:
+        return rank_sentences(article.sentences, k, settings)
+    vectors = {s.id: Counter(content_words(s.text)) for s in article.sentences}
+    centroid = _centroid(list(vectors.values()))
+    centroid_norm = _norm(centroid)
+    mean_words = words / len(parts)
+    within = replace(settings, position_decay=0.3, centrality_weight=0.8)
+    candidates: list[tuple[float, list[Sentence]]] = []
+    for section in parts[1:]:
+        options = best_first(section.sentences, within)[:3]  # the section's point, not its opener
+        if not options:
+            continue
+        weights = {w: float(c) for w, c in vectors[options[0].id].items()}
+        centrality = _cosine(weights, centroid, centroid_norm)
+        size = min(sum(_words(s) for s in section.sentences) / mean_words, 2.0)
+        candidates.append((centrality + 0.25 * size, options))
+    limit = max(k, min(1 + len(candidates), COVERAGE_MAX_BULLETS))
+    budget = max(COVERAGE_BUDGET * words, COVERAGE_MIN_BUDGET)
+    chosen = [lead[0]]
+    used = _words(lead[0])
+
+    def repeats(sentence: Sentence) -> bool:
+        return any(
+            _overlap(vectors[sentence.id], vectors[c.id]) > settings.redundancy_threshold
+            for c in chosen
+        )
+
+    for _, options in sorted(candidates, key=lambda c: -c[0]):
+        if len(chosen) == limit:
+            break
+        # over budget, the section's next-best shorter sentence still covers it
+        fits = [s for s in options if used + _words(s) <= budget]
+        if len(chosen) < 2 and not fits:
+            fits = options[:1]
+        sentence = next((s for s in fits if not repeats(s)), None)
+        if sentence is not None:
+            chosen.append(sentence)
+            used += _words(sentence)
+    if len(chosen) < k:  # sections that only repeat the lead: fill from the whole article
+        for sentence in rank_sentences(article.sentences, k + len(chosen), settings):
+            if len(chosen) == k:
+                break
+            if sentence not in chosen and not repeats(sentence):
+                chosen.append(sentence)
+    return sorted(chosen, key=lambda s: s.id)
+
+
+def _substantive(section: Section) -> bool:
+    return sum(1 for s in section.sentences if is_bullet_worthy(s)) >= 1 and (
+        sum(_words(s) for s in section.sentences) >= 25
+    )
+
+
+def _words(sentence: Sentence) -> int:
+    return sentence.text.count(" ") + 1
+
+
+def _centroid(vectors: list[Counter[str]]) -> dict[str, float]:
+    doc_freq: Counter[str] = Counter()
+    for vec in vectors:
+        doc_freq.update(vec.keys())
+    n = len(vectors)
+    centroid: dict[str, float] = {}
+    for vec in vectors:
+        for word, count in vec.items():
+            centroid[word] = centroid.get(word, 0.0) + count * math.log(1 + n / doc_freq[word])
+    return centroid

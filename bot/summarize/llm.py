@@ -19,16 +19,19 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.models import Article, Bullet, Digest, Section, SectionDigest
+from bot.ops.metrics import METRICS
 from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS, Summarizer
 from bot.summarize.extractive import ExtractiveSummarizer
+from bot.summarize.standalone import without_connective
 from bot.text.words import content_words
 
 log = logging.getLogger(__name__)
 
-PROMPT_VERSION = "2"
+PROMPT_VERSION = "3"
 MAX_BULLET_CHARS = 320
 MAX_HEADING_CHARS = 80
 MIN_OVERLAP = 0.35
+MIN_SHARED_WORDS = 2  # or this many content words in common: enough for a paraphrase
 
 SYSTEM_PROMPT = """You write short, factual bullet digests of news articles.
 The user message is a JSON object holding an article: its title and its sections, each with
@@ -38,11 +41,13 @@ Reply with one JSON object and nothing else, of this shape:
 {"overview": [{"text": str, "sentence_ids": [int]}],
  "sections": {"<section id>": [{"text": str, "sentence_ids": [int]}]},
  "headings": {"<section id>": str}}
-Rules: "overview" has up to OVERVIEW_N bullets for the whole article; "sections" has up to
+Rules: "overview" has up to OVERVIEW_N bullets that cover the whole article: its opening news,
+then the main point of each important section, not only the first paragraphs; "sections" has up to
 SECTION_N bullets for each section id given; "headings" gives a short heading (2 to 6 words) for
-each section whose "titled" is false. Every bullet is one plain sentence under 40 words, states
-only what the cited sentences say, and cites the ids of those sentences. Use no links, no
-markdown, no mentions, and no number that is not in the article."""
+each section whose "titled" is false. Every bullet is one plain sentence under 40 words that
+makes sense on its own (no opening "But", "And" or "However", no pronoun whose person is not
+named), states only what the cited sentences say, and cites the ids of those sentences. Use no
+links, no markdown, no mentions, and no number that is not in the article."""
 
 
 class SummaryCache(Protocol):
@@ -125,6 +130,7 @@ class LLMSummarizer:
                 type(exc).__name__,
                 str(exc)[:200],
             )
+            METRICS.llm_fallbacks.inc()
             digest = self.fallback.summarize(article, summary_bullets, section_bullets)
             return Digest(
                 digest.article,
@@ -299,17 +305,20 @@ def validate_reply(
     section_bullets: int,
     shape: Article | None = None,
 ) -> None:
-    """Raise LLMUnusable unless every part of the reply is well-formed and grounded."""
+    """Raise LLMUnusable unless the reply has the right shape and at least one usable
+    overview bullet. Single bullets that fail their check are replaced later, one by one
+    (see `digest_from_reply`): one loose paraphrase does not discard the whole reply."""
     shape = shape or article
     by_id = {s.id: s for s in article.sentences}
     numbers = _numbers(" ".join(s.text for s in article.sentences) + " " + article.title)
     overview = reply.get("overview")
     if not isinstance(overview, list) or not overview:
         raise LLMUnusable("no overview bullets")
-    if len(overview) > summary_bullets:
+    if len(overview) > summary_bullets + 2:
         raise LLMUnusable(f"{len(overview)} overview bullets, asked for {summary_bullets}")
-    for bullet in overview:
-        _check_bullet(bullet, by_id, numbers)
+    problems = [bullet_problem(b, by_id, numbers, article) for b in overview]
+    if all(problems):
+        raise LLMUnusable(f"no usable overview bullet ({problems[0]})")
     sections = reply.get("sections", {})
     headings = reply.get("headings", {})
     if not isinstance(sections, dict) or not isinstance(headings, dict):
@@ -318,10 +327,8 @@ def validate_reply(
     for section_id, bullets in sections.items():
         if section_id not in known:
             raise LLMUnusable(f"unknown section id {section_id!r}")
-        if not isinstance(bullets, list) or len(bullets) > section_bullets:
+        if not isinstance(bullets, list) or len(bullets) > section_bullets + 2:
             raise LLMUnusable(f"bad bullet list for section {section_id!r}")
-        for bullet in bullets:
-            _check_bullet(bullet, by_id, numbers)
     for section_id, heading in headings.items():
         if section_id not in known:
             raise LLMUnusable(f"heading for unknown section {section_id!r}")
@@ -331,27 +338,60 @@ def validate_reply(
             raise LLMUnusable("link or mention in a heading")
 
 
-def _check_bullet(bullet: Any, by_id: dict[int, Any], numbers: set[str]) -> None:
+def bullet_problem(
+    bullet: Any, by_id: dict[int, Any], numbers: set[str], article: Article
+) -> str | None:
+    """Why this one bullet cannot be shown, or None when it is grounded in what it cites.
+
+    A faithful paraphrase passes: it must share some content words with the sentences it
+    cites, and every number and name it states must be in the article (nothing invented);
+    it need not copy the wording."""
     if not isinstance(bullet, dict):
-        raise LLMUnusable("a bullet is not an object")
+        return "a bullet is not an object"
     text, ids = bullet.get("text"), bullet.get("sentence_ids")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_BULLET_CHARS:
-        raise LLMUnusable("a bullet is empty or too long")
+        return "a bullet is empty or too long"
     if (
         not isinstance(ids, list)
         or not ids
-        or not all(isinstance(i, int) and i in by_id for i in ids)
+        or not all(isinstance(i, int) and not isinstance(i, bool) and i in by_id for i in ids)
     ):
-        raise LLMUnusable("a bullet cites no real sentence")
+        return "a bullet cites no real sentence"
     if _URL.search(text) or _MENTION.search(text):
-        raise LLMUnusable("a bullet holds a link or a mention")
+        return "a bullet holds a link or a mention"
     invented = _numbers(text) - numbers
     if invented:
-        raise LLMUnusable(f"a bullet states numbers the article does not: {sorted(invented)[:3]}")
+        return f"a bullet states numbers the article does not: {sorted(invented)[:3]}"
+    cited_text = " ".join(by_id[i].text for i in ids)
+    article_text = " ".join(s.text for s in article.sentences) + " " + article.title
+    names = _names(text) - _names(article_text) - {w.lower() for w in _WORD.findall(article_text)}
+    if names:
+        return f"a bullet names what the article does not: {sorted(names)[:3]}"
     words = set(content_words(text))
-    source = set(content_words(" ".join(by_id[i].text for i in ids)))
-    if words and len(words & source) / len(words) < MIN_OVERLAP:
-        raise LLMUnusable("a bullet does not match the sentences it cites")
+    # the cited sentences with their neighbours: a paraphrase may name who "he" or "it" is
+    order = sorted(by_id)
+    near = {
+        order[j]
+        for i in ids
+        for j in range(max(order.index(i) - 1, 0), order.index(i) + 2)
+        if j < len(order)
+    }
+    source = set(content_words(cited_text + " " + " ".join(by_id[i].text for i in near)))
+    shared = len(words & source)
+    if words and shared / len(words) < MIN_OVERLAP and shared < MIN_SHARED_WORDS:
+        return "a bullet does not match the sentences it cites"
+    return None
+
+
+_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words not at a sentence start: the names a bullet may not invent."""
+    found = set()
+    for match in re.finditer(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z][\w'’-]*)", text):
+        found.add(match.group(1).lower().removesuffix("'s").removesuffix("’s"))
+    return found
 
 
 def _numbers(text: str) -> set[str]:
@@ -365,23 +405,57 @@ def digest_from_reply(
     summary_bullets: int,
     section_bullets: int,
 ) -> Digest:
-    """Build the digest; a section the model left out gets extractive bullets."""
-    extractive: Digest | None = None
+    """Build the digest; a bullet that fails its check is replaced by the extractive bullet
+    for the same place (or dropped), and a section the model left out gets extractive bullets."""
+    by_id = {s.id: s for s in article.sentences}
+    numbers = _numbers(" ".join(s.text for s in article.sentences) + " " + article.title)
+    extractive = fallback.summarize(article, summary_bullets, section_bullets)
+    replaced = 0
+
+    def usable(raw: list[Any], backup: tuple[Bullet, ...], limit: int) -> tuple[Bullet, ...]:
+        nonlocal replaced
+        out: list[Bullet] = []
+        for n, candidate in enumerate(raw[:limit]):
+            problem = bullet_problem(candidate, by_id, numbers, article)
+            if problem is None:
+                out.append(_bullet(candidate))
+                continue
+            replaced += 1
+            log.info("LLM bullet replaced for %r: %s", article.title[:60], problem)
+            if n < len(backup) and backup[n] not in out:
+                out.append(backup[n])
+        return _distinct(out)
+
+    overview = usable(list(reply["overview"]), extractive.summary, max(summary_bullets, 5))
     sections: list[SectionDigest] = []
     reply_sections = reply.get("sections", {})
     headings = reply.get("headings", {})
     for section in article.sections:
-        bullets = tuple(_bullet(b) for b in reply_sections.get(section.id, []))
+        found = extractive.section(section.id)
+        backup = found.bullets if found else ()
+        bullets = usable(list(reply_sections.get(section.id, [])), backup, section_bullets)
         if not bullets:
-            extractive = extractive or fallback.summarize(article, summary_bullets, section_bullets)
-            found = extractive.section(section.id)
-            bullets = found.bullets if found else ()
+            bullets = backup
         heading = section.heading if section.titled else headings.get(section.id, section.heading)
         sections.append(
             SectionDigest(section.id, section.index, heading.strip(), section.titled, bullets)
         )
-    return Digest(article, tuple(_bullet(b) for b in reply["overview"]), tuple(sections), "llm")
+    if replaced:
+        METRICS.llm_replaced_bullets.inc(replaced)
+    notes = (f"llm bullets replaced: {replaced}",) if replaced else ()
+    return Digest(article, overview or extractive.summary, tuple(sections), "llm", notes)
+
+
+def _distinct(bullets: list[Bullet]) -> tuple[Bullet, ...]:
+    seen: set[tuple[int, ...]] = set()
+    out = []
+    for bullet in bullets:
+        if bullet.sentence_ids not in seen:
+            seen.add(bullet.sentence_ids)
+            out.append(bullet)
+    return tuple(out)
 
 
 def _bullet(raw: dict[str, Any]) -> Bullet:
-    return Bullet(text=" ".join(str(raw["text"]).split()), sentence_ids=tuple(raw["sentence_ids"]))
+    text = " ".join(str(raw["text"]).split())
+    return Bullet(text=without_connective(text) or text, sentence_ids=tuple(raw["sentence_ids"]))
