@@ -12,7 +12,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from bot.ingest.cleanup import is_junk_heading, is_separator, strip_agency_dateline
+from bot.ingest.cleanup import (
+    interrupts_only,
+    is_junk_heading,
+    is_separator,
+    strip_agency_dateline,
+)
 from bot.models import Article, Block, BlockKind, Document, Paragraph, Section, Sentence
 from bot.text.sentences import split_sentences
 from bot.text.words import STOPWORDS, VERB_FORMS, content_words
@@ -141,10 +146,11 @@ def _group_blocks(blocks: Iterable[Block]) -> list[tuple[str | None, list[Block]
         if block.kind is not BlockKind.BREAK and is_separator(block.text):
             continue
         if block.kind is BlockKind.HEADING and is_junk_heading(block.text):
-            junk = True  # skip what it introduces, up to the next real heading or break
+            # a promo box's own lines follow it; after "Story continues" the article does
+            junk = not interrupts_only(block.text)
             continue
-        if junk and block.kind is BlockKind.PARAGRAPH:
-            continue
+        if junk and block.kind is BlockKind.PARAGRAPH and not _reads_as_article(block.text):
+            continue  # the box's links, teasers and comments
         junk = False
         if block.kind is BlockKind.HEADING:
             if not groups[-1][1] and groups[-1][0] is not None:
@@ -157,6 +163,11 @@ def _group_blocks(blocks: Iterable[Block]) -> list[tuple[str | None, list[Block]
         elif block.text.strip():
             groups[-1][1].append(block)
     return [g for g in groups if g[1]]
+
+
+def _reads_as_article(text: str) -> bool:
+    """A full paragraph of prose: where the article resumes after a promo box."""
+    return len(text.split()) >= 20 and text.rstrip()[-1:] in ".!?\"”’'"
 
 
 def slugify(heading: str) -> str:

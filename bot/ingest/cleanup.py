@@ -102,6 +102,19 @@ _JUNK_HEADING = re.compile(
 _SEPARATOR = re.compile(r"^[\W_]+$")
 
 
+_INTERRUPTION = re.compile(
+    r"""^(?:more|share|print|email|advertisement|story\s+continues\b.*|continue\s+reading\b.*
+    |keep\s+reading\b.*|watch(?:\s+now)?|listen(?:\s+now)?|(?:photo|image)\s+gallery)\W*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def interrupts_only(text: str) -> bool:
+    """A junk heading the article carries on after ("Story continues below", "Advertisement"),
+    unlike a promo box ("Most read", "Comments") whose own lines follow it."""
+    return is_separator(text) or bool(_INTERRUPTION.match(text.strip()))
+
+
 def is_junk_heading(text: str) -> bool:
     """Site furniture that looks like a heading: "Most read", "Related", "Comments", newsletter
     boxes, separator lines. What follows such a heading is promotion, not the article."""
