@@ -7,13 +7,15 @@ platform's Poster and request translation.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.chat.commands import CommandContext, CommandHandler
+from bot.chat.commands import SETTINGS, CommandContext, CommandHandler
+from bot.curate.filters import parse_pattern
 from bot.delivery.engine import Deliverer, Poster, deliver_now
 from bot.delivery.schedule import ScheduleError, parse_schedule
 from bot.delivery.sources import (
@@ -97,6 +99,23 @@ class Bot:
         channel = self.store.channel(context.platform, context.channel_id)
         assert channel is not None
         return channel
+
+    def thread_digests(
+        self, platform: str, channel_id: str, thread_ref: str | None
+    ) -> list[Digest]:
+        """The articles of the digest posted in that thread, or the channel's latest article."""
+        channel = self.store.channel(platform, channel_id, create=False)
+        if channel is None:
+            return []
+        delivery = self.store.delivery_by_thread(channel.id, thread_ref) if thread_ref else None
+        if delivery is not None and delivery.article_ids:
+            ids = delivery.article_ids
+        else:
+            latest = self.store.last_article_id(channel.id)
+            ids = [latest] if latest is not None else []
+            if not ids and (sent := self.store.last_sent_delivery(channel.id)):
+                ids = sent.article_ids[:1]
+        return [d for d in (self.deliverer.digest_for(i) for i in ids) if d is not None]
 
     def apply_config_channels(self) -> None:
         """Channels declared in the config file: subscriptions and schedules, idempotently."""
@@ -207,7 +226,62 @@ class StoreChannelMemory:
         self.bot.store.remember_article(channel.id, article_id)
 
 
-class BotChannelActions:
+class BotCurationActions:
+    """Filters and channel settings, stored in the database and used on every platform."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def add_filter(self, context: CommandContext, action: str, pattern: str) -> str:
+        parsed, is_regex = parse_pattern(pattern)  # FilterError reaches the user as a reply
+        channel = self.bot.channel(context)
+        rule = self.bot.store.add_filter(channel.id, action, parsed, is_regex)
+        number = len(self.bot.store.filters(channel.id))
+        verb = (
+            "Keeping only items that match"
+            if action == "include"
+            else "Leaving out items that match"
+        )
+        return f"{verb} {rule.describe().split(' ', 1)[1]} (filter {number})."
+
+    def list_filters(self, context: CommandContext) -> list[str]:
+        channel = self.bot.channel(context)
+        counts = self.bot.store.drop_counts(channel.id, datetime.now(UTC) - RECENT_DROPS)
+        return [
+            f"{rule.describe()} — dropped {counts.get(rule.id, 0)} item(s) in the last 7 days"
+            for rule in self.bot.store.filters(channel.id)
+        ]
+
+    def remove_filter(self, context: CommandContext, number: int) -> str:
+        channel = self.bot.channel(context)
+        rules = self.bot.store.filters(channel.id)
+        if not 1 <= number <= len(rules):
+            raise NewsdigestError(f"No filter {number} here. See /digest filters for the numbers.")
+        self.bot.store.remove_filter(channel.id, rules[number - 1].id)
+        return f"Removed filter {number} ({rules[number - 1].describe()})."
+
+    def clear_filters(self, context: CommandContext) -> str:
+        removed = self.bot.store.clear_filters(self.bot.channel(context).id)
+        return f"Removed {removed} filter(s)." if removed else "There were no filters to remove."
+
+    def settings(self, context: CommandContext, name: str | None, value: str | None) -> str:
+        channel = self.bot.channel(context)
+        if name is not None:
+            self.bot.store.set_channel_settings(channel.id, **_setting(name, value))
+        current = self.bot.store.channel_settings(channel.id)
+        defaults = self.bot.settings
+        articles = current.articles_per_digest or defaults.max_articles_per_digest
+        bullets = current.bullets_per_article or defaults.summary_bullets
+        sections = "on" if current.list_sections is not False else "off"
+        prefix = "Saved. " if name is not None else ""
+        return (
+            f"{prefix}Settings for this channel: articles {articles} per digest, "
+            f"bullets {bullets} per article, sections {sections}. "
+            "Change one with /digest settings articles 5 (admins)."
+        )
+
+
+class BotChannelActions(BotCurationActions):
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
@@ -312,6 +386,29 @@ class BotChannelActions:
         if delivery.state == "sent":
             return f"Posted a digest of {len(delivery.article_ids)} article(s)."
         return f"The digest could not be posted yet ({delivery.error}); it will be retried."
+
+
+def _setting(name: str, value: str | None) -> dict[str, int | bool | None]:
+    if name not in SETTINGS:
+        guess = difflib.get_close_matches(name, list(SETTINGS), n=1)
+        hint = f" Did you mean '{guess[0]}'?" if guess else ""
+        raise NewsdigestError(
+            f"Unknown setting '{name}'.{hint} Settings: articles, bullets, sections."
+        )
+    if value is None:
+        raise NewsdigestError(f"Give a value: /digest settings {name} …")
+    if name == "sections":
+        if value.lower() not in ("on", "off", "yes", "no", "true", "false"):
+            raise NewsdigestError("Sections are 'on' or 'off'.")
+        return {"list_sections": value.lower() in ("on", "yes", "true")}
+    low, high = SETTINGS[name] or (1, 1)
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise NewsdigestError(f"{name.capitalize()} must be a number from {low} to {high}.")
+    column = "articles_per_digest" if name == "articles" else "bullets_per_article"
+    return {column: int(value)}
+
+
+RECENT_DROPS = timedelta(days=7)
 
 
 def _display(url: str) -> str:

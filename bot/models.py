@@ -41,6 +41,7 @@ class Document:
     url: str | None = None
     guid: str | None = None
     teaser: str | None = None  # why only a feed's teaser could be read, when that is all we have
+    outlet: str | None = None  # who published it: the feed's title or the site's name
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Article:
     author: str | None = None
     url: str | None = None
     teaser: str | None = None  # set when the article page could not be read: why
+    outlet: str | None = None  # the feed's title or the site's name
 
     @property
     def sentences(self) -> tuple[Sentence, ...]:

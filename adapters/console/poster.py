@@ -24,8 +24,8 @@ class ConsolePoster:
             f"=== {digest.title} — {len(digest.digests)} new article(s) ===\n"
             + "\n".join(f"  • {d.article.title}" for d in digest.digests)
         ]
-        for d in digest.digests:
-            parts.append(posted_text(d))
+        for n, d in enumerate(digest.digests):
+            parts.append(posted_text(d, [o.name for o in digest.others(n)]))
         return parts
 
     async def send(

@@ -8,9 +8,10 @@ permissions, and Discord cannot set them per subcommand.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 import discord
 import yarl
@@ -20,7 +21,7 @@ from discord.gateway import DiscordWebSocket
 from adapters.discord.poster import DiscordPoster, to_embeds
 from adapters.discord.render import reply_messages
 from bot.app import Bot
-from bot.chat.commands import CommandContext, section_choices
+from bot.chat.commands import CommandContext, ReplyKind, section_choices
 from bot.delivery.pacing import DISCORD_LIMITS, Pacer
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,18 @@ class DiscordAdapter:
             app_commands.Choice(name=label, value=value)
             for label, value in section_choices(digest, current)
         ]
+
+    async def filter_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if self.handler.actions is None:
+            return []
+        rows = await asyncio.to_thread(self.handler.actions.list_filters, self.context(interaction))
+        return [
+            app_commands.Choice(name=f"{i}. {row}"[:100], value=str(i))
+            for i, row in enumerate(rows, 1)
+            if current.lower() in f"{i} {row}".lower()
+        ][:25]
 
     async def source_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
@@ -197,6 +210,64 @@ def build_group(adapter: DiscordAdapter) -> app_commands.Group:
     ) -> None:
         text = "schedule" if not when else f"schedule {when} {timezone or ''}"
         await adapter.run(interaction, text, admin=when is not None)
+
+    @group.command(description="Ask about an article (default: the latest one here)")
+    @app_commands.describe(
+        question="What you want to know", url="Article link", share="Post for everyone"
+    )
+    async def ask(
+        interaction: discord.Interaction[Any],
+        question: str,
+        url: str | None = None,
+        share: bool = False,
+    ) -> None:
+        await adapter.run(interaction, f"ask {_quote(question)} {url or ''}", share, slow=True)
+
+    @group.command(description="This channel's filters and what each dropped lately")
+    async def filters(interaction: discord.Interaction[Any]) -> None:
+        await adapter.run(interaction, "filters")
+
+    @group.command(description="Keep or drop items by words or /regex/ (Manage Server)")
+    @app_commands.describe(
+        action="include: keep only matches; exclude: drop matches; remove or clear filters",
+        pattern="Words, or a /regular expression/ (include and exclude)",
+        number="Filter number to remove (see /digest filters)",
+    )
+    @app_commands.autocomplete(number=adapter.filter_autocomplete)
+    async def filter(
+        interaction: discord.Interaction[Any],
+        action: Literal["include", "exclude", "remove", "clear"],
+        pattern: str | None = None,
+        number: str | None = None,
+    ) -> None:
+        argument = pattern if action in ("include", "exclude") else (number or "")
+        await adapter.run(interaction, f"filter {action} {argument or ''}", admin=True)
+
+    @group.command(description="Show or change this channel's settings (changes: Manage Server)")
+    @app_commands.describe(
+        articles="Articles per digest", bullets="Bullets per article", sections="List sections"
+    )
+    async def settings(
+        interaction: discord.Interaction[Any],
+        articles: app_commands.Range[int, 1, 25] | None = None,
+        bullets: app_commands.Range[int, 1, 10] | None = None,
+        sections: bool | None = None,
+    ) -> None:
+        changes = [
+            f"settings {name} {value}"
+            for name, value in (
+                ("articles", articles),
+                ("bullets", bullets),
+                ("sections", None if sections is None else ("on" if sections else "off")),
+            )
+            if value is not None
+        ]
+        for change in changes[:-1]:
+            reply = await adapter.handler.handle(change, adapter.context(interaction, True))
+            if reply.kind is ReplyKind.ERROR:
+                await adapter.run(interaction, change, admin=True)
+                return
+        await adapter.run(interaction, changes[-1] if changes else "settings", admin=bool(changes))
 
     return group
 

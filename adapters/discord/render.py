@@ -8,10 +8,11 @@ mentions are defused twice: in the text, and by `allowed_mentions` parsing nothi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.chat.commands import Reply, ReplyKind
+from bot.curate.plan import Outlet
 from bot.delivery.engine import ChannelDigest
 from bot.digest.posted import posted_view
 from bot.digest.render import meta_line
@@ -71,7 +72,7 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-def article_embeds(digest: Digest) -> list[Embed]:
+def article_embeds(digest: Digest, also: Sequence[Outlet] = ()) -> list[Embed]:
     """One embed per article: the summary, then the sections (see bot/digest/posted.py)."""
     article = digest.article
     view = posted_view(digest)
@@ -91,10 +92,21 @@ def article_embeds(digest: Digest) -> list[Embed]:
     lines = [(line.heading, [line.bullet.text] if line.bullet else []) for line in view.sections]
     if view.listed:
         lines.append(("Also in this article", [" · ".join(s.heading for s in view.listed)]))
+    if also:
+        names = ", ".join(
+            f"[{escape(o.name)}]({url})" if (url := safe_url(o.url)) else escape(o.name)
+            for o in also
+        )
+        lines.append(("Also reported by", [names]))
     for heading, texts in lines:
         name = clip(escape(heading), MAX_FIELD_NAME) or "Section"
         values = pack(
-            (f"• {escape(x)}" if heading != "Also in this article" else escape(x) for x in texts),
+            (
+                x
+                if heading == "Also reported by"
+                else (escape(x) if heading == "Also in this article" else f"• {escape(x)}")
+                for x in texts
+            ),
             MAX_FIELD_VALUE,
         ) or ["\u200b"]
         for n, value in enumerate(values):
@@ -131,7 +143,7 @@ def pack_embeds(embeds: list[Embed], content: str = "") -> list[Message]:
 
 
 def digest_messages(digest: ChannelDigest) -> list[Message]:
-    embeds = [e for d in digest.digests for e in article_embeds(d)]
+    embeds = [e for n, d in enumerate(digest.digests) for e in article_embeds(d, digest.others(n))]
     headline = f"**{escape(digest.title)}** — {len(digest.digests)} new article(s)"
     return pack_embeds(embeds, headline)
 

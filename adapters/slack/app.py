@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,9 +21,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.poster import SlackPoster, make_client
-from adapters.slack.render import reply_payloads, section_text_reply
+from adapters.slack.render import escape, reply_payloads, section_text_reply
 from bot.app import Bot
-from bot.chat.commands import ADMIN_COMMANDS, CommandContext, parse_command
+from bot.chat.commands import ADMIN_COMMANDS, CommandContext, ReplyKind, parse_command
 from bot.delivery.pacing import SLACK_LIMITS, Pacer
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class SlackAdapter:
         self.app.command(settings.slack_command)(self.on_command)
         self.app.action("newsdigest_sections")(self.on_sections_button)
         self.app.action("newsdigest_open")(self.on_open_button)
+        self.app.event("app_mention")(self.on_mention)
 
     async def on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
@@ -106,6 +108,21 @@ class SlackAdapter:
             await client.chat_postMessage(
                 channel=channel, thread_ts=thread, unfurl_links=False, **payload
             )
+
+    async def on_mention(self, event: dict[str, Any], client: Any) -> None:
+        """ "@newsdigest what did they decide?" in a digest's thread asks about its articles."""
+        channel = str(event.get("channel", ""))
+        thread = event.get("thread_ts")
+        question = re.sub(r"<@[A-Z0-9]+>", " ", str(event.get("text", ""))).strip()
+        digests = await asyncio.to_thread(self.bot.thread_digests, "slack", channel, thread)
+        reply = await self.handler.ask_about(question, digests)
+        text = ":warning: " + reply.text if reply.kind is ReplyKind.ERROR else reply.text
+        await client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread or event.get("ts"),
+            text=escape(text)[:3000],
+            unfurl_links=False,
+        )
 
     async def on_open_button(self, ack: Any) -> None:
         await ack()  # a link button: Slack opens the URL itself

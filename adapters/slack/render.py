@@ -8,10 +8,11 @@ bullet too long for a block is cut at a word with "…".
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.chat.commands import Reply, ReplyKind
+from bot.curate.plan import Outlet
 from bot.delivery.engine import ChannelDigest
 from bot.digest.posted import posted_view
 from bot.digest.render import meta_line
@@ -108,7 +109,9 @@ def split_messages(blocks: list[Block], fallback: str) -> list[Message]:
     return messages
 
 
-def article_blocks(digest: Digest, article_ref: str | None = None) -> list[Block]:
+def article_blocks(
+    digest: Digest, article_ref: str | None = None, also: Sequence[Outlet] = ()
+) -> list[Block]:
     """One article for a thread reply: title, source and time, the summary, then the sections
     (each with its best new bullet while the digest stays short, else by name)."""
     article = digest.article
@@ -125,6 +128,8 @@ def article_blocks(digest: Digest, article_ref: str | None = None) -> list[Block
     if view.listed:
         names = " · ".join(escape(s.heading) for s in view.listed)
         blocks.append(context(f"Also in this article: {names}"))
+    if also:
+        blocks.append(context("Also: " + ", ".join(link(o.url, o.name) for o in also)))
     buttons: list[dict[str, Any]] = []
     if article_ref:
         buttons.append(
@@ -166,9 +171,9 @@ def digest_messages(digest: ChannelDigest) -> list[Message]:
     top_blocks.append(context(f"{len(digest.digests)} new article(s) · details in the thread"))
     fallback = f"{digest.title}: " + "; ".join(d.article.title for d in digest.digests)
     messages = split_messages(top_blocks, fallback)
-    for d in digest.digests:
+    for n, d in enumerate(digest.digests):
         ref = d.article.url or d.article.source
-        messages += split_messages(article_blocks(d, ref), d.article.title)
+        messages += split_messages(article_blocks(d, ref, digest.others(n)), d.article.title)
     return messages
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
+import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
+from bot.chat.ask import answer_question, answer_text
 from bot.errors import NewsdigestError, UnknownSectionError
 from bot.models import Digest, SectionDigest
 
@@ -28,18 +30,35 @@ HELP_TEXT = """\
 /digest sections [URL]              the list of an article's sections
 /digest section NAME|NUMBER [URL]   the bullets of one section
 /digest url URL                     digest a link now
+/digest ask QUESTION [URL]          answer from the article, quoted (or: it does not say)
 /digest today                       the latest digest posted here
 /digest sources                     the sources this channel follows
 /digest subscribe URL               follow a feed or page (admins)
 /digest unsubscribe NUMBER|URL      stop following a source (admins)
 /digest schedule WHEN [TIMEZONE]    e.g. 'weekdays 08:00 Europe/Berlin'; 'schedule off' (admins)
 /digest now                         post a digest of what is new, now (admins)
+/digest filters                     this channel's filters, with what each dropped lately
+/digest filter include|exclude WORDS or /REGEX/    keep or drop matching items (admins)
+/digest filter remove NUMBER | filter clear         (admins)
+/digest settings [articles N | bullets N | sections on|off]   show or change (admins)
 Without a URL, lookups use the article most recently digested in this channel.
 Add the word 'share' to post the answer for everyone."""
 
-LOOKUPS = ("help", "summary", "sections", "section", "url")
-CHANNEL_COMMANDS = ("today", "sources", "subscribe", "unsubscribe", "schedule", "now", "digest")
-ADMIN_COMMANDS = ("subscribe", "unsubscribe", "schedule", "now", "digest")
+LOOKUPS = ("help", "summary", "sections", "section", "url", "ask")
+CHANNEL_COMMANDS = (
+    "today",
+    "sources",
+    "subscribe",
+    "unsubscribe",
+    "schedule",
+    "now",
+    "digest",
+    "filter",
+    "filters",
+    "settings",
+)
+ADMIN_COMMANDS = ("subscribe", "unsubscribe", "schedule", "now", "digest", "filter")
+SETTINGS = {"articles": (1, 25), "bullets": (1, 10), "sections": None}
 COMMANDS = LOOKUPS + CHANNEL_COMMANDS
 
 
@@ -119,6 +138,16 @@ class ChannelActions(Protocol):
 
     async def digest_now(self, context: CommandContext) -> str: ...
 
+    def add_filter(self, context: CommandContext, action: str, pattern: str) -> str: ...
+
+    def list_filters(self, context: CommandContext) -> list[str]: ...
+
+    def remove_filter(self, context: CommandContext, number: int) -> str: ...
+
+    def clear_filters(self, context: CommandContext) -> str: ...
+
+    def settings(self, context: CommandContext, name: str | None, value: str | None) -> str: ...
+
 
 DigestLoader = Callable[[str], Digest]
 
@@ -129,6 +158,7 @@ class ParsedCommand:
     args: tuple[str, ...]
     source: str | None
     share: bool
+    raw: str = ""  # what followed the command word, as typed (regexes keep their backslashes)
 
     @property
     def target(self) -> str:
@@ -159,7 +189,12 @@ def parse_command(text: str, local_files: bool = False) -> ParsedCommand:
     if rest and (_looks_like_source(rest[-1]) or (local_files and _is_file(rest[-1]))):
         source = rest[-1].strip("<>").split("|")[0]
         rest = rest[:-1]
-    return ParsedCommand(name, tuple(rest), source, share)
+    match = _RAW.match(text)
+    raw = match.group(1).strip() if match else ""
+    return ParsedCommand(name, tuple(rest), source, share, raw)
+
+
+_RAW = re.compile(r"^\s*(?:/?digest\s+)?\S+\s*(.*)$", re.IGNORECASE | re.DOTALL)
 
 
 def _looks_like_source(word: str) -> bool:
@@ -221,7 +256,15 @@ class CommandHandler:
             return await self._channel_command(command, context)
         if command.name == "url" and not command.source:
             return _error("Give a link: /digest url https://…", "missing_argument", command.share)
+        if command.name == "ask" and not command.args:
+            return _error(
+                "Ask a question: /digest ask what did the council decide? [URL]",
+                "missing_argument",
+                command.share,
+            )
         digest = await self._digest_for(command.source, context)
+        if command.name == "ask":
+            return await self._ask(digest, " ".join(command.args), command.share)
         if command.name in ("summary", "url"):
             return Reply(
                 ReplyKind.SUMMARY, _summary_text(digest), digest=digest, share=command.share
@@ -269,6 +312,8 @@ class CommandHandler:
                     ReplyKind.INFO, "That request was already handled.", share=command.share
                 )
         args = list(command.args)
+        if command.name in ("filter", "filters", "settings"):
+            return await self._curation_command(command, context, actions)
         if command.name == "today":
             digests = await asyncio.to_thread(actions.latest, context)
             if not digests:
@@ -333,6 +378,76 @@ class CommandHandler:
                 share=command.share,
             )
         return Reply(ReplyKind.INFO, await actions.digest_now(context), share=command.share)
+
+    async def ask_about(self, question: str, digests: Sequence[Digest]) -> Reply:
+        """A question about one of several articles (a digest's thread): the best-answered one."""
+        if not question.strip():
+            return _error("Ask a question after the mention.", "missing_argument", False)
+        if not digests:
+            return _error(
+                "No article has been digested here yet. Try /digest url https://…",
+                "no_article",
+                False,
+            )
+        answers = await asyncio.to_thread(
+            lambda: [(answer_question(d.article, question), d) for d in digests]
+        )
+        found = [(a, d) for a, d in answers if a.found]
+        answer, digest = found[0] if found else answers[0]
+        return Reply(ReplyKind.INFO, answer_text(digest.article, question, answer), digest=digest)
+
+    async def _ask(self, digest: Digest, question: str, share: bool) -> Reply:
+        answer = await asyncio.to_thread(answer_question, digest.article, question)
+        return Reply(
+            ReplyKind.INFO,
+            answer_text(digest.article, question, answer),
+            digest=digest,
+            share=share,
+        )
+
+    async def _curation_command(
+        self, command: ParsedCommand, context: CommandContext, actions: ChannelActions
+    ) -> Reply:
+        share = command.share
+        if command.name == "filters":
+            rows = await asyncio.to_thread(actions.list_filters, context)
+            text = "\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1)) or (
+                "No filters here. An admin can add one: /digest filter exclude WORDS or /REGEX/"
+            )
+            return Reply(ReplyKind.INFO, text, share=share)
+        if command.name == "settings":
+            name = command.args[0].lower() if command.args else None
+            value = command.args[1] if len(command.args) > 1 else None
+            if name is not None and not (context.is_admin or context.user_id in self._admins):
+                return _error(
+                    "Only workspace or server admins can change settings.", "forbidden", share
+                )
+            text = await asyncio.to_thread(actions.settings, context, name, value)
+            return Reply(ReplyKind.INFO, text, share=share)
+        action = command.args[0].lower() if command.args else ""
+        if action in ("include", "exclude"):
+            pattern = command.raw.split(None, 1)[1] if len(command.raw.split(None, 1)) > 1 else ""
+            pattern = re.sub(r"\s+share\s*$", "", pattern, flags=re.IGNORECASE)
+            text = await asyncio.to_thread(actions.add_filter, context, action, pattern)
+            return Reply(ReplyKind.INFO, text, share=share)
+        if action == "remove":
+            number = command.args[1] if len(command.args) > 1 else ""
+            if not number.isdigit():
+                return _error(
+                    "Which one? Give its number from /digest filters.", "missing_argument", share
+                )
+            text = await asyncio.to_thread(actions.remove_filter, context, int(number))
+            return Reply(ReplyKind.INFO, text, share=share)
+        if action == "clear":
+            return Reply(
+                ReplyKind.INFO, await asyncio.to_thread(actions.clear_filters, context), share=share
+            )
+        return _error(
+            "Use /digest filter include|exclude WORDS or /REGEX/, filter remove NUMBER, "
+            "or filter clear.",
+            "missing_argument",
+            share,
+        )
 
     async def _digest_for(self, source: str | None, context: CommandContext) -> Digest:
         if source:

@@ -19,22 +19,32 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from bot.curate.plan import Curated, Outlet, also_outlets, curate
 from bot.delivery.schedule import Schedule, ScheduleError, parse_schedule, slots_between
 from bot.delivery.workers import Workers
 from bot.digest.build import build_digest
-from bot.models import Digest
+from bot.models import Article, Digest
 from bot.ops.metrics import METRICS
-from bot.store.repo import FAILED, SENDING, SKIPPED, ChannelInfo, DeliveryInfo, Store
+from bot.store.repo import (
+    FAILED,
+    SENDING,
+    SKIPPED,
+    ChannelInfo,
+    ChannelSettings,
+    DeliveryInfo,
+    Store,
+)
 from bot.summarize.base import Summarizer
 
 log = logging.getLogger(__name__)
 
 MAX_CATCH_UP = timedelta(days=7)
 MAX_ATTEMPTS = 8
+CANDIDATES = 300  # new articles looked at per digest, before filters, grouping and ranking
 DIGEST_CACHE_SIZE = 2000
 LEASE = timedelta(seconds=60)  # a sender that stops renewing for this long is presumed dead
 MAX_INLINE_WAIT = (
@@ -51,6 +61,10 @@ class ChannelDigest:
     slot: str
     title: str
     digests: tuple[Digest, ...]
+    also: tuple[tuple[Outlet, ...], ...] = ()  # per digest: other outlets telling the story
+
+    def others(self, index: int) -> tuple[Outlet, ...]:
+        return self.also[index] if index < len(self.also) else ()
 
 
 @dataclass(frozen=True)
@@ -338,21 +352,23 @@ class Deliverer:
         if delivery is None:
             return None
         async with Lease(self.leases, delivery.id, clock) as lease:
-            article_ids = await db(
-                self.store.new_articles_for, channel.id, now - self.lookback, self.max_articles
+            candidates = await db(
+                self.store.new_articles_for, channel.id, now - self.lookback, CANDIDATES
             )
-            if not article_ids:
-                await db(self.store.set_delivery_state, delivery.id, SKIPPED, "nothing new")
-                log.info(
-                    "no new articles for %s:%s slot %s",
-                    channel.platform,
-                    channel.external_id,
-                    slot,
-                )
+            curated = await db(self._curate, channel, candidates, now) if candidates else None
+            if curated is None or not curated.stories:
+                why = "nothing new" if curated is None else "every new article was filtered out"
+                if curated is not None:
+                    await db(self.store.plan_delivery, delivery.id, [], 0, curated.as_plan())
+                await db(self.store.finish_delivery, delivery.id, SKIPPED, why)
+                log.info("%s for %s:%s slot %s", why, channel.platform, channel.external_id, slot)
                 return await db(self.store.delivery_by_id, delivery.id)
-            digest = await self._channel_digest(channel, slot, article_ids)
+            article_ids = curated.shown
+            digest = await self._channel_digest(channel, slot, article_ids, curated.stories)
             parts = self.posters[channel.platform].render(digest)
-            await db(self.store.plan_delivery, delivery.id, article_ids, len(parts))
+            await db(
+                self.store.plan_delivery, delivery.id, article_ids, len(parts), curated.as_plan()
+            )
             started = time.monotonic()
             await self._send_parts(channel, delivery.id, parts, 0, None, False, clock, lease)
         final = await db(self.store.delivery_by_id, delivery.id)
@@ -402,19 +418,29 @@ class Deliverer:
             )
             return
         async with Lease(self.leases, delivery.id, clock) as lease:
+            stories = (delivery.plan or {}).get("stories")
+            plan: dict[str, Any] | None = delivery.plan
             if not delivery.article_ids:  # crashed before planning: plan now
-                article_ids = await db(
-                    self.store.new_articles_for, channel.id, now - self.lookback, self.max_articles
+                candidates = await db(
+                    self.store.new_articles_for, channel.id, now - self.lookback, CANDIDATES
                 )
-                if not article_ids:
-                    await db(self.store.set_delivery_state, delivery.id, SKIPPED, "nothing new")
+                curated = await db(self._curate, channel, candidates, now) if candidates else None
+                if curated is None or not curated.stories:
+                    await db(self.store.finish_delivery, delivery.id, SKIPPED, "nothing new")
                     return
+                article_ids, stories, plan = curated.shown, curated.stories, curated.as_plan()
             else:
                 article_ids = delivery.article_ids
-            digest = await self._channel_digest(channel, delivery.slot, article_ids)
+            digest = await self._channel_digest(channel, delivery.slot, article_ids, stories)
             parts = self.posters[channel.platform].render(digest)
             if not delivery.article_ids:
-                await db(self.store.plan_delivery, delivery.id, article_ids, len(parts))
+                await db(
+                    self.store.plan_delivery,
+                    delivery.id,
+                    article_ids,
+                    len(parts),
+                    plan,
+                )
             await self._send_parts(
                 channel,
                 delivery.id,
@@ -584,13 +610,48 @@ class Deliverer:
         self._digests[article_id] = digest
         return digest
 
+    def _curate(self, channel: ChannelInfo, candidates: Sequence[int], now: datetime) -> Curated:
+        """Filters, one story across outlets, ranking, the channel's cap (runs in a worker)."""
+        settings = self.store.channel_settings(channel.id)
+        articles = {i: a for i in candidates if (a := self.store.article(i)) is not None}
+        curated = curate(
+            articles,
+            self.store.filters(channel.id),
+            settings.articles_per_digest or self.max_articles,
+        )
+        self.store.record_drops(channel.id, curated.dropped, now)
+        return curated
+
     async def _channel_digest(
-        self, channel: ChannelInfo, slot: str, article_ids: Sequence[int]
+        self,
+        channel: ChannelInfo,
+        slot: str,
+        article_ids: Sequence[int],
+        stories: Sequence[Sequence[int]] | None = None,
     ) -> ChannelDigest:
         made = await asyncio.gather(*(self.digest_async(i) for i in article_ids))
-        digests = tuple(d for d in made if d is not None)
+        settings = await self.workers.db(self.store.channel_settings, channel.id)
+        by_first = {story[0]: story for story in stories or ()}
+        others = {i for story in by_first.values() for i in story[1:]}
+        loaded = await self.workers.db(self._articles, sorted(others)) if others else {}
+        digests, also = [], []
+        for article_id, digest in zip(article_ids, made, strict=True):
+            if digest is None:
+                continue
+            digests.append(_as_channel_wants(digest, settings))
+            also.append(also_outlets(loaded, by_first.get(article_id, [article_id])))
         day = slot.removeprefix("now-").split("T")[0]
-        return ChannelDigest(channel, slot, f"News digest — {day}", digests)
+        return ChannelDigest(channel, slot, f"News digest — {day}", tuple(digests), tuple(also))
+
+    def _articles(self, ids: Sequence[int]) -> dict[int, Article]:
+        return {i: a for i in ids if (a := self.store.article(i)) is not None}
+
+
+def _as_channel_wants(digest: Digest, settings: ChannelSettings) -> Digest:
+    """The channel's own bullets per article and whether sections are listed."""
+    summary = digest.summary[: settings.bullets_per_article or None]
+    sections = digest.sections if settings.list_sections is not False else ()
+    return replace(digest, summary=summary, sections=sections)
 
 
 def _slot_time(slot: str, fallback: datetime) -> datetime:

@@ -6,6 +6,7 @@ formats the CLI prints and scripts consume.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.digest.posted import posted_view
@@ -70,8 +71,8 @@ def digest_to_markdown(
     return "\n".join(lines).rstrip() + "\n"
 
 
-def posted_text(digest: Digest) -> str:
-    """The posted digest as plain text, for the console."""
+def posted_text(digest: Digest, also: Sequence[str] = ()) -> str:
+    """The posted digest as plain text, for the console; `also` names other outlets."""
     view = posted_view(digest)
     lines = [f"--- {digest.article.title}", *(f"  • {b.text}" for b in view.summary)]
     for line in view.sections:
@@ -79,6 +80,8 @@ def posted_text(digest: Digest) -> str:
         lines += [f"  {line.heading}", f"    • {line.bullet.text}"]
     if view.listed:
         lines.append("  Also in this article: " + " · ".join(s.heading for s in view.listed))
+    if also:
+        lines.append("  Also: " + ", ".join(also))
     if digest.article.teaser:
         lines.append(f"  (teaser only: {digest.article.teaser})")
     if digest.article.url:

@@ -134,6 +134,7 @@ def build_article(doc: Document) -> Article:
         author=doc.author,
         url=doc.url,
         teaser=doc.teaser,
+        outlet=doc.outlet,
     )
 
 

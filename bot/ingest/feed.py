@@ -30,9 +30,10 @@ def parse_feed(data: bytes, source: str, max_entries: int = MAX_ENTRIES) -> list
         detail = f": {type(reason).__name__}" if reason else ""
         raise InputError(f"The feed has no readable items{detail}.")
     entries.sort(key=_entry_time, reverse=True)
+    outlet = " ".join(str((parsed.get("feed") or {}).get("title") or "").split())[:120] or None
     documents = []
     for entry in entries[:max_entries]:
-        doc = _entry_document(entry, source)
+        doc = _entry_document(entry, source, outlet)
         if doc is not None:
             documents.append(doc)
     if not documents:
@@ -45,7 +46,7 @@ def _entry_time(entry: Any) -> float:
     return float(calendar.timegm(stamp)) if stamp else 0.0
 
 
-def _entry_document(entry: Any, source: str) -> Document | None:
+def _entry_document(entry: Any, source: str, outlet: str | None = None) -> Document | None:
     title = (entry.get("title") or "").strip()
     link = entry.get("link") or None
     content = ""
@@ -81,6 +82,7 @@ def _entry_document(entry: Any, source: str) -> Document | None:
         author=entry.get("author") or doc.author,
         url=link,
         guid=(entry.get("id") or None),
+        outlet=outlet,
     )
 
 

@@ -54,6 +54,7 @@ def merge_page(item: Document, page: Document) -> Document:
         author=page.author or item.author,
         url=item.url,
         guid=item.guid,
+        outlet=item.outlet or page.outlet,
     )
 
 

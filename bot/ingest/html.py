@@ -54,6 +54,7 @@ def parse_html(html: str, source: str, url: str | None = None) -> Document:
         dateline=(dateline.place or dateline.agency) if dateline else None,
         author=getattr(result, "author", None) or None,
         url=url or getattr(result, "url", None) or None,
+        outlet=normalize_text(getattr(result, "sitename", None) or "").strip() or None,
     )
 
 

@@ -17,6 +17,7 @@ def article_to_dict(article: Article) -> dict[str, Any]:
         "author": article.author,
         "url": article.url,
         **({"teaser": article.teaser} if article.teaser else {}),
+        **({"outlet": article.outlet} if article.outlet else {}),
         "sections": [
             {
                 "id": s.id,
@@ -45,6 +46,7 @@ def article_from_dict(data: dict[str, Any]) -> Article:
         author=data.get("author"),
         url=data.get("url"),
         teaser=data.get("teaser"),
+        outlet=data.get("outlet"),
         sections=tuple(
             Section(
                 s["id"],

@@ -114,6 +114,10 @@ class ChannelRow(Base):
     )
     schedule_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # per-channel settings (/digest settings); None means the bot-wide default
+    articles_per_digest: Mapped[int | None] = mapped_column(Integer)
+    bullets_per_article: Mapped[int | None] = mapped_column(Integer)
+    list_sections: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class SubscriptionRow(Base):
@@ -151,6 +155,9 @@ class DeliveryRow(Base):
     # who is sending this delivery right now, and until when that claim holds without renewal
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # how the digest was curated: stories (each a list of article ids, the shown one first)
+    # and the articles filters dropped, so a resumed delivery renders the very same parts
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class DeliveredArticleRow(Base):
@@ -179,3 +186,31 @@ class CommandReceiptRow(Base):
     __tablename__ = "command_receipts"
     key: Mapped[str] = mapped_column(String(256), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChannelFilterRow(Base):
+    __tablename__ = "channel_filters"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(8))  # "include" or "exclude"
+    pattern: Mapped[str] = mapped_column(String(500))
+    is_regex: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FilterDropRow(Base):
+    """An article a channel's filter kept out of a digest: recorded, not lost."""
+
+    __tablename__ = "filter_drops"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), index=True
+    )
+    filter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_filters.id", ondelete="SET NULL")
+    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(520))
+    dropped_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.curate.filters import FilterRule
 from bot.models import Article, Digest
 from bot.store.codec import article_from_dict, article_to_dict, digest_from_dict, digest_to_dict
 from bot.store.db import make_engine, migrate, session_factory
@@ -19,10 +20,12 @@ from bot.store.models import (
     ArticlePageRow,
     ArticleRow,
     ArticleSourceRow,
+    ChannelFilterRow,
     ChannelRow,
     CommandReceiptRow,
     DeliveredArticleRow,
     DeliveryRow,
+    FilterDropRow,
     SourceRow,
     SubscriptionRow,
     SummaryCacheRow,
@@ -74,6 +77,16 @@ class DeliveryInfo:
     created_at: datetime
     lease_owner: str | None = None
     lease_until: datetime | None = None
+    plan: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """A channel's own choices; None means the bot-wide default."""
+
+    articles_per_digest: int | None = None
+    bullets_per_article: int | None = None
+    list_sections: bool | None = None
 
 
 def _channel(row: ChannelRow) -> ChannelInfo:
@@ -120,6 +133,7 @@ def _delivery(row: DeliveryRow) -> DeliveryInfo:
         row.created_at,
         row.lease_owner,
         row.lease_until,
+        row.plan,
     )
 
 
@@ -472,6 +486,88 @@ class Store:
             "in_flight": int(in_flight),
         }
 
+    # curation: filters, what they dropped, channel settings ------------------------------------
+    def add_filter(self, channel_id: int, action: str, pattern: str, is_regex: bool) -> FilterRule:
+        with self._sessions.begin() as session:
+            row = ChannelFilterRow(
+                channel_id=channel_id, action=action, pattern=pattern, is_regex=is_regex
+            )
+            session.add(row)
+            session.flush()
+            return FilterRule(row.id, row.action, row.pattern, row.is_regex)
+
+    def filters(self, channel_id: int) -> list[FilterRule]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(ChannelFilterRow)
+                .where(ChannelFilterRow.channel_id == channel_id)
+                .order_by(ChannelFilterRow.id)
+            )
+            return [FilterRule(r.id, r.action, r.pattern, r.is_regex) for r in rows]
+
+    def remove_filter(self, channel_id: int, filter_id: int) -> bool:
+        with self._sessions.begin() as session:
+            result = session.execute(
+                delete(ChannelFilterRow).where(
+                    ChannelFilterRow.id == filter_id, ChannelFilterRow.channel_id == channel_id
+                )
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def clear_filters(self, channel_id: int) -> int:
+        with self._sessions.begin() as session:
+            result = session.execute(
+                delete(ChannelFilterRow).where(ChannelFilterRow.channel_id == channel_id)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def record_drops(
+        self, channel_id: int, drops: Sequence[tuple[int, int, str]], now: datetime | None = None
+    ) -> None:
+        """(article id, filter id, rule) for each article a filter kept out of a digest."""
+        if not drops:
+            return
+        with self._sessions.begin() as session:
+            session.execute(
+                insert(FilterDropRow),
+                [
+                    {
+                        "channel_id": channel_id,
+                        "article_id": article_id,
+                        "filter_id": filter_id,
+                        "rule": rule[:520],
+                        "dropped_at": now or utcnow(),
+                    }
+                    for article_id, filter_id, rule in drops
+                ],
+            )
+
+    def drop_counts(self, channel_id: int, since: datetime) -> dict[int, int]:
+        with self._sessions() as session:
+            rows = session.execute(
+                select(FilterDropRow.filter_id, func.count())
+                .where(FilterDropRow.channel_id == channel_id, FilterDropRow.dropped_at >= since)
+                .group_by(FilterDropRow.filter_id)
+            )
+            return {int(f): int(n) for f, n in rows if f is not None}
+
+    def channel_settings(self, channel_id: int) -> ChannelSettings:
+        with self._sessions() as session:
+            row = session.get(ChannelRow, channel_id)
+            if row is None:
+                return ChannelSettings()
+            return ChannelSettings(
+                row.articles_per_digest, row.bullets_per_article, row.list_sections
+            )
+
+    def set_channel_settings(self, channel_id: int, **values: Any) -> None:
+        allowed = {"articles_per_digest", "bullets_per_article", "list_sections"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"unknown channel settings: {sorted(unknown)}")
+        with self._sessions.begin() as session:
+            session.execute(update(ChannelRow).where(ChannelRow.id == channel_id).values(**values))
+
     # deliveries ---------------------------------------------------------------------------------
     def claim_delivery(
         self,
@@ -508,6 +604,17 @@ class Store:
     def delivery(self, channel_id: int, slot: str) -> DeliveryInfo | None:
         with self._sessions() as session:
             row = session.scalar(select(DeliveryRow).filter_by(channel_id=channel_id, slot=slot))
+            return _delivery(row) if row else None
+
+    def delivery_by_thread(self, channel_id: int, thread_ref: str) -> DeliveryInfo | None:
+        """The digest whose thread this is (a mention in a digest's thread asks about it)."""
+        with self._sessions() as session:
+            row = session.scalar(
+                select(DeliveryRow)
+                .where(DeliveryRow.channel_id == channel_id, DeliveryRow.thread_ref == thread_ref)
+                .order_by(DeliveryRow.id.desc())
+                .limit(1)
+            )
             return _delivery(row) if row else None
 
     def delivery_by_id(self, delivery_id: int) -> DeliveryInfo | None:
@@ -570,12 +677,18 @@ class Store:
                 query = query.filter_by(channel_id=channel_id)
             return [_delivery(r) for r in session.scalars(query)]
 
-    def plan_delivery(self, delivery_id: int, article_ids: list[int], parts_total: int) -> None:
+    def plan_delivery(
+        self,
+        delivery_id: int,
+        article_ids: list[int],
+        parts_total: int,
+        plan: dict[str, Any] | None = None,
+    ) -> None:
         with self._sessions.begin() as session:
             session.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id == delivery_id)
-                .values(article_ids=article_ids, parts_total=parts_total)
+                .values(article_ids=article_ids, parts_total=parts_total, plan=plan)
             )
 
     def part_sent(
@@ -597,15 +710,22 @@ class Store:
             if thread_ref and not row.thread_ref:
                 row.thread_ref = thread_ref
 
-    def finish_delivery(self, delivery_id: int) -> None:
-        """Mark sent and remember which articles went out, in one transaction."""
+    def finish_delivery(
+        self, delivery_id: int, state: str = SENT, error: str | None = None
+    ) -> None:
+        """Mark sent (or skipped when filters left nothing) and remember which articles were
+        handled: shown, told by another outlet, or filtered out. One transaction."""
         with self._sessions.begin() as session:
             row = session.get(DeliveryRow, delivery_id)
             if row is None or row.state == SENT:
                 return
-            row.state, row.retry_at, row.error = SENT, None, None
+            row.state, row.retry_at, row.error = state, None, error
             row.lease_owner, row.lease_until = None, None
-            wanted = list(dict.fromkeys(row.article_ids or []))
+            plan = row.plan or {}
+            handled = [i for group in plan.get("stories", []) for i in group]
+            wanted = list(
+                dict.fromkeys([*(row.article_ids or []), *handled, *plan.get("dropped", [])])
+            )
             known = set(
                 session.scalars(
                     select(DeliveredArticleRow.article_id).where(

@@ -1,0 +1,161 @@
+"""`/digest ask`: answers from the article itself, quoted, or says the article does not say.
+
+The offline answer is extractive: the sentences that best match the question (BM25 over
+the article's sentences), quoted with their section, so the reader sees where it comes
+from. An answer is given only when the best sentence covers most of what the question is
+about (weighted by how rare each word is in the article); otherwise the reply says the
+article does not say. Nothing is ever invented.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from bot.models import Article, Sentence
+from bot.text.words import content_words
+
+K1, B = 1.2, 0.75
+MIN_COVERAGE = 0.5  # share of the question's (idf-weighted) words the best sentence must hold
+_QUESTION_WORDS = frozenset(
+    [
+        "what",
+        "whats",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "which",
+        "does",
+        "did",
+        "do",
+        "is",
+        "are",
+        "was",
+        "were",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "say",
+        "says",
+        "said",
+        "tell",
+        "article",
+        "story",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Quote:
+    heading: str
+    sentence: Sentence
+
+
+@dataclass(frozen=True)
+class Answer:
+    quotes: tuple[Quote, ...]
+
+    @property
+    def found(self) -> bool:
+        return bool(self.quotes)
+
+
+def question_terms(question: str) -> list[str]:
+    return [t for t in content_words(question) if t not in _QUESTION_WORDS]
+
+
+def answer_question(article: Article, question: str, max_quotes: int = 2) -> Answer:
+    terms = list(dict.fromkeys(question_terms(question)))
+    wants = _expected_answer(question)
+    located = [
+        (sec.heading, s) for sec in article.sections for s in sec.sentences if not s.truncated
+    ]
+    if not terms or not located:
+        return Answer(())
+    # a sentence is also about its section's heading ("Why now?" answers "why now")
+    docs = [Counter(content_words(f"{h} {s.text}")) for h, s in located]
+    n = len(docs)
+    avg = sum(sum(d.values()) for d in docs) / n or 1.0
+    df = Counter(t for d in docs for t in set(d))
+    rare = math.log(1 + (n - 0.5) / 1.5)  # the weight of a word found in one sentence
+    # a word the article never uses counts half as much as a rare one: questions use synonyms
+    idf = {
+        t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) if df[t] else 0.5 * rare for t in terms
+    }
+    total = sum(idf.values()) or 1.0
+    scored = []
+    for (heading, sentence), doc in zip(located, docs, strict=True):
+        length = sum(doc.values()) or 1
+        score = sum(
+            idf[t] * doc[t] * (K1 + 1) / (doc[t] + K1 * (1 - B + B * length / avg))
+            for t in terms
+            if doc[t]
+        )
+        coverage = sum(idf[t] for t in terms if doc[t]) / total
+        if wants and wants.search(sentence.text):
+            score *= 1.5  # "how much" is answered by a sentence with a number in it
+        scored.append((score, coverage, heading, sentence))
+    scored.sort(key=lambda item: (-item[0], item[3].id))
+    best_score, best_coverage, _, _ = scored[0]
+    if best_score <= 0 or best_coverage < MIN_COVERAGE:
+        return Answer(())
+    quotes = [Quote(scored[0][2], scored[0][3])]
+    for score, coverage, heading, sentence in scored[1:]:
+        if len(quotes) == max_quotes or score < 0.7 * best_score:
+            break
+        if coverage >= MIN_COVERAGE:
+            quotes.append(Quote(heading, sentence))
+    if wants is not None and not any(wants.search(q.sentence.text) for q in quotes):
+        # the figure asked for often follows in the next sentence of the same passage
+        best = scored[0][3]
+        following = [(h, s) for h, s in located if best.id < s.id <= best.id + 2]
+        extra = next(((h, s) for h, s in following if wants.search(s.text)), None)
+        if extra is not None:
+            quotes.append(Quote(extra[0], extra[1]))
+    quotes.sort(key=lambda q: q.sentence.id)
+    return Answer(tuple(quotes))
+
+
+_MONEY = re.compile(
+    r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:million|billion|thousand)?\s*(?:dollars|euros|pounds|yen)\b",
+    re.I,
+)
+_QUANTITY = re.compile(r"\d|\b(?:percent|million|billion|dozen|hundred|thousand)\b", re.I)
+_TIME = re.compile(
+    r"\b(?:\d{4}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday"
+    r"|tomorrow|week|month|year|spring|summer|autumn|fall|winter|january|february|march|april"
+    r"|may|june|july|august|september|october|november|december)\b",
+    re.I,
+)
+
+
+def _expected_answer(question: str) -> re.Pattern[str] | None:
+    """What kind of sentence answers: a number for "how much/many", a time for "when"."""
+    lowered = question.lower()
+    if re.search(r"\bcost\b|\bprice\b|\bhow much\b|\bspend\b|\bpay\b|\bworth\b", lowered):
+        return _MONEY
+    if re.search(r"\bhow (?:much|many|big|large|long|far|old)\b|\bcost\b|\bprice\b", lowered):
+        return _QUANTITY
+    if re.search(r"\bwhen\b|\bwhat (?:time|date|day|year)\b", lowered):
+        return _TIME
+    return None
+
+
+def answer_text(article: Article, question: str, answer: Answer) -> str:
+    if not answer.found:
+        return (
+            f"The article does not say. Nothing in “{article.title}” answers “{question.strip()}”."
+        )
+    lines = [f"From “{article.title}”:"]
+    for quote in answer.quotes:
+        lines.append(f"> {quote.sentence.text}")
+        lines.append(f"  — {quote.heading}")
+    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""From a channel's new articles to what its digest shows: filter, group, rank, cap.
+
+Pure: the delivery engine loads the articles and the channel's rules, calls `curate`,
+and stores the result with the delivery, so a resumed delivery shows the same stories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
+from bot.curate.filters import Candidate, FilterRule, apply_filters
+from bot.curate.stories import StoryItem, group_stories, rank_stories
+from bot.models import Article
+
+LEAD_SENTENCES = 3
+
+
+@dataclass(frozen=True)
+class Outlet:
+    name: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Curated:
+    stories: list[list[int]]  # article ids per story, the one to show first; ranked, capped
+    dropped: list[tuple[int, int, str]]  # (article id, filter id, rule) kept out by filters
+
+    @property
+    def shown(self) -> list[int]:
+        return [story[0] for story in self.stories]
+
+    def as_plan(self) -> dict[str, list[list[int]] | list[int]]:
+        return {"stories": self.stories, "dropped": [d[0] for d in self.dropped]}
+
+
+def outlet_name(article: Article) -> str:
+    """The feed's title or the site's name; the host of the link when neither is known."""
+    if article.outlet:
+        return article.outlet
+    host = urlsplit(article.url or article.source).hostname or ""
+    if host:
+        return host.removeprefix("www.")
+    return PurePath(article.source).parent.name or article.source  # a local folder of files
+
+
+def curate(articles: Mapping[int, Article], rules: Sequence[FilterRule], cap: int) -> Curated:
+    candidates = [
+        Candidate(i, a.title, " ".join(s.text for s in a.sentences)) for i, a in articles.items()
+    ]
+    kept, dropped = apply_filters(rules, candidates)
+    items = [
+        StoryItem(
+            c.article_id,
+            articles[c.article_id].title,
+            " ".join(s.text for s in articles[c.article_id].sentences[:LEAD_SENTENCES]),
+            outlet_name(articles[c.article_id]),
+            articles[c.article_id].url,
+            articles[c.article_id].published,
+            len(c.text.split()),
+        )
+        for c in kept
+    ]
+    ranked = rank_stories(group_stories(items))[: max(cap, 1)]
+    stories = [[s.shown.article_id, *(o.article_id for o in s.others)] for s in ranked]
+    return Curated(stories, [(c.article_id, r.id, r.describe()) for c, r in dropped])
+
+
+def also_outlets(articles: Mapping[int, Article], story: Sequence[int]) -> tuple[Outlet, ...]:
+    return tuple(
+        Outlet(outlet_name(articles[i]), articles[i].url) for i in story[1:] if i in articles
+    )
