@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 EXAMPLE := examples/printable-riverton-solar.txt
+RUSH_SIZES ?= 100 1000 10000
 
 .PHONY: install demo test lint bench fuzz audit docker clean
 
@@ -38,6 +39,11 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.summarization | tee bench/results/summarization.txt
 	$(BIN)/python -m bench.extraction | tee bench/results/extraction.txt
 	$(BIN)/python -m bench.fanout | tee bench/results/fanout.txt
+	$(BIN)/python -m bench.digest_quality | tee bench/results/digest_quality.txt
+	$(BIN)/python -m bench.grouping | tee bench/results/grouping.txt
+	$(BIN)/python -m bench.startup | tee bench/results/startup.txt
+	$(BIN)/python -m bench.polling | tee bench/results/polling.txt
+	$(BIN)/python -m bench.rush $(RUSH_SIZES) | tee bench/results/rush.txt
 	$(BIN)/python -m bench.readme
 
 clean:

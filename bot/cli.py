@@ -305,9 +305,7 @@ def _print_rich(digest: Digest, section: SectionDigest | None, full: bool = Fals
 
 
 def _cmd_sections(args: argparse.Namespace) -> int:
-    from bot.digest.service import DigestService
-
-    for article in DigestService().articles(args.source, follow=False):
+    for article in _articles(args.source):
         if args.format == "json":
             print(
                 json.dumps(
@@ -320,6 +318,18 @@ def _cmd_sections(args: argparse.Namespace) -> int:
             marker = "" if row["titled"] else "  (untitled)"
             print(f"{row['index']:>3}. {row['heading']}  [{row['id']}]{marker}")
     return 0
+
+
+def _articles(source: str) -> list[Article]:
+    """A source's articles; a local file needs no settings, fetcher or summarizer loaded."""
+    from bot.digest.sections import build_article
+    from bot.ingest import is_url, load_source
+
+    if not is_url(source):
+        return [build_article(doc) for doc in load_source(source)]
+    from bot.digest.service import DigestService
+
+    return DigestService().articles(source, follow=False)
 
 
 def _section_rows(article: Article) -> list[dict[str, Any]]:
