@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.chat.commands import SETTINGS, CommandContext, CommandHandler
+from bot.chat.ask import Answer, answer_question, quotes_for
+from bot.chat.commands import SETTINGS, Answerer, CommandContext, CommandHandler
 from bot.curate.filters import parse_pattern
 from bot.delivery.engine import Deliverer, Poster, deliver_now
 from bot.delivery.schedule import ScheduleError, parse_schedule
@@ -32,7 +33,7 @@ from bot.errors import FetchError, InputError, NewsdigestError
 from bot.ingest import is_url, parse_bytes
 from bot.ingest.fetch import fetch
 from bot.ingest.follow import PageReader, followable
-from bot.models import Digest
+from bot.models import Article, Digest
 from bot.ops.metrics import METRICS
 from bot.ops.settings import Settings
 from bot.store.repo import ChannelInfo, SourceInfo, Store, StoreSummaryCache
@@ -90,7 +91,28 @@ class Bot:
             local_files,
             actions=BotChannelActions(self),
             admin_users=self.settings.admin_users,
+            answerer=self._llm_answerer(),
         )
+
+    def _llm_answerer(self) -> Answerer | None:
+        """With an LLM configured, `/digest ask` asks it too (validated; quotes stay the proof)."""
+        summarizer = self.service.summarizer
+        complete = getattr(summarizer, "_complete", None)
+        if getattr(summarizer, "name", "") != "llm" or complete is None:
+            return None
+
+        def answer(article: Article, question: str) -> Answer:
+            from bot.summarize.llm import ask_article
+
+            asked = ask_article(article, question, complete)
+            if asked is None:
+                return answer_question(article, question)
+            text, ids = asked
+            if text is None:
+                return Answer(())  # the model found nothing: the article does not say
+            return Answer(quotes_for(article, ids), said=text)
+
+        return answer
 
     def load_digest(self, source: str) -> Digest:
         return self.service.first_digest(source)

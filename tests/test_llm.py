@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fake_llm import FakeLLM, completion, faithful_reply
@@ -215,3 +217,58 @@ def test_a_reply_with_no_usable_overview_falls_back_whole(
     with caplog.at_level(logging.WARNING):
         digest = summarizer(llm).summarize(article)
     assert digest.summarizer == "extractive" and digest.notes[0].startswith("llm fallback")
+
+
+def _ask_bot(llm: FakeLLM, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from bot.app import Bot
+    from bot.ops.settings import Settings
+    from bot.store.repo import Store
+
+    settings = Settings(
+        summarizer="llm", openai_base_url=llm.base_url, openai_api_key="sk-x", llm_timeout=5
+    )
+    return Bot(settings, Store.open(f"sqlite:///{tmp_path / 'ask.sqlite3'}"))
+
+
+@pytest.mark.parametrize("case", ["grounded", "invented", "does-not-say"])
+def test_ask_with_an_llm_is_grounded_or_falls_back(
+    llm: FakeLLM, tmp_path: Path, example_text: str, case: str
+) -> None:
+    from bot.chat.commands import CommandContext
+
+    article_file = tmp_path / "article.txt"
+    article_file.write_text(example_text)
+
+    def answer(request: dict) -> Response:  # type: ignore[type-arg]
+        if "You answer a question" not in request["messages"][0]["content"]:
+            return completion(json.dumps(faithful_reply(request)))
+        article = json.loads(
+            request["messages"][1]["content"]
+            .split("<article_json>\n")[1]
+            .split("\n</article_json>")[0]
+        )
+        cost = next(
+            s for sec in article["sections"] for s in sec["sentences"] if "$68 million" in s["text"]
+        )
+        if case == "grounded":
+            reply = {"answer": "The project will cost $68 million.", "sentence_ids": [cost["id"]]}
+        elif case == "invented":
+            reply = {"answer": "The project will cost $99 billion.", "sentence_ids": [cost["id"]]}
+        else:
+            reply = {"answer": None, "sentence_ids": []}
+        return completion(json.dumps(reply))
+
+    llm.answer = answer
+    bot = _ask_bot(llm, tmp_path)
+    context = CommandContext(channel_id="C1", platform="console", is_admin=True)
+    handler = bot.command_handler(local_files=True)
+    reply = asyncio.run(
+        handler.handle(f"/digest ask how much will the project cost? {article_file}", context)
+    )
+    if case == "grounded":
+        assert "The project will cost $68 million." in reply.text and "> " in reply.text
+    elif case == "invented":
+        assert "$99 billion" not in reply.text and "$68 million" in reply.text  # extractive answer
+    else:
+        assert reply.text.startswith("The article does not say")
+    bot.workers.close()

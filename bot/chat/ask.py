@@ -62,6 +62,7 @@ class Quote:
 @dataclass(frozen=True)
 class Answer:
     quotes: tuple[Quote, ...]
+    said: str | None = None  # a model's one-sentence answer, grounded in the quotes
 
     @property
     def found(self) -> bool:
@@ -155,7 +156,20 @@ def answer_text(article: Article, question: str, answer: Answer) -> str:
             f"The article does not say. Nothing in “{article.title}” answers “{question.strip()}”."
         )
     lines = [f"From “{article.title}”:"]
+    if answer.said:
+        lines.append(answer.said)
     for quote in answer.quotes:
         lines.append(f"> {quote.sentence.text}")
         lines.append(f"  — {quote.heading}")
     return "\n".join(lines)
+
+
+def quotes_for(article: Article, sentence_ids: list[int]) -> tuple[Quote, ...]:
+    """The cited sentences with their sections, in reading order."""
+    wanted = set(sentence_ids)
+    return tuple(
+        Quote(section.heading, s)
+        for section in article.sections
+        for s in section.sentences
+        if s.id in wanted
+    )

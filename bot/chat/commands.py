@@ -18,9 +18,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
-from bot.chat.ask import answer_question, answer_text
+from bot.chat.ask import Answer, answer_question, answer_text
 from bot.errors import NewsdigestError, UnknownSectionError
-from bot.models import Digest, SectionDigest
+from bot.models import Article, Digest, SectionDigest
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,7 @@ class ChannelActions(Protocol):
 
 
 DigestLoader = Callable[[str], Digest]
+Answerer = Callable[[Article, str], Answer]  # extractive by default; an LLM's when configured
 
 
 @dataclass(frozen=True)
@@ -218,12 +219,14 @@ class CommandHandler:
         local_files: bool = False,
         actions: ChannelActions | None = None,
         admin_users: Sequence[str] = (),
+        answerer: Answerer | None = None,
     ) -> None:
         self._load = loader
         self.memory = memory or InMemoryChannelMemory()
         self._local_files = local_files
         self.actions = actions
         self._admins = frozenset(admin_users)
+        self._answer: Answerer = answerer or answer_question
 
     async def handle(self, text: str, context: CommandContext) -> Reply:
         command = parse_command(text, self._local_files)
@@ -390,14 +393,14 @@ class CommandHandler:
                 False,
             )
         answers = await asyncio.to_thread(
-            lambda: [(answer_question(d.article, question), d) for d in digests]
+            lambda: [(self._answer(d.article, question), d) for d in digests]
         )
         found = [(a, d) for a, d in answers if a.found]
         answer, digest = found[0] if found else answers[0]
         return Reply(ReplyKind.INFO, answer_text(digest.article, question, answer), digest=digest)
 
     async def _ask(self, digest: Digest, question: str, share: bool) -> Reply:
-        answer = await asyncio.to_thread(answer_question, digest.article, question)
+        answer = await asyncio.to_thread(self._answer, digest.article, question)
         return Reply(
             ReplyKind.INFO,
             answer_text(digest.article, question, answer),
