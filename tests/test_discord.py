@@ -294,3 +294,56 @@ def test_scheduled_digest_goes_out_as_embeds_through_the_delivery_engine(
         assert delivery.state == "sent" and delivery.parts_sent == len(sent) >= 2
 
     with_discord(fake, tmp_path, test)
+
+
+def test_filter_and_settings_take_typed_options(fake: FakeDiscord, tmp_path: Path) -> None:
+    async def test(adapter: DiscordAdapter) -> None:
+        def said() -> str:
+            return str((fake.callbacks[-1].get("data") or {}).get("content", ""))
+
+        include = [
+            {"type": 3, "name": "action", "value": "exclude"},
+            {"type": 3, "name": "pattern", "value": r"/\bcup\s+final\b/"},
+        ]
+        await invoke(
+            adapter,
+            interaction_payload(
+                include, subcommand="filter", permissions=MANAGE_GUILD, interaction_id="801"
+            ),
+        )
+        assert "Leaving out" in said()
+        await invoke(adapter, interaction_payload([], subcommand="filters", interaction_id="802"))
+        listing = said().replace("\\", "")  # Discord markdown escapes removed
+        assert "1. exclude /bcups+finalb/ — dropped 0 item(s)" in listing
+        bad = [
+            {"type": 3, "name": "action", "value": "include"},
+            {"type": 3, "name": "pattern", "value": "/(oops/"},
+        ]
+        await invoke(
+            adapter,
+            interaction_payload(
+                bad, subcommand="filter", permissions=MANAGE_GUILD, interaction_id="803"
+            ),
+        )
+        assert "not a valid regular expression" in said()
+        guest = [{"type": 4, "name": "articles", "value": 3}]
+        await invoke(
+            adapter, interaction_payload(guest, subcommand="settings", interaction_id="804")
+        )
+        assert "Only workspace or server admins" in said()
+        admin = [
+            {"type": 4, "name": "articles", "value": 3},
+            {"type": 5, "name": "sections", "value": False},
+        ]
+        await invoke(
+            adapter,
+            interaction_payload(
+                admin, subcommand="settings", permissions=MANAGE_GUILD, interaction_id="805"
+            ),
+        )
+        assert "articles 3 per digest" in said() and "sections off" in said()
+        [channel] = adapter.bot.store.channels()
+        stored = adapter.bot.store.channel_settings(channel.id)
+        assert (stored.articles_per_digest, stored.list_sections) == (3, False)
+
+    with_discord(fake, tmp_path, test)

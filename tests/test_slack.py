@@ -403,3 +403,51 @@ def test_any_one_byte_change_to_a_signed_request_is_rejected(
                 assert await status(payload) == 401, payload
 
     with_slack(fake, tmp_path, test)
+
+
+def test_a_mention_in_a_digest_thread_asks_about_its_articles(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    """Event API: a signed `app_mention` in the thread of a posted digest gets an answer there."""
+
+    async def test(bot: Bot, endpoint: str) -> None:
+        channel = bot.store.channel("slack", "C1")
+        assert channel is not None
+        # a digest of the example article was posted in this channel; its thread is 1700.1
+        from bot.digest.sections import build_article
+        from bot.ingest.plaintext import parse_plaintext
+
+        article = build_article(parse_plaintext(EXAMPLE.read_text(), "example"))
+        source = bot.store.source("https://example.org/feed.xml")
+        article_id, _ = bot.store.add_article(source.id, article, ["hash:x"], "x", None)
+        delivery = bot.store.claim_delivery(channel.id, "2024-05-01T08:00")
+        assert delivery is not None
+        bot.store.plan_delivery(delivery.id, [article_id], 2)
+        bot.store.part_sent(delivery.id, 0, "1700.1", "1700.1")
+        event = {
+            "type": "event_callback",
+            "team_id": "TEAM",
+            "api_app_id": "A1",
+            "event_id": "Ev1",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_mention",
+                "user": "U1",
+                "text": "<@UBOT> how many households will the farm help?",
+                "channel": "C1",
+                "ts": "1700.5",
+                "thread_ts": "1700.1",
+                "event_ts": "1700.5",
+            },
+        }
+        body = json.dumps(event)
+        headers = {**sign(body), "Content-Type": "application/json"}
+        async with httpx.AsyncClient() as http:
+            response = await http.post(endpoint, content=body, headers=headers)
+            assert response.status_code == 200
+        await wait_for(lambda: len(fake.posts()) == 1)
+        [call] = fake.posts()
+        assert call.args["thread_ts"] == "1700.1" and call.args["channel"] == "C1"
+        assert "11,000 households" in call.args["text"]
+
+    with_slack(fake, tmp_path, test)
