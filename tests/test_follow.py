@@ -229,3 +229,39 @@ def test_cli_digest_of_a_teaser_feed_reads_the_articles() -> None:
     assert own.returncode == 0
     assert all(len(json.loads(line)["sections"]) == 1 for line in own.stdout.splitlines())
     assert "What happens next" in extracted.stdout and "Engineers told members" in extracted.stdout
+
+
+def test_a_failed_page_is_retried_on_the_backoff_and_the_teaser_upgraded(store: Store) -> None:
+    from loopback_site import article_html
+
+    calls = []
+
+    def flaky(_request: object) -> Response:
+        calls.append(1)
+        if len(calls) == 1:
+            return Response(503, b"busy")
+        return Response(200, article_html(4).encode(), {"Content-Type": "text/html"})
+
+    with Site() as site:
+        site.server.route("/articles/flaky.html", flaky)
+        url = site.add_feed("/feed.xml", [(4, "/articles/flaky.html")])
+        channel = store.channel("test", "C1")
+        assert channel is not None
+        source, _ = store.subscribe(channel.id, url)
+        settings = polite()
+        follow = Follow(PageReader(settings))
+
+        def poll_at(when: datetime) -> None:
+            fresh = store.source_by_id(source.id)
+            assert fresh is not None
+            asyncio.run(poll_source(store, fresh, settings, when, follow=follow))
+
+        poll_at(NOW)
+        [teaser] = stored(store)
+        assert teaser.teaser and "503" in teaser.teaser
+        poll_at(NOW + timedelta(minutes=1))  # before the backoff: not asked again
+        assert len(calls) == 1
+        poll_at(NOW + timedelta(minutes=20))  # after it: read, and the stored teaser upgraded
+        assert len(calls) == 2
+    [article] = stored(store)
+    assert article.teaser is None and len(article.sentences) >= 12

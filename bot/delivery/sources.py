@@ -152,39 +152,70 @@ async def _with_articles(
     """Teaser items replaced by their articles; known items and those left for later dropped."""
     own = canonical_url(source.url) if not source.url.startswith(LOCAL_PREFIX) else ""
 
-    def triage() -> tuple[list[Document], list[Document]]:
-        """(items to keep as they are, teaser items whose page should be read now)."""
+    def triage() -> tuple[list[Document], list[Document], dict[int, int]]:
+        """(items to keep as they are, teaser items whose page should be read now, and for
+        stored teasers whose page is due for another try: their index → article id)."""
         keep: list[Document] = []
         wanted: list[Document] = []
+        retries: dict[int, int] = {}
         for doc in docs:
             if not (followable(doc) and is_teaser(doc) and canonical_url(str(doc.url)) != own):
                 keep.append(doc)
                 continue
             reliable = guid_counts.get(doc.guid or "", 0) == 1
-            if store.find_article(_link_keys(doc, source.id, reliable), source.id) is not None:
-                continue  # stored before (from this feed or another): nothing to fetch
             record = store.page(canonical_url(str(doc.url)))
-            if record and record[0] == "teaser" and record[2] and record[2] > now:
+            known = store.find_article(_link_keys(doc, source.id, reliable), source.id)
+            due = (
+                record is not None
+                and record[0] == "teaser"
+                and (record[2] is None or record[2] <= now)
+            )
+            if known is not None:
+                if due and record is not None and record[1] < MAX_PAGE_RETRIES:
+                    retries[len(wanted)] = known  # posted as a teaser: read it on the backoff
+                    wanted.append(doc)
+                continue  # stored before (from this feed or another): nothing to fetch
+            if record and record[0] == "teaser" and not due:
                 keep.append(teaser_only(doc, "the article page failed earlier; retrying later"))
                 continue
             wanted.append(doc)
-        return keep, wanted
+        return keep, wanted, retries
 
-    keep, wanted = await asyncio.to_thread(triage)
+    keep, wanted, retries = await asyncio.to_thread(triage)
     if not wanted:
         return keep
     completed = await follow_items(wanted, follow.reader, follow.max_pages, follow.deadline)
     outcomes: list[tuple[str, bool, str | None]] = []
-    for item, done in zip(wanted, completed, strict=True):
+    upgrades: list[tuple[int, Document]] = []
+    for n, (item, done) in enumerate(zip(wanted, completed, strict=True)):
         if done is None:
             continue  # over the page budget or the deadline: the next poll reads it
-        keep.append(done)
+        if n in retries:
+            if done.teaser is None:
+                upgrades.append((retries[n], done))
+        else:
+            keep.append(done)
         outcomes.append((canonical_url(str(item.url)), done.teaser is None, done.teaser))
+    if upgrades:
+        await asyncio.to_thread(_upgrade_teasers, store, upgrades)
     full = sum(1 for _, ok, _ in outcomes if ok)
     METRICS.pages_fetched.labels(outcome="full").inc(full)
     METRICS.pages_fetched.labels(outcome="teaser").inc(len(outcomes) - full)
     await asyncio.to_thread(_record_pages, store, outcomes, now)
     return keep
+
+
+MAX_PAGE_RETRIES = 6  # a page still unreadable after this many backed-off tries keeps its teaser
+
+
+def _upgrade_teasers(store: Store, upgrades: list[tuple[int, Document]]) -> None:
+    """A teaser stored earlier gets its article once the page can be read: lookups and any
+    digest not yet made use the full text from then on."""
+    for article_id, doc in upgrades:
+        article = build_article(doc)
+        if article.sentences:
+            store.replace_article(article_id, article, content_hash(article))
+            log.info("read the article behind an earlier teaser: %s", doc.url)
 
 
 def _record_pages(

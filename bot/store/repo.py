@@ -386,6 +386,16 @@ class Store:
                 session.commit()
             return existing
 
+    def replace_article(self, article_id: int, article: Article, content_hash: str) -> None:
+        """The fuller text of an article already stored (a teaser whose page could be read);
+        its cached digest is dropped so the next one is made from the full text."""
+        with self._sessions.begin() as session:
+            row = session.get(ArticleRow, article_id)
+            if row is None:
+                return
+            row.title, row.body = article.title[:1000], article_to_dict(article)
+            row.content_hash, row.digest = content_hash, None
+
     def page(self, url: str) -> tuple[str, int, datetime | None] | None:
         """(state, failures, next attempt) of a followed link, by canonical URL."""
         with self._sessions() as session:
