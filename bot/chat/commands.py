@@ -336,30 +336,19 @@ class CommandHandler:
                 or "This channel follows no sources yet. An admin can add one: /digest subscribe URL"
             )
             return Reply(ReplyKind.INFO, text, share=command.share)
-        if command.name == "subscribe":
-            target = command.target
-            if not target:
-                return _error(
-                    "Give a feed or page link: /digest subscribe https://…",
-                    "missing_argument",
-                    command.share,
+        if command.name in ("subscribe", "unsubscribe"):
+            subscribing = command.name == "subscribe"
+            if not command.target:
+                hint = (
+                    "Give a feed or page link: /digest subscribe https://…"
+                    if subscribing
+                    else "Which one? Give its number from /digest sources, or its link."
                 )
+                return _error(hint, "missing_argument", command.share)
+            act = actions.subscribe if subscribing else actions.unsubscribe
             return Reply(
                 ReplyKind.INFO,
-                await asyncio.to_thread(actions.subscribe, context, target),
-                share=command.share,
-            )
-        if command.name == "unsubscribe":
-            target = command.target
-            if not target:
-                return _error(
-                    "Which one? Give its number from /digest sources, or its link.",
-                    "missing_argument",
-                    command.share,
-                )
-            return Reply(
-                ReplyKind.INFO,
-                await asyncio.to_thread(actions.unsubscribe, context, target),
+                await asyncio.to_thread(act, context, command.target),
                 share=command.share,
             )
         if command.name == "schedule":
