@@ -50,7 +50,7 @@ LEASE = timedelta(seconds=60)  # a sender that stops renewing for this long is p
 MAX_INLINE_WAIT = (
     60.0  # a Retry-After up to this is waited out in place; longer ones go to retry_at
 )
-CHANNEL_CONCURRENCY = 1000  # channel deliveries in flight at once; pacing sets the real rate
+CHANNEL_CONCURRENCY = 200  # channel deliveries in flight: enough to keep the platforms busy, few enough that the first posts start at once
 
 
 @dataclass(frozen=True)

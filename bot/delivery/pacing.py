@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -78,6 +78,29 @@ class PaceLimits:
     margin: float = 0.97
 
 
+class SlidingWindow:
+    """At most `limit` events in any second, counted when they actually happen.
+
+    The token bucket spaces reservations evenly, but a busy event loop can wake several
+    reserved senders in the same instant; this second check, on real send times, keeps such
+    a bunch from exceeding the platform's per-second window."""
+
+    def __init__(self, limit: int, clock: Clock = time.monotonic) -> None:
+        self.limit = max(limit, 1)
+        self.clock = clock
+        self._times: deque[float] = deque()
+
+    async def acquire(self) -> None:
+        while True:
+            now = self.clock()
+            while self._times and now - self._times[0] >= 1.0:
+                self._times.popleft()
+            if len(self._times) < self.limit:
+                self._times.append(now)
+                return
+            await asyncio.sleep(max(self._times[0] + 1.0 - now, 0.001))
+
+
 class Pacer:
     """Waits until a post to `channel` fits both the channel's and the bot's overall limit."""
 
@@ -87,10 +110,12 @@ class Pacer:
             limits.per_channel_rate * limits.margin, limits.per_channel_burst, clock=clock
         )
         self.overall = TokenBucket(limits.global_rate * limits.margin, 1, clock)
+        self.window = SlidingWindow(int(limits.global_rate * limits.margin), clock)
 
     async def wait(self, channel: str) -> None:
         await self.channels.bucket(channel).acquire()
         await self.overall.acquire()
+        await self.window.acquire()
 
     def defer(self, channel: str, seconds: float) -> None:
         self.channels.bucket(channel).defer(seconds)

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     lookback_hours: int = 48
     grace_minutes: int = 120
     source_max_failures: int = 5
-    delivery_concurrency: int = Field(default=1000, ge=1)  # channel digests in flight at once
+    delivery_concurrency: int = Field(default=200, ge=1)  # channel digests in flight at once
 
     # slack
     slack_bot_token: SecretStr | None = Field(
