@@ -19,7 +19,7 @@ import httpx
 from aiohttp import web
 from fake_llm import completion, faithful_reply
 from fakes import RecordingPoster
-from loopback import LoopbackServer, free_port
+from loopback import LoopbackServer, Response, free_port
 from test_rush import SLOT, seed_rush
 
 from bot.app import Bot
@@ -33,7 +33,15 @@ class Beat:
     is_leader = True
 
 
+def _drip():  # type: ignore[no-untyped-def]
+    yield b'<?xml version="1.0"?><rss version="2.0"><channel><title>slow</title>'
+    for _ in range(40):
+        time.sleep(0.1)
+        yield b" "
+
+
 def test_healthz_answers_while_llm_requests_are_in_flight(store: Store, tmp_path: Path) -> None:
+    """…and while a source drips its feed a byte at a time."""
     seed_rush(store, tmp_path, "test", 2, 3)
     windows: list[tuple[float, float]] = []
     lock = threading.Lock()
@@ -47,7 +55,14 @@ def test_healthz_answers_while_llm_requests_are_in_flight(store: Store, tmp_path
             return completion(json.dumps(faithful_reply(json.loads(request.body))))
 
         server.route("/v1/chat/completions", slow)
+        server.route(
+            "/drip.xml", lambda _r: Response(200, _drip(), {"Content-Type": "application/rss+xml"})
+        )
+        [first, *_] = store.channels()
+        store.subscribe(first.id, f"{server.url}/drip.xml")
         settings = Settings(
+            fetch_allow="127.0.0.1/32",
+            fetch_timeout=3,
             summarizer="llm",
             openai_base_url=f"{server.url}/v1",
             openai_api_key="test",
@@ -63,7 +78,9 @@ def test_healthz_answers_while_llm_requests_are_in_flight(store: Store, tmp_path
             port = free_port()
             await web.TCPSite(runner, "127.0.0.1", port).start()
             answered: list[float] = []
-            work = asyncio.create_task(bot.deliverer.tick(SLOT + timedelta(seconds=1)))
+            work = asyncio.gather(
+                bot.deliverer.tick(SLOT + timedelta(seconds=1)), bot.poll_sources()
+            )
             try:
                 async with httpx.AsyncClient() as http:
                     while not work.done():
