@@ -7,7 +7,7 @@ floor is the least time those limits allow for the posts the rush needs; the fig
 matters is time to the last post divided by that floor (1.0 is perfect). CPU seconds are
 the bot process's own (the servers run in another process).
 
-    python -m bench.rush [N ...]     default: 100 1000 10000, plus the 300 × 3 Slack rush
+    python -m bench.rush [slack|discord] [N ...]   default: both, 100 1000 10000, plus the 300 × 3 Slack rush
 """
 
 from __future__ import annotations
@@ -162,8 +162,10 @@ def run(platform: str, channels: int, articles: int) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    sizes = [int(a) for a in argv] or [100, 1000, 10_000]
-    cases = [("slack", 300, 3)] + [(p, n, 1) for n in sizes for p in ("slack", "discord")]
+    platforms = [a for a in argv if a in LIMITS] or list(LIMITS)
+    sizes = [int(a) for a in argv if a.isdigit()] or [100, 1000, 10_000]
+    cases = [("slack", 300, 3)] if "slack" in platforms else []
+    cases += [(p, n, 1) for n in sizes for p in platforms]
     print("Rush: N channels due at once against rate-limited loopback platforms (50 ms a call)")
     print(
         f"{'platform':9} {'channels':>8} {'posts':>7} {'floor s':>8} {'took s':>8} {'ratio':>6} "

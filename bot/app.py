@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.chat.ask import Answer, answer_question, quotes_for
 from bot.chat.commands import SETTINGS, Answerer, CommandContext, CommandHandler
 from bot.curate.filters import parse_pattern
-from bot.delivery.engine import Deliverer, Poster, deliver_now
+from bot.delivery.engine import Deliverer, Poster, database_threads, deliver_now
 from bot.delivery.schedule import ScheduleError, parse_schedule
 from bot.delivery.sources import (
     Follow,
@@ -60,7 +60,7 @@ class Bot:
             settings, summarizer or make_summarizer(settings, StoreSummaryCache(store))
         )
         self.posters: dict[str, Poster] = dict(posters or {})
-        self.workers = Workers(settings.summarize_concurrency)
+        self.workers = Workers(settings.summarize_concurrency, database_threads(store))
         self.polite_fetch = polite_fetch_settings(settings)
         self.pages = PageReader(self.polite_fetch)
         self._polling: asyncio.Future[int] | None = None
