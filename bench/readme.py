@@ -16,6 +16,8 @@ def main() -> int:
     for result in sorted(RESULTS.glob("*.txt")):
         name = result.stem
         body = result.read_text().strip()
+        if "\n|" not in body:  # plain report lines: keep their columns in a code block
+            body = f"```text\n{body}\n```"
         pattern = re.compile(rf"(<!-- bench:{name} -->\n).*?(<!-- /bench:{name} -->)", re.S)
         text, count = pattern.subn(lambda m, b=body: f"{m.group(1)}{b}\n{m.group(2)}", text)
         if not count:
