@@ -101,7 +101,8 @@ class DiscordAdapter:
     async def section_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        digest = self.handler.memory.last_digest(self.context(interaction))
+        # off the loop: the channel's article may have to be read (or summarized) first
+        digest = await asyncio.to_thread(self.handler.memory.last_digest, self.context(interaction))
         if digest is None:
             return []
         return [
@@ -126,7 +127,7 @@ class DiscordAdapter:
     ) -> list[app_commands.Choice[str]]:
         if self.handler.actions is None:
             return []
-        rows = self.handler.actions.sources(self.context(interaction))
+        rows = await asyncio.to_thread(self.handler.actions.sources, self.context(interaction))
         return [
             app_commands.Choice(name=row[:100], value=str(i))
             for i, row in enumerate(rows, 1)
