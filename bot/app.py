@@ -189,6 +189,8 @@ class Bot:
         finally:
             METRICS.poll_seconds.observe(time.perf_counter() - started)
         METRICS.fetched.inc(result.new_articles)
+        for article_id in result.upgraded:
+            self.deliverer.forget(article_id)
         if result.error:
             METRICS.source_failures.inc()
         if result.notice:

@@ -251,18 +251,18 @@ def test_a_failed_page_is_retried_on_the_backoff_and_the_teaser_upgraded(store: 
         settings = polite()
         follow = Follow(PageReader(settings))
 
-        def poll_at(when: datetime) -> None:
+        def poll_at(when: datetime) -> PollResult:
             fresh = store.source_by_id(source.id)
             assert fresh is not None
-            asyncio.run(poll_source(store, fresh, settings, when, follow=follow))
+            return asyncio.run(poll_source(store, fresh, settings, when, follow=follow))
 
         poll_at(NOW)
         [teaser] = stored(store)
         assert teaser.teaser and "503" in teaser.teaser
         poll_at(NOW + timedelta(minutes=1))  # before the backoff: not asked again
         assert len(calls) == 1
-        poll_at(NOW + timedelta(minutes=20))  # after it: read, and the stored teaser upgraded
-        assert len(calls) == 2
+        result = poll_at(NOW + timedelta(minutes=20))  # after it: read, the teaser upgraded
+        assert len(calls) == 2 and len(result.upgraded) == 1
     [article] = stored(store)
     assert article.teaser is None and len(article.sentences) >= 12
 

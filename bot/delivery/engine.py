@@ -621,6 +621,10 @@ class Deliverer:
         self.store.save_digest(article_id, digest)
         return self._remember(article_id, digest)
 
+    def forget(self, article_id: int) -> None:
+        """The article changed (a teaser got its full text): its digest is made again."""
+        self._digests.pop(article_id, None)
+
     def _remember(self, article_id: int, digest: Digest) -> Digest:
         """Digests never change once made, so a bounded in-process copy saves reloading them per channel."""
         if len(self._digests) >= DIGEST_CACHE_SIZE:

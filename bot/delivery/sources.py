@@ -43,6 +43,7 @@ class PollResult:
     seen_articles: int
     error: str | None = None
     notice: str | None = None  # for subscribed channels, once, when the source gets paused
+    upgraded: tuple[int, ...] = ()  # stored teasers now holding their full article
 
 
 def local_source(path: str) -> str:
@@ -101,15 +102,16 @@ async def poll_source(
         )
         return PollResult(source.id, 0, 0)
     guid_counts = Counter(d.guid for d in docs if d.guid)
+    upgraded: list[int] = []
     if follow is not None:
-        docs = await _with_articles(store, source, docs, follow, now, guid_counts)
+        docs = await _with_articles(store, source, docs, follow, now, guid_counts, upgraded)
     new, seen = await asyncio.to_thread(_store_documents, store, source, docs, guid_counts)
     was_paused = await asyncio.to_thread(
         store.fetch_succeeded, source.id, etag, last_modified, now + POLL_INTERVAL
     )
     if was_paused:
         log.info("source %s recovered", source.url)
-    return PollResult(source.id, new, seen)
+    return PollResult(source.id, new, seen, upgraded=tuple(upgraded))
 
 
 def _store_documents(
@@ -148,8 +150,10 @@ async def _with_articles(
     follow: Follow,
     now: datetime,
     guid_counts: Counter[str],
+    upgraded: list[int],
 ) -> list[Document]:
-    """Teaser items replaced by their articles; known items and those left for later dropped."""
+    """Teaser items replaced by their articles; known items and those left for later dropped.
+    Ids of stored teasers upgraded to their article are appended to `upgraded`."""
     own = canonical_url(source.url) if not source.url.startswith(LOCAL_PREFIX) else ""
 
     def triage() -> tuple[list[Document], list[Document], dict[int, int]]:
@@ -198,6 +202,7 @@ async def _with_articles(
         outcomes.append((canonical_url(str(item.url)), done.teaser is None, done.teaser))
     if upgrades:
         await asyncio.to_thread(_upgrade_teasers, store, upgrades)
+        upgraded.extend(article_id for article_id, _ in upgrades)
     full = sum(1 for _, ok, _ in outcomes if ok)
     METRICS.pages_fetched.labels(outcome="full").inc(full)
     METRICS.pages_fetched.labels(outcome="teaser").inc(len(outcomes) - full)
