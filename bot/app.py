@@ -36,6 +36,7 @@ from bot.ingest.follow import PageReader, followable
 from bot.models import Article, Digest
 from bot.ops.metrics import METRICS
 from bot.ops.settings import Settings
+from bot.singleflight import SingleFlight
 from bot.store.repo import ChannelInfo, SourceInfo, Store, StoreSummaryCache
 from bot.summarize.base import Summarizer
 
@@ -63,7 +64,7 @@ class Bot:
         self.workers = Workers(settings.summarize_concurrency, database_threads(store))
         self.polite_fetch = polite_fetch_settings(settings)
         self.pages = PageReader(self.polite_fetch)
-        self._polling: asyncio.Future[int] | None = None
+        self._polling: SingleFlight[str, int] = SingleFlight()
         self.deliverer = Deliverer(
             store,
             self.service.summarizer,
@@ -157,9 +158,7 @@ class Bot:
 
         At 08:00 hundreds of channel jobs fire at once and each wants fresh articles: one
         poll serves them all instead of hundreds of overlapping ones."""
-        if self._polling is None or self._polling.done():
-            self._polling = asyncio.ensure_future(self._poll_due(now or datetime.now(UTC)))
-        return await asyncio.shield(self._polling)
+        return await self._polling.run("due", lambda: self._poll_due(now or datetime.now(UTC)))
 
     async def _poll_due(self, now: datetime) -> int:
         """Due sources concurrently (bounded overall; per host by the shared politeness)."""

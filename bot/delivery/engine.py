@@ -29,6 +29,7 @@ from bot.delivery.workers import Workers
 from bot.digest.build import build_digest
 from bot.models import Article, Digest
 from bot.ops.metrics import METRICS
+from bot.singleflight import SingleFlight
 from bot.store.repo import (
     FAILED,
     SENDING,
@@ -239,7 +240,7 @@ class Deliverer:
         self.leases = LeaseKeeper(store, self.workers, self.owner, lease)
         self.stats = DeliveryStats()
         self._digests: dict[int, Digest] = {}
-        self._making: dict[int, asyncio.Future[Digest | None]] = {}
+        self._making: SingleFlight[int, Digest | None] = SingleFlight()
 
     # the periodic entry point ---------------------------------------------------------------
     async def tick(self, now: datetime | None = None) -> None:
@@ -577,12 +578,7 @@ class Deliverer:
         known = self._digests.get(article_id)
         if known is not None:
             return known
-        making = self._making.get(article_id)
-        if making is None:
-            making = asyncio.ensure_future(self._make_digest(article_id))
-            self._making[article_id] = making
-            making.add_done_callback(lambda _f: self._making.pop(article_id, None))
-        return await asyncio.shield(making)
+        return await self._making.run(article_id, lambda: self._make_digest(article_id))
 
     async def _make_digest(self, article_id: int) -> Digest | None:
         """Database work on the database worker, summarizing on the summarize workers: with

@@ -19,6 +19,7 @@ from bot.errors import FetchError, InputError
 from bot.ingest.fetch import FetchSettings, allowed_by_robots, fetch
 from bot.ingest.urls import canonical_url
 from bot.models import BlockKind, Document
+from bot.singleflight import SingleFlight
 
 log = logging.getLogger(__name__)
 
@@ -77,16 +78,10 @@ class PageReader:
 
     def __init__(self, settings: FetchSettings) -> None:
         self.settings = settings
-        self._reading: dict[str, asyncio.Future[PageOutcome]] = {}
+        self._reading: SingleFlight[str, PageOutcome] = SingleFlight()
 
     async def read(self, url: str) -> PageOutcome:
-        key = canonical_url(url)
-        reading = self._reading.get(key)
-        if reading is None:
-            reading = asyncio.ensure_future(self._read(url))
-            self._reading[key] = reading
-            reading.add_done_callback(lambda _f: self._reading.pop(key, None))
-        return await asyncio.shield(reading)
+        return await self._reading.run(canonical_url(url), lambda: self._read(url))
 
     async def _read(self, url: str) -> PageOutcome:
         from bot.ingest import parse_bytes
