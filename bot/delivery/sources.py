@@ -55,17 +55,21 @@ def content_hash(article: Article) -> str:
     return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()
 
 
-def identity_keys(
-    doc: Document, article: Article, source_id: int, guid_reliable: bool
-) -> list[str]:
-    """Every key an article may be recognised by; any match means 'seen before'."""
+def link_keys(doc: Document, source_id: int, guid_reliable: bool) -> list[str]:
+    """The keys an item is known by before its text is read: GUID and canonical URL."""
     keys = []
     if doc.guid and guid_reliable:
         keys.append(f"guid:{source_id}:{doc.guid[:400]}")
     if doc.url:
         keys.append(f"url:{canonical_url(doc.url)[:480]}")
-    keys.append(f"hash:{content_hash(article)}")
     return keys
+
+
+def identity_keys(
+    doc: Document, article: Article, source_id: int, guid_reliable: bool
+) -> list[str]:
+    """Every key an article may be recognised by; any match means 'seen before'."""
+    return [*link_keys(doc, source_id, guid_reliable), f"hash:{content_hash(article)}"]
 
 
 def backoff(failures: int) -> timedelta:
@@ -133,16 +137,6 @@ def _store_documents(
     return new, seen
 
 
-def _link_keys(doc: Document, source_id: int, guid_reliable: bool) -> list[str]:
-    """The keys an item is known by before its text is read: GUID and canonical URL."""
-    keys = []
-    if doc.guid and guid_reliable:
-        keys.append(f"guid:{source_id}:{doc.guid[:400]}")
-    if doc.url:
-        keys.append(f"url:{canonical_url(doc.url)[:480]}")
-    return keys
-
-
 async def _with_articles(
     store: Store,
     source: SourceInfo,
@@ -168,7 +162,7 @@ async def _with_articles(
                 continue
             reliable = guid_counts.get(doc.guid or "", 0) == 1
             record = store.page(canonical_url(str(doc.url)))
-            known = store.find_article(_link_keys(doc, source.id, reliable), source.id)
+            known = store.find_article(link_keys(doc, source.id, reliable), source.id)
             due = (
                 record is not None
                 and record[0] == "teaser"
