@@ -353,23 +353,10 @@ class Deliverer:
         if delivery is None:
             return None
         async with Lease(self.leases, delivery.id, clock) as lease:
-            candidates = await db(
-                self.store.new_articles_for, channel.id, now - self.lookback, CANDIDATES
-            )
-            curated = await db(self._curate, channel, candidates, now) if candidates else None
-            if curated is None or not curated.stories:
-                why = "nothing new" if curated is None else "every new article was filtered out"
-                if curated is not None:
-                    await db(self.store.plan_delivery, delivery.id, [], 0, curated.as_plan())
-                await db(self.store.finish_delivery, delivery.id, SKIPPED, why)
-                log.info("%s for %s:%s slot %s", why, channel.platform, channel.external_id, slot)
+            planned = await self._plan(channel, delivery.id, slot, now)
+            if planned is None:
                 return await db(self.store.delivery_by_id, delivery.id)
-            article_ids = curated.shown
-            digest = await self._channel_digest(channel, slot, article_ids, curated.stories)
-            parts = self.posters[channel.platform].render(digest)
-            await db(
-                self.store.plan_delivery, delivery.id, article_ids, len(parts), curated.as_plan()
-            )
+            article_ids, parts = planned
             started = time.monotonic()
             await self._send_parts(channel, delivery.id, parts, 0, None, False, clock, lease)
         final = await db(self.store.delivery_by_id, delivery.id)
@@ -419,29 +406,17 @@ class Deliverer:
             )
             return
         async with Lease(self.leases, delivery.id, clock) as lease:
-            stories = (delivery.plan or {}).get("stories")
-            plan: dict[str, Any] | None = delivery.plan
             if not delivery.article_ids:  # crashed before planning: plan now
-                candidates = await db(
-                    self.store.new_articles_for, channel.id, now - self.lookback, CANDIDATES
-                )
-                curated = await db(self._curate, channel, candidates, now) if candidates else None
-                if curated is None or not curated.stories:
-                    await db(self.store.finish_delivery, delivery.id, SKIPPED, "nothing new")
+                planned = await self._plan(channel, delivery.id, delivery.slot, now)
+                if planned is None:
                     return
-                article_ids, stories, plan = curated.shown, curated.stories, curated.as_plan()
-            else:
-                article_ids = delivery.article_ids
-            digest = await self._channel_digest(channel, delivery.slot, article_ids, stories)
-            parts = self.posters[channel.platform].render(digest)
-            if not delivery.article_ids:
-                await db(
-                    self.store.plan_delivery,
-                    delivery.id,
-                    article_ids,
-                    len(parts),
-                    plan,
+                parts = planned[1]
+            else:  # planned before the crash: the very same stories, so the very same parts
+                stories = (delivery.plan or {}).get("stories")
+                digest = await self._channel_digest(
+                    channel, delivery.slot, delivery.article_ids, stories
                 )
+                parts = self.posters[channel.platform].render(digest)
             await self._send_parts(
                 channel,
                 delivery.id,
@@ -452,6 +427,31 @@ class Deliverer:
                 clock,
                 lease,
             )
+
+    async def _plan(
+        self, channel: ChannelInfo, delivery_id: int, slot: str, now: datetime
+    ) -> tuple[list[int], Sequence[Any]] | None:
+        """Curate the channel's new articles into this delivery's parts and store the plan;
+        None when nothing is left to post (the delivery is then settled as skipped, and what
+        filters dropped is marked handled)."""
+        db = self.workers.db
+        candidates = await db(
+            self.store.new_articles_for, channel.id, now - self.lookback, CANDIDATES
+        )
+        curated = await db(self._curate, channel, candidates, now) if candidates else None
+        if curated is None or not curated.stories:
+            why = "nothing new" if curated is None else "every new article was filtered out"
+            if curated is not None:
+                await db(self.store.plan_delivery, delivery_id, [], 0, curated.as_plan())
+            await db(self.store.finish_delivery, delivery_id, SKIPPED, why)
+            log.info("%s for %s:%s slot %s", why, channel.platform, channel.external_id, slot)
+            return None
+        digest = await self._channel_digest(channel, slot, curated.shown, curated.stories)
+        parts = self.posters[channel.platform].render(digest)
+        await db(
+            self.store.plan_delivery, delivery_id, curated.shown, len(parts), curated.as_plan()
+        )
+        return curated.shown, parts
 
     async def _send_parts(
         self,
