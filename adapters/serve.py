@@ -8,10 +8,10 @@ import logging
 import signal
 import sys
 
-from bot.app import Bot
-from bot.delivery.runner import Runner
+from bot.delivery.runner import Runner, ScheduledWork
 from bot.ops.logs import setup_logging
 from bot.ops.settings import Settings
+from bot.wiring import Core, build_core
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +29,15 @@ def serve(settings: Settings, console: bool = False, slack_http_port: int | None
     if not (console or slack or discord):
         print(NO_PLATFORM, file=sys.stderr)
         return 2
-    bot = Bot.from_settings(settings)
-    bot.apply_config_channels()
-    return asyncio.run(_serve(bot, console, slack, discord, slack_http_port))
+    core = build_core(settings)
+    core.apply_config_channels()
+    return asyncio.run(_serve(core, console, slack, discord, slack_http_port))
 
 
 async def _serve(
-    bot: Bot, console: bool, slack: bool, discord: bool, slack_http_port: int | None
+    core: Core, console: bool, slack: bool, discord: bool, slack_http_port: int | None
 ) -> int:
-    runner = Runner(bot)
+    runner = Runner(ScheduledWork(core.store, core.deliverer, core.poller))
     tasks: list[asyncio.Task[object]] = []
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -46,34 +46,33 @@ async def _serve(
     if slack:
         from adapters.slack.app import start_slack
 
-        tasks.append(asyncio.create_task(start_slack(bot, runner, slack_http_port)))
+        tasks.append(asyncio.create_task(start_slack(core, slack_http_port)))
     if discord:
         from adapters.discord.client import start_discord
 
-        tasks.append(asyncio.create_task(start_discord(bot, runner)))
+        tasks.append(asyncio.create_task(start_discord(core)))
     if console:
         from adapters.console.poster import ConsolePoster
         from adapters.console.repl import CONSOLE_CONTEXT, run_console_async
 
-        bot.add_poster(ConsolePoster())
-        bot.store.channel(CONSOLE_CONTEXT.platform, CONSOLE_CONTEXT.channel_id)
+        core.add_poster(ConsolePoster())
+        core.store.channel(CONSOLE_CONTEXT.platform, CONSOLE_CONTEXT.channel_id)
 
         async def console_then_stop() -> None:
-            await run_console_async(bot.command_handler(local_files=True))
+            await run_console_async(core.command_handler(local_files=True))
             runner.stop()
 
         tasks.append(asyncio.create_task(console_then_stop()))
-    if bot.settings.health_port:
+    if core.settings.health_port:
         from bot.ops.health import start_health_server
 
-        tasks.append(asyncio.create_task(start_health_server(bot, runner)))
+        tasks.append(asyncio.create_task(start_health_server(core, runner)))
     try:
         await runner.run()
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        bot.workers.close()
-        bot.store.engine.dispose()
+        core.close()
         log.info("stopped cleanly")
     return 0

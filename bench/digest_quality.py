@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from bench.summarization import SHARED
-from bot.digest.build import build_digest
+from bot.digest.article_digest import summarize_article
 from bot.digest.posted import posted_view
 from bot.digest.sections import build_article
 from bot.errors import NewsdigestError
@@ -81,7 +81,7 @@ def main() -> int:
     totals: dict[str, int] = {}
     shares = []
     for article in found:
-        digest = build_digest(article)
+        digest = summarize_article(article)
         counts = audit(digest)
         for key, value in counts.items():
             totals[key] = totals.get(key, 0) + value

@@ -22,12 +22,13 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from bench.summarization import DEV
-from bot.delivery.engine import ChannelDigest, Deliverer, SentPart
-from bot.delivery.sources import local_source, poll_source
+from bot.delivery.polling import local_source, poll_source
+from bot.delivery.poster import ChannelDigest, SentPart
 from bot.ingest.fetch import FetchSettings
 from bot.models import Article, Digest
 from bot.store.repo import Store
 from bot.summarize.extractive import ExtractiveSummarizer
+from bot.wiring import delivery_engine
 
 
 class CountingSummarizer(ExtractiveSummarizer):
@@ -111,7 +112,7 @@ async def run(feeds: int, articles: int, channels: int) -> dict[str, float]:
             assert channel is not None
             for source in sources:
                 store.subscribe(channel.id, source.url)
-        deliverer = Deliverer(
+        deliverer = delivery_engine(
             store,
             CountingSummarizer(),
             {"bench": NullPoster()},

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.delivery.sources import Follow, poll_source
+from bot.delivery.polling import Follow, poll_source
 from bot.ingest.fetch import USER_AGENT, FetchSettings, fetch
 from bot.ingest.follow import PageReader
 from bot.ingest.netguard import AddressPolicy

@@ -27,11 +27,12 @@ from typing import Any
 from sqlalchemy import text
 
 from bot.delivery.engine import Deliverer
-from bot.delivery.sources import content_hash
+from bot.delivery.polling import content_hash
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.store.repo import Store
 from bot.summarize.extractive import ExtractiveSummarizer
+from bot.wiring import delivery_engine
 
 SLOT = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 LIMITS = {"slack": (100.0, 1.0, 3), "discord": (50.0, 1.0, 5)}  # overall/s, per channel/s, burst
@@ -89,7 +90,7 @@ async def deliver(platform: str, url: str, store: Store) -> Deliverer:
     if platform == "slack":
         from adapters.slack.poster import SlackPoster, make_client
 
-        engine = Deliverer(
+        engine = delivery_engine(
             store,
             ExtractiveSummarizer(),
             {"slack": SlackPoster(make_client("xoxb-bench", url))},
@@ -105,7 +106,7 @@ async def deliver(platform: str, url: str, store: Store) -> Deliverer:
     client = discord.Client(intents=discord.Intents.none())
     await client.http.static_login("bench-token")
     try:
-        engine = Deliverer(
+        engine = delivery_engine(
             store,
             ExtractiveSummarizer(),
             {"discord": DiscordPoster(client)},

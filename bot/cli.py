@@ -177,10 +177,10 @@ def _run(args: argparse.Namespace) -> int:
         import asyncio
 
         from adapters.discord.client import sync_commands
-        from bot.app import Bot
         from bot.ops.settings import load_settings
+        from bot.wiring import build_core
 
-        print(asyncio.run(sync_commands(Bot.from_settings(load_settings()))))
+        print(asyncio.run(sync_commands(build_core(load_settings()))))
         return 0
     if args.command == "serve":
         from adapters.serve import serve
@@ -192,31 +192,34 @@ def _run(args: argparse.Namespace) -> int:
 
 def _cmd_console(args: argparse.Namespace) -> int:
     from adapters.console.repl import CONSOLE_CONTEXT, run_console
-    from bot.chat.commands import CommandHandler
-    from bot.digest.service import DigestService
+    from bot.channels.memory import InMemoryChannelMemory
+    from bot.chat.handler import CommandHandler
+    from bot.chat.services import Services
+    from bot.ops.settings import load_settings
+    from bot.wiring import source_reader
 
-    service = DigestService()
-    handler = CommandHandler(service.first_digest, local_files=True)
+    reader = source_reader(load_settings())
+    memory = InMemoryChannelMemory()
     if args.article:
-        handler.memory.remember(CONSOLE_CONTEXT, service.first_digest(args.article))
-    return run_console(handler)
+        memory.put(CONSOLE_CONTEXT.where, reader.digests(args.article, limit=1)[0])
+    return run_console(CommandHandler(Services(reader.newest_digest, memory, local_files=True)))
 
 
 def _cmd_digest(args: argparse.Namespace) -> int:
     if args.bullets < 1:
         raise NewsdigestError("--bullets must be at least 1")
-    from bot.chat.commands import find_section
+    from bot.chat.commands.lookups import find_section
     from bot.digest.render import digest_to_json, digest_to_markdown
-    from bot.digest.service import DigestService
     from bot.ops.settings import load_settings
+    from bot.wiring import source_reader
 
     settings = load_settings(**({"summarizer": args.summarizer} if args.summarizer else {}))
-    service = DigestService(settings)
+    reader = source_reader(settings)
     with _progress("reading articles") as progress:
-        digests = service.digests(
+        digests = reader.digests(
             args.source, args.bullets, args.bullets, follow=not args.no_follow, progress=progress
         )
-    _report_skipped(service)
+    _report_skipped(reader)
     picked: list[tuple[Digest, SectionDigest | None]] = []
     for digest in digests:
         section = find_section(digest, args.section) if args.section else None
@@ -242,7 +245,7 @@ def _platform_preview(platform: str, digests: list[Digest]) -> list[dict[str, An
     """The exact payloads a scheduled digest of these articles would post (paste into Block Kit Builder)."""
     from datetime import UTC, datetime
 
-    from bot.delivery.engine import ChannelDigest
+    from bot.delivery.poster import ChannelDigest
     from bot.store.repo import ChannelInfo
 
     now = datetime.now(UTC)
@@ -327,9 +330,10 @@ def _articles(source: str) -> list[Article]:
 
     if not is_url(source):
         return [build_article(doc) for doc in load_source(source)]
-    from bot.digest.service import DigestService
+    from bot.ops.settings import load_settings
+    from bot.wiring import source_reader
 
-    return DigestService().articles(source, follow=False)
+    return source_reader(load_settings()).articles(source, follow=False)
 
 
 def _section_rows(article: Article) -> list[dict[str, Any]]:
@@ -340,11 +344,12 @@ def _section_rows(article: Article) -> list[dict[str, Any]]:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
-    from bot.digest.service import DigestService
+    from bot.ops.settings import load_settings
+    from bot.wiring import source_reader
 
-    service = DigestService()
+    reader = source_reader(load_settings())
     with _progress("reading articles") as progress:
-        docs = service.documents(args.source, follow=not args.no_follow, progress=progress)
+        docs = reader.documents(args.source, follow=not args.no_follow, progress=progress)
     from bot.digest.sections import build_article
 
     for n, article in enumerate(build_article(d) for d in docs):
@@ -386,8 +391,8 @@ def _progress(label: str) -> Iterator[Callable[[int], Callable[[], None]] | None
         yield start
 
 
-def _report_skipped(service: Any) -> None:
-    for skipped in service.skipped:
+def _report_skipped(reader: Any) -> None:
+    for skipped in reader.skipped:
         print(f"newsdigest: skipped '{skipped.title}': {skipped.reason}", file=sys.stderr)
 
 

@@ -4,12 +4,15 @@ import atheris
 from _harness import run
 
 with atheris.instrument_imports():
-    from bot.chat.commands import find_section, parse_command
-    from bot.digest.build import build_digest
+    from bot.chat.commands import COMMANDS
+    from bot.chat.commands.lookups import find_section
+    from bot.chat.grammar import parse_text
+    from bot.digest.article_digest import summarize_article
     from bot.digest.sections import build_article
+    from bot.errors import NewsdigestError
     from bot.ingest.plaintext import parse_plaintext
 
-DIGEST = build_digest(
+DIGEST = summarize_article(
     build_article(
         parse_plaintext(
             "Title\n\nFirst paragraph is here. It has two sentences.\n\nWHY NOW?\n\nBecause it matters now.\n",
@@ -21,9 +24,12 @@ DIGEST = build_digest(
 
 def target(data: bytes) -> None:
     text = data.decode("utf-8", "replace")
-    command = parse_command(text)
-    if command.args:
-        find_section(DIGEST, " ".join(command.args))
+    try:
+        parsed = parse_text(text, COMMANDS)
+        if parsed.values.get("name"):
+            find_section(DIGEST, parsed.values["name"])
+    except NewsdigestError:
+        pass  # a message for the user
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import atheris
 from _harness import run
 
 with atheris.instrument_imports():
-    from bot.digest.build import build_digest
+    from bot.digest.article_digest import summarize_article
     from bot.digest.sections import build_article
     from bot.ingest.plaintext import parse_plaintext
 
@@ -12,7 +12,7 @@ with atheris.instrument_imports():
 def target(data: bytes) -> None:
     article = build_article(parse_plaintext(data.decode("utf-8", "replace"), "fuzz"))
     if article.sentences:
-        build_digest(article)
+        summarize_article(article)
 
 
 if __name__ == "__main__":

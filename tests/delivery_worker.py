@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.delivery.engine import ChannelDigest, Deliverer, SentPart
 from bot.delivery.leader import LeaderLock
+from bot.delivery.poster import ChannelDigest, SentPart
 from bot.store.repo import Store
 from bot.summarize.extractive import ExtractiveSummarizer
+from bot.wiring import delivery_engine
 
 
 class FilePoster:
@@ -61,7 +62,7 @@ class FilePoster:
 
 async def main(url: str, posts: str, t0: str, speed: float, run_for: float) -> None:
     store = Store.open(url, run_migrations=False)
-    deliverer = Deliverer(
+    deliverer = delivery_engine(
         store,
         ExtractiveSummarizer(),
         {"file": FilePoster(posts)},

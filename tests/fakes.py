@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.delivery.engine import ChannelDigest, PostError, SentPart
+from bot.delivery.poster import ChannelDigest, PostError, SentPart
 
 
 class Crash(BaseException):

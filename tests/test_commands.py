@@ -1,49 +1,71 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from conftest import EXAMPLE
 
-from bot.chat.commands import CommandContext, CommandHandler, ReplyKind, parse_command
-from bot.digest.service import DigestService
+from bot.chat.commands import COMMANDS
+from bot.chat.grammar import parse_text
+from bot.chat.handler import CommandHandler
+from bot.chat.replies import CommandContext, Reply, ReplyKind
+from bot.chat.services import Services
 from bot.errors import FetchError
 from bot.models import Digest
+from bot.ops.settings import Settings
+from bot.wiring import source_reader
 
 CTX = CommandContext(channel_id="C1", user_id="U1")
 
 
+class SyncHandler:
+    """The command handler driven from a test's thread."""
+
+    def __init__(self, handler: CommandHandler) -> None:
+        self.handler = handler
+
+    def handle_sync(self, text: str, context: CommandContext) -> Reply:
+        return asyncio.run(self.handler.handle(text, context))
+
+
 @pytest.fixture()
-def handler() -> CommandHandler:
-    def loader(source: str) -> Digest:
+def handler() -> SyncHandler:
+    reader = source_reader(Settings())
+
+    async def lookup(source: str) -> Digest:
         if "unreachable" in source:
             raise FetchError("Could not reach unreachable.example: ConnectError.")
-        return DigestService().first_digest(str(EXAMPLE))
+        return await reader.newest_digest(str(EXAMPLE))
 
-    return CommandHandler(loader)
+    return SyncHandler(CommandHandler(Services(lookup)))
+
+
+def parse_command(text: str, local_files: bool = False):  # type: ignore[no-untyped-def]
+    return parse_text(text, COMMANDS, local_files)
 
 
 def test_parse_command() -> None:
     parsed = parse_command("/digest section why now https://example.com/a share")
-    assert (parsed.name, parsed.args, parsed.source, parsed.share) == (
+    assert (parsed.command.name, parsed.values, parsed.share) == (
         "section",
-        ("why", "now"),
-        "https://example.com/a",
+        {"name": "why now", "url": "https://example.com/a"},
         True,
     )
-    assert parse_command("").name == "help"
-    assert parse_command('section "unbalanced').name == "section"
+    assert parse_command("").command.name == "help"
+    assert parse_command('section "unbalanced').command.name == "section"
 
 
-def test_help(handler: CommandHandler) -> None:
+def test_help(handler: SyncHandler) -> None:
     reply = handler.handle_sync("help", CTX)
     assert reply.kind is ReplyKind.HELP and "/digest section" in reply.text
 
 
-def test_no_article_yet_is_a_clear_error(handler: CommandHandler) -> None:
+def test_no_article_yet_is_a_clear_error(handler: SyncHandler) -> None:
     reply = handler.handle_sync("sections", CTX)
     assert reply.kind is ReplyKind.ERROR and "No article" in reply.text
 
 
-def test_url_then_lookups_use_the_channel_memory(handler: CommandHandler) -> None:
+def test_url_then_lookups_use_the_channel_memory(handler: SyncHandler) -> None:
     assert handler.handle_sync("url https://example.com/riverton", CTX).kind is ReplyKind.SUMMARY
     sections = handler.handle_sync("sections", CTX)
     assert sections.kind is ReplyKind.SECTIONS and "took-long" in sections.text
@@ -55,20 +77,20 @@ def test_url_then_lookups_use_the_channel_memory(handler: CommandHandler) -> Non
     assert other_channel.kind is ReplyKind.ERROR
 
 
-def test_unknown_section_suggests_the_closest(handler: CommandHandler) -> None:
+def test_unknown_section_suggests_the_closest(handler: SyncHandler) -> None:
     handler.handle_sync("url https://example.com/riverton", CTX)
     reply = handler.handle_sync("section tok-long", CTX)
     assert reply.kind is ReplyKind.ERROR and reply.error_kind == "unknown_section"
     assert "Did you mean 'took-long'" in reply.text and "happens-next" in reply.text
 
 
-def test_unknown_command_and_fetch_errors_are_replies(handler: CommandHandler) -> None:
+def test_unknown_command_and_fetch_errors_are_replies(handler: SyncHandler) -> None:
     reply = handler.handle_sync("sumary", CTX)
     assert reply.kind is ReplyKind.ERROR and reply.suggestion == "summary"
     failed = handler.handle_sync("url https://unreachable.example/x", CTX)
     assert failed.kind is ReplyKind.ERROR and "Could not reach" in failed.text
 
 
-def test_paths_are_not_sources_for_chat_users(handler: CommandHandler) -> None:
-    assert parse_command(f"summary {EXAMPLE}").source is None
-    assert parse_command(f"summary {EXAMPLE}", local_files=True).source == str(EXAMPLE)
+def test_paths_are_not_sources_for_chat_users(handler: SyncHandler) -> None:
+    assert parse_command(f"summary {EXAMPLE}").values.get("url") is None
+    assert parse_command(f"summary {EXAMPLE}", local_files=True).values["url"] == str(EXAMPLE)

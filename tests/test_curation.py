@@ -13,11 +13,11 @@ from loopback import LoopbackServer, Response
 from story_eval import evaluate
 
 from adapters.console.poster import ConsolePoster
-from bot.app import Bot
-from bot.chat.commands import CommandContext, ReplyKind
+from bot.chat.replies import CommandContext, ReplyKind
 from bot.curate.filters import Candidate, FilterError, FilterRule, matches, parse_pattern
 from bot.ops.settings import Settings
 from bot.store.repo import Store
+from bot.wiring import Core, build_core
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ADMIN = CommandContext(channel_id="C1", user_id="U1", is_admin=True, platform="console")
@@ -74,7 +74,7 @@ def bot_and_server(store: Store):  # type: ignore[no-untyped-def]
             max_articles_per_digest=10,
         )
         out = io.StringIO()
-        bot = Bot(settings, store, {"console": ConsolePoster(out)})
+        bot = build_core(settings, store=store, posters={"console": ConsolePoster(out)})
         channel = store.channel("console", "C1")
         assert channel is not None
         for path in ("/ledger.xml", "/post.xml"):
@@ -83,14 +83,14 @@ def bot_and_server(store: Store):  # type: ignore[no-untyped-def]
         bot.workers.close()
 
 
-def command(bot: Bot, text: str, context: CommandContext = ADMIN) -> str:
+def command(bot: Core, text: str, context: CommandContext = ADMIN) -> str:
     reply = asyncio.run(bot.command_handler().handle(text, context))
     return ("ERROR " if reply.kind is ReplyKind.ERROR else "") + reply.text
 
 
-def deliver(bot: Bot) -> str:
+def deliver(bot: Core) -> str:
     async def run() -> None:
-        await bot.poll_sources()
+        await bot.poller.poll_due()
         channel = bot.store.channel("console", "C1")
         assert channel is not None
         await bot.deliverer.deliver(channel, "now-test", datetime.now(UTC))

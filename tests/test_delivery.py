@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from fakes import Crash, RecordingPoster
 
-from bot.delivery.engine import Deliverer, PostError
-from bot.delivery.sources import local_source, poll_source
+from bot.delivery.engine import Deliverer
+from bot.delivery.polling import local_source, poll_source
+from bot.delivery.poster import PostError
 from bot.ingest.fetch import FetchSettings
 from bot.store.repo import ChannelInfo, Store
 from bot.summarize.extractive import ExtractiveSummarizer
+from bot.wiring import delivery_engine
 
 NY_0130 = "daily 01:30 America/New_York"
 
@@ -55,7 +57,7 @@ def seed(
 
 
 def deliverer(store: Store, poster: RecordingPoster, **kw: object) -> Deliverer:
-    return Deliverer(store, ExtractiveSummarizer(), {"test": poster}, **kw)  # type: ignore[arg-type]
+    return delivery_engine(store, ExtractiveSummarizer(), {"test": poster}, **kw)  # type: ignore[arg-type]
 
 
 def at(text: str) -> datetime:
@@ -71,7 +73,7 @@ def test_one_post_per_slot_and_summarized_once(store: Store, tmp_path: Path) -> 
     asyncio.run(engine.tick(now + timedelta(seconds=30)))
     assert len({p.key.split("p")[0] for p in poster.posts}) == 1
     assert len(poster.posts) == 4  # top message + 3 articles
-    assert engine.stats.summarized == 3
+    assert engine.digests.summarized == 3
     [delivery] = store.deliveries()
     assert delivery.state == "sent" and delivery.parts_sent == 4
 

@@ -6,7 +6,7 @@ import re
 
 from heading_articles import ARTICLES, as_printable
 
-from bot.digest.build import build_digest
+from bot.digest.article_digest import summarize_article
 from bot.digest.from_text import article_from_text
 from bot.digest.posted import posted_view
 from bot.digest.render import digest_to_markdown, posted_text
@@ -19,7 +19,7 @@ from bot.text.words import VERB_FORMS, content_words
 
 def test_the_sample_summary_covers_its_sections(sample_text: str) -> None:
     article = build_article(parse_plaintext(sample_text, "sample"))
-    digest = build_digest(article)
+    digest = summarize_article(article)
     summary = " ".join(b.text for b in digest.summary)
     cited = {i for b in digest.summary for i in b.sentence_ids}
     sections_covered = {s.id for s in article.sections if cited & {x.id for x in s.sentences}}
@@ -33,7 +33,7 @@ def test_the_sample_summary_covers_its_sections(sample_text: str) -> None:
 
 def test_the_posted_digest_repeats_nothing_and_stays_short(sample_text: str) -> None:
     article = build_article(parse_plaintext(sample_text, "sample"))
-    digest = build_digest(article)
+    digest = summarize_article(article)
     view = posted_view(digest)
     shown = [
         i
@@ -65,7 +65,7 @@ def test_dangling_connectives_are_dropped_or_avoided() -> None:
         "But the cost of the wall has doubled since the first estimate in 2021. "
         "And residents near the quay will pay a small levy toward the bond.\n"
     )
-    bullets = [b.text for b in build_digest(article_from_text(text)).summary]
+    bullets = [b.text for b in summarize_article(article_from_text(text)).summary]
     assert bullets and not any(re.match(r"(?:But|And|However|Yet|Meanwhile)\b", b) for b in bullets)
 
 
@@ -76,7 +76,7 @@ def test_the_first_bullet_never_opens_with_an_unresolved_pronoun() -> None:
         "The report found that officials ignored two cheaper bids. "
         "Reyes had led the ministry for three years.\n"
     )
-    summary = build_digest(article_from_text(text)).summary
+    summary = summarize_article(article_from_text(text)).summary
     assert summary and not opens_with_pronoun(summary[0].text)
     assert summary[0].text.startswith("Transport minister")
     assert opens_with_pronoun("They voted no.") and not opens_with_pronoun(
@@ -93,7 +93,7 @@ def test_boilerplate_is_never_a_bullet() -> None:
         "By Jane Smith, Staff Reporter. Photo: John Doe/Getty Images. "
         "Work on the wall starts in the spring and will take two years to finish.\n"
     )
-    digest = build_digest(article_from_text(text))
+    digest = summarize_article(article_from_text(text))
     bullets = [b.text for b in digest.summary] + [
         b.text for s in digest.sections for b in s.bullets
     ]

@@ -21,14 +21,14 @@ from loopback import LoopbackServer, Response
 from adapters.discord.client import DiscordAdapter
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.render import digest_messages, escape
-from bot.app import Bot
-from bot.delivery.engine import ChannelDigest, PostError
+from bot.delivery.poster import ChannelDigest, PostError
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Digest
 from bot.ops.settings import Settings
 from bot.store.repo import ChannelInfo
 from bot.summarize.extractive import ExtractiveSummarizer
+from bot.wiring import build_core
 
 MANAGE_GUILD = str(0x20)
 
@@ -54,7 +54,7 @@ def with_discord(
             data_dir=tmp_path,
             fetch_allow="127.0.0.1/32",
         )
-        bot = Bot.from_settings(settings)
+        bot = build_core(settings)
         adapter = DiscordAdapter(bot)
         client = adapter.client
         await client.http.static_login("fake-token")  # against the loopback API
@@ -149,7 +149,7 @@ def test_admin_commands_check_manage_server_at_run_time(
         )
         await invoke(adapter, payload)
         text = (fake.callbacks[-1].get("data") or {}).get("content", "") if fake.callbacks else ""
-        channels = adapter.bot.store.channels()
+        channels = adapter.core.store.channels()
         if allowed:
             assert "weekdays 08:00 Europe/Berlin" in text
             assert channels[0].schedule == "weekdays 08:00 Europe/Berlin"
@@ -263,7 +263,7 @@ def test_scheduled_digest_goes_out_as_embeds_through_the_delivery_engine(
     fake: FakeDiscord, tmp_path: Path
 ) -> None:
     async def test(adapter: DiscordAdapter) -> None:
-        bot = adapter.bot
+        bot = adapter.core
         folder = tmp_path / "feed"
         folder.mkdir()
         for n in range(12):
@@ -272,7 +272,7 @@ def test_scheduled_digest_goes_out_as_embeds_through_the_delivery_engine(
         assert channel is not None
         bot.store.subscribe(channel.id, f"path:{folder}")
         bot.store.set_schedule(channel.id, "daily 08:00 UTC", "UTC")
-        await bot.poll_sources()
+        await bot.poller.poll_due()
         slot = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
         if slot > datetime.now(UTC):
             slot -= timedelta(days=1)
@@ -342,8 +342,8 @@ def test_filter_and_settings_take_typed_options(fake: FakeDiscord, tmp_path: Pat
             ),
         )
         assert "articles 3 per digest" in said() and "sections off" in said()
-        [channel] = adapter.bot.store.channels()
-        stored = adapter.bot.store.channel_settings(channel.id)
+        [channel] = adapter.core.store.channels()
+        stored = adapter.core.store.channel_settings(channel.id)
         assert (stored.articles_per_digest, stored.list_sections) == (3, False)
 
     with_discord(fake, tmp_path, test)

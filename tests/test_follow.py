@@ -14,8 +14,8 @@ from conftest import ROOT
 from loopback import Response
 from loopback_site import Site, feed_xml
 
-from bot.delivery.sources import Follow, PollResult, poll_source
-from bot.digest.build import build_digest
+from bot.delivery.polling import Follow, PollResult, poll_source
+from bot.digest.article_digest import summarize_article
 from bot.ingest.fetch import USER_AGENT, FetchSettings
 from bot.ingest.follow import PageReader
 from bot.ingest.netguard import AddressPolicy
@@ -63,7 +63,7 @@ def test_a_teaser_feed_gives_full_article_digests(store: Store) -> None:
         assert not any(h.lower() in ("most read", "comments") for h in headings)
         text = " ".join(s.text for s in article.sentences)
         assert "Most read" not in text and "Be the first to comment" not in text
-        digest = build_digest(article)
+        digest = summarize_article(article)
         assert any("pier" in b.text or "Engineers" in b.text for b in digest.summary)
         assert article.published is not None
 
@@ -77,7 +77,7 @@ def test_robots_disallow_is_respected_and_the_teaser_posted(store: Store) -> Non
     by_title = {a.title: a for a in stored(store)}
     kept = next(a for t, a in by_title.items() if "2" in t)
     assert kept.teaser and "robots.txt" in kept.teaser
-    assert build_digest(kept).summary  # still posted, marked
+    assert summarize_article(kept).summary  # still posted, marked
     assert sum(a.teaser is None for a in by_title.values()) == 1
 
 

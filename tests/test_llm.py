@@ -220,21 +220,21 @@ def test_a_reply_with_no_usable_overview_falls_back_whole(
 
 
 def _ask_bot(llm: FakeLLM, tmp_path: Path):  # type: ignore[no-untyped-def]
-    from bot.app import Bot
     from bot.ops.settings import Settings
     from bot.store.repo import Store
+    from bot.wiring import build_core
 
     settings = Settings(
         summarizer="llm", openai_base_url=llm.base_url, openai_api_key="sk-x", llm_timeout=5
     )
-    return Bot(settings, Store.open(f"sqlite:///{tmp_path / 'ask.sqlite3'}"))
+    return build_core(settings, store=Store.open(f"sqlite:///{tmp_path / 'ask.sqlite3'}"))
 
 
 @pytest.mark.parametrize("case", ["grounded", "invented", "does-not-say"])
 def test_ask_with_an_llm_is_grounded_or_falls_back(
     llm: FakeLLM, tmp_path: Path, example_text: str, case: str
 ) -> None:
-    from bot.chat.commands import CommandContext
+    from bot.chat.replies import CommandContext
 
     article_file = tmp_path / "article.txt"
     article_file.write_text(example_text)

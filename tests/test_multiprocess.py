@@ -16,7 +16,7 @@ from pathlib import Path
 
 from conftest import ROOT
 
-from bot.delivery.sources import local_source, poll_source
+from bot.delivery.polling import local_source, poll_source
 from bot.ingest.fetch import FetchSettings
 from bot.store.repo import Store
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.digest.build import build_digest
+from bot.digest.article_digest import summarize_article
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Article
@@ -63,7 +63,7 @@ def test_truncated_paragraphs_are_marked(article: Article) -> None:
 
 
 def test_digest_bullets_are_clean(article: Article) -> None:
-    digest = build_digest(article)
+    digest = summarize_article(article)
     bullets = [b for b in digest.summary] + [b for s in digest.sections for b in s.bullets]
     assert 3 <= len(digest.summary) <= 5
     by_id = {s.id: s for s in article.sentences}

@@ -5,9 +5,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.chat.commands import parse_command
+from bot.chat.commands import COMMANDS
+from bot.chat.grammar import parse_text
 from bot.digest.sections import build_article
-from bot.errors import InputError
+from bot.errors import InputError, NewsdigestError
 from bot.ingest import parse_bytes
 from bot.ingest.plaintext import parse_plaintext
 from bot.text.sentences import split_sentences
@@ -63,4 +64,7 @@ def test_sentences_cover_the_text(text: str) -> None:
 
 @given(st.text(max_size=200))
 def test_command_parser_never_raises(text: str) -> None:
-    assert parse_command(text).name
+    try:  # a command, or an error a user can read: never anything else
+        assert parse_text(text, COMMANDS).command.name
+    except NewsdigestError as exc:
+        assert exc.message

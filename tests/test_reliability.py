@@ -42,8 +42,9 @@ from test_netguard import REFUSED
 from adapters.discord.render import digest_messages as discord_messages
 from adapters.slack.poster import SlackPoster, make_client
 from adapters.slack.render import digest_messages as slack_messages
-from bot.delivery.engine import ChannelDigest, Deliverer, PostError, SentPart
-from bot.delivery.sources import local_source, poll_source
+from bot.delivery.engine import Deliverer
+from bot.delivery.polling import local_source, poll_source
+from bot.delivery.poster import ChannelDigest, PostError, SentPart
 from bot.digest.posted import posted_view
 from bot.errors import FetchError, InputError
 from bot.ingest import parse_bytes
@@ -52,6 +53,7 @@ from bot.ingest.netguard import AddressPolicy, IPAddress
 from bot.models import Article, Bullet, Digest, Paragraph, Section, SectionDigest, Sentence
 from bot.store.repo import ChannelInfo, Store
 from bot.summarize.extractive import ExtractiveSummarizer
+from bot.wiring import delivery_engine
 
 ALLOW = AddressPolicy.from_setting("127.0.0.1/32")
 RSS = {"Content-Type": "application/rss+xml"}
@@ -109,7 +111,7 @@ def test_crash_after_slack_accepted_is_reconciled_by_metadata(store: Store, tmp_
         client = make_client("xoxb-test", fake.api_url)
         with pytest.raises(Crash):
             asyncio.run(
-                Deliverer(
+                delivery_engine(
                     store,
                     ExtractiveSummarizer(),
                     {"slack": CrashingSlackPoster(client)},
@@ -117,7 +119,7 @@ def test_crash_after_slack_accepted_is_reconciled_by_metadata(store: Store, tmp_
                 ).tick(SLOT_TIME)
             )
         asyncio.run(
-            Deliverer(
+            delivery_engine(
                 store,
                 ExtractiveSummarizer(),
                 {"slack": SlackPoster(make_client("xoxb-test", fake.api_url))},
@@ -147,7 +149,7 @@ def test_db_error_on_the_sent_update_is_repaired_without_reposting(
     store = FlakyStore(Store.open(database_url).engine)
     seed_channel(store, tmp_path)
     poster = RecordingPoster()
-    engine = Deliverer(
+    engine = delivery_engine(
         store, ExtractiveSummarizer(), {"test": poster}, lookback=timedelta(days=3650)
     )
     with caplog.at_level(logging.ERROR):
@@ -407,9 +409,9 @@ def test_debug_logs_of_a_failed_slack_start_hold_no_token(
     from fake_slack import slack_error
 
     from adapters.slack.app import start_slack
-    from bot.app import Bot
     from bot.ops.logs import setup_logging
     from bot.ops.settings import Settings
+    from bot.wiring import build_core
 
     with LoopbackServer() as server:
         fake = FakeSlack(server)
@@ -423,8 +425,8 @@ def test_debug_logs_of_a_failed_slack_start_hold_no_token(
         )
         setup_logging(settings)
         try:
-            bot = Bot.from_settings(settings)
-            asyncio.run(start_slack(bot, None, 0))
+            bot = build_core(settings)
+            asyncio.run(start_slack(bot, 0))
             bot.store.engine.dispose()
         finally:
             logging.getLogger().handlers.clear()
@@ -517,7 +519,7 @@ class DeliveryMachine(RuleBasedStateMachine):
         self.feed_update()
 
     def _process(self) -> Deliverer:
-        return Deliverer(
+        return delivery_engine(
             self.store,
             ExtractiveSummarizer(),
             {"test": self.poster},

@@ -22,10 +22,10 @@ from fakes import RecordingPoster
 from loopback import LoopbackServer, Response, free_port
 from test_rush import SLOT, seed_rush
 
-from bot.app import Bot
 from bot.ops.health import make_app
 from bot.ops.settings import Settings
 from bot.store.repo import Store
+from bot.wiring import build_core
 
 
 class Beat:
@@ -70,7 +70,7 @@ def test_healthz_answers_while_llm_requests_are_in_flight(store: Store, tmp_path
             lookback_hours=24 * 3650,
             summarize_concurrency=2,
         )
-        bot = Bot(settings, store, {"test": RecordingPoster()})
+        bot = build_core(settings, store=store, posters={"test": RecordingPoster()})
 
         async def main() -> list[float]:
             runner = web.AppRunner(make_app(store, Beat()))
@@ -79,7 +79,7 @@ def test_healthz_answers_while_llm_requests_are_in_flight(store: Store, tmp_path
             await web.TCPSite(runner, "127.0.0.1", port).start()
             answered: list[float] = []
             work = asyncio.gather(
-                bot.deliverer.tick(SLOT + timedelta(seconds=1)), bot.poll_sources()
+                bot.deliverer.tick(SLOT + timedelta(seconds=1)), bot.poller.poll_due()
             )
             try:
                 async with httpx.AsyncClient() as http:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.app import Bot
-from bot.delivery.runner import Runner
+from bot.delivery.runner import Runner, ScheduledWork
 from bot.ops.settings import Settings
+from bot.wiring import build_core
 
 
 def test_channel_jobs_follow_the_store_and_persist(tmp_path: Path) -> None:
-    bot = Bot.from_settings(Settings(data_dir=tmp_path))
+    bot = build_core(Settings(data_dir=tmp_path))
     monday = bot.store.channel("console", "A")
     daily = bot.store.channel("console", "B")
     assert monday is not None and daily is not None
@@ -21,7 +21,7 @@ def test_channel_jobs_follow_the_store_and_persist(tmp_path: Path) -> None:
     bot.store.set_schedule(daily.id, "daily 01:30 America/New_York", "America/New_York")
 
     async def main() -> None:
-        runner = Runner(bot)
+        runner = Runner(ScheduledWork(bot.store, bot.deliverer, bot.poller))
         assert runner.lock.try_acquire()
         runner._start_scheduler()
         try:
@@ -46,9 +46,9 @@ def test_channel_jobs_follow_the_store_and_persist(tmp_path: Path) -> None:
 
 
 def test_only_one_runner_leads(tmp_path: Path) -> None:
-    first = Bot.from_settings(Settings(data_dir=tmp_path))
-    second = Bot.from_settings(Settings(data_dir=tmp_path))
-    a, b = Runner(first), Runner(second)
+    first = build_core(Settings(data_dir=tmp_path))
+    second = build_core(Settings(data_dir=tmp_path))
+    a, b = (Runner(ScheduledWork(c.store, c.deliverer, c.poller)) for c in (first, second))
     assert a.lock.try_acquire()
     assert not b.lock.try_acquire()
     a.lock.release()

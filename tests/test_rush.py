@@ -25,10 +25,11 @@ from adapters.discord.poster import DiscordPoster
 from adapters.slack.poster import SlackPoster, make_client
 from bot.delivery.engine import Deliverer
 from bot.delivery.pacing import PaceLimits, Pacer
-from bot.delivery.sources import local_source, poll_source
+from bot.delivery.polling import local_source, poll_source
 from bot.ingest.fetch import FetchSettings
 from bot.store.repo import Store
 from bot.summarize.extractive import ExtractiveSummarizer
+from bot.wiring import delivery_engine
 
 SLOT = datetime(2024, 5, 1, 8, 0, 5, tzinfo=UTC)
 
@@ -56,7 +57,7 @@ def seed_rush(store: Store, tmp_path: Path, platform: str, channels: int, articl
 
 
 def engine(store: Store, poster: object) -> Deliverer:
-    return Deliverer(
+    return delivery_engine(
         store,
         ExtractiveSummarizer(),
         {poster.platform: poster},  # type: ignore[attr-defined]

@@ -24,15 +24,15 @@ from slack_limits import assert_slack_payload
 from adapters.slack.app import SlackAdapter
 from adapters.slack.poster import SlackPoster, make_client
 from adapters.slack.render import digest_messages, escape, reply_payloads
-from bot.app import Bot
-from bot.chat.commands import Reply, ReplyKind
-from bot.delivery.engine import ChannelDigest, PostError
+from bot.chat.replies import Reply, ReplyKind
+from bot.delivery.poster import ChannelDigest, PostError
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Digest
 from bot.ops.settings import Settings
 from bot.store.repo import ChannelInfo
 from bot.summarize.extractive import ExtractiveSummarizer
+from bot.wiring import Core, build_core
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -84,10 +84,10 @@ def command_body(
 
 
 def with_slack(
-    fake: FakeSlack, tmp_path: Path, test: Callable[[Bot, str], Awaitable[None]], **extra: Any
+    fake: FakeSlack, tmp_path: Path, test: Callable[[Core, str], Awaitable[None]], **extra: Any
 ) -> None:
     async def main() -> None:
-        bot = Bot.from_settings(settings_for(fake, tmp_path, **extra))
+        bot = build_core(settings_for(fake, tmp_path, **extra))
         adapter = SlackAdapter(bot)
         port = free_port()
         runner = await adapter.serve_http(port, host="127.0.0.1")
@@ -111,7 +111,7 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> None
 def test_signed_sections_command_is_answered_with_the_section_list(
     fake: FakeSlack, tmp_path: Path
 ) -> None:
-    async def test(bot: Bot, endpoint: str) -> None:
+    async def test(bot: Core, endpoint: str) -> None:
         body = command_body(fake, f"sections {fake.server.url}/article")
         async with httpx.AsyncClient() as http:
             started = time.monotonic()
@@ -149,7 +149,7 @@ def test_signed_sections_command_is_answered_with_the_section_list(
 def test_bad_signatures_get_401_and_run_nothing(
     fake: FakeSlack, tmp_path: Path, headers: Callable[[str], dict[str, str]]
 ) -> None:
-    async def test(bot: Bot, endpoint: str) -> None:
+    async def test(bot: Core, endpoint: str) -> None:
         body = command_body(fake, "schedule daily 08:00", user="UADMIN")
         async with httpx.AsyncClient() as http:
             response = await http.post(endpoint, content=body, headers=headers(body))
@@ -161,7 +161,7 @@ def test_bad_signatures_get_401_and_run_nothing(
 
 
 def test_altered_body_is_rejected(fake: FakeSlack, tmp_path: Path) -> None:
-    async def test(bot: Bot, endpoint: str) -> None:
+    async def test(bot: Core, endpoint: str) -> None:
         body = command_body(fake, "help")
         headers = sign(body)
         async with httpx.AsyncClient() as http:
@@ -178,7 +178,7 @@ def test_admin_commands_need_an_admin_and_replays_are_deduplicated(
 ) -> None:
     fake.admins.add("UADMIN")
 
-    async def test(bot: Bot, endpoint: str) -> None:
+    async def test(bot: Core, endpoint: str) -> None:
         async with httpx.AsyncClient() as http:
             body = command_body(fake, "schedule weekdays 07:00 Europe/Berlin", user="UGUEST", n=1)
             await http.post(endpoint, content=body, headers=sign(body))
@@ -207,7 +207,7 @@ def test_foreign_response_url_is_never_posted_to(fake: FakeSlack, tmp_path: Path
     with LoopbackServer() as other:
         other.route("/hook", Response(200, b"ok"))
 
-        async def test(bot: Bot, endpoint: str) -> None:
+        async def test(bot: Core, endpoint: str) -> None:
             body = urlencode(
                 {
                     "command": "/digest",
@@ -275,7 +275,7 @@ def test_scheduled_digest_is_a_top_message_with_thread_replies(
     fake: FakeSlack, tmp_path: Path
 ) -> None:
     async def main() -> None:
-        bot = Bot.from_settings(settings_for(fake, tmp_path))
+        bot = build_core(settings_for(fake, tmp_path))
         SlackAdapter(bot)
         folder = tmp_path / "feed"
         folder.mkdir()
@@ -284,7 +284,7 @@ def test_scheduled_digest_is_a_top_message_with_thread_replies(
         assert channel is not None
         bot.store.subscribe(channel.id, f"path:{folder}")
         bot.store.set_schedule(channel.id, "daily 08:00 UTC", "UTC")
-        await bot.poll_sources()
+        await bot.poller.poll_due()
         now = datetime.now(UTC)
         slot_time = now.replace(hour=8, minute=0, second=0, microsecond=0)
         if slot_time > now:
@@ -372,7 +372,7 @@ def test_any_one_byte_change_to_a_signed_request_is_rejected(
     body = command_body(fake, "help")
     headers = sign(body)
 
-    async def test(bot: Bot, endpoint: str) -> None:
+    async def test(bot: Core, endpoint: str) -> None:
         async with httpx.AsyncClient() as http:
 
             async def status(payload: str) -> int:
@@ -410,7 +410,7 @@ def test_a_mention_in_a_digest_thread_asks_about_its_articles(
 ) -> None:
     """Event API: a signed `app_mention` in the thread of a posted digest gets an answer there."""
 
-    async def test(bot: Bot, endpoint: str) -> None:
+    async def test(bot: Core, endpoint: str) -> None:
         channel = bot.store.channel("slack", "C1")
         assert channel is not None
         # a digest of the example article was posted in this channel; its thread is 1700.1

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from loopback import LoopbackServer, Response
 
-from bot.delivery.sources import poll_source
+from bot.delivery.polling import poll_source
 from bot.ingest.fetch import FetchSettings
 from bot.ingest.netguard import AddressPolicy
 from bot.ingest.urls import canonical_url

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from conftest import EXAMPLE
 
-from bot.digest.build import build_digest
+from bot.digest.article_digest import summarize_article
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.store.codec import article_from_dict, article_to_dict, digest_from_dict, digest_to_dict
@@ -25,7 +25,7 @@ def test_migrations_create_exactly_the_models(store: Store) -> None:
 
 def test_article_and_digest_round_trip() -> None:
     article = build_article(parse_plaintext(EXAMPLE.read_text(), "example"))
-    digest = build_digest(article)
+    digest = summarize_article(article)
     again = article_from_dict(article_to_dict(article))
     assert again == article
     assert digest_from_dict(again, digest_to_dict(digest)) == digest

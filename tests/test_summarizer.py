@@ -1,6 +1,6 @@
 import pytest
 
-from bot.digest.build import build_digest
+from bot.digest.article_digest import summarize_article
 from bot.digest.from_text import summarize_text
 from bot.digest.sections import build_article
 from bot.errors import InputError
@@ -44,4 +44,4 @@ def test_near_duplicates_are_dropped() -> None:
 
 def test_empty_article_is_a_clear_error() -> None:
     with pytest.raises(InputError, match="No article text"):
-        build_digest(Article(title="t", sections=(), source="s"))
+        summarize_article(Article(title="t", sections=(), source="s"))

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from bot.delivery.engine import ChannelDigest, SentPart
+from bot.delivery.poster import ChannelDigest, SentPart
 from bot.digest.render import posted_text
 
 

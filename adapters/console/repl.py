@@ -8,7 +8,8 @@ import threading
 from collections.abc import Iterable
 from typing import IO
 
-from bot.chat.commands import CommandContext, CommandHandler, Reply, ReplyKind
+from bot.chat.handler import CommandHandler
+from bot.chat.replies import CommandContext, Reply, ReplyKind
 
 PROMPT = "digest> "
 CONSOLE_CONTEXT = CommandContext(

@@ -11,8 +11,8 @@ import aiohttp
 import discord
 
 from adapters.discord.render import digest_messages, escape
-from bot.delivery.engine import ChannelDigest, PostError, SentPart
 from bot.delivery.pacing import DISCORD_LIMITS, Pacer
+from bot.delivery.poster import ChannelDigest, PostError, SentPart
 
 log = logging.getLogger(__name__)
 

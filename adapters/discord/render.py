@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.chat.commands import Reply, ReplyKind
+from bot.chat.replies import Reply, ReplyKind
 from bot.curate.plan import Outlet
-from bot.delivery.engine import ChannelDigest
+from bot.delivery.poster import ChannelDigest
 from bot.digest.posted import posted_view
 from bot.digest.render import meta_line
 from bot.digest.textfit import clip as fit

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 from dataclasses import replace
@@ -22,9 +23,11 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.poster import SlackPoster, make_client
 from adapters.slack.render import escape, reply_payloads, section_text_reply
-from bot.app import Bot
-from bot.chat.commands import ADMIN_COMMANDS, CommandContext, ReplyKind, parse_command
+from bot.channels.admin import ChannelRef
+from bot.chat.commands.lookups import ask_about
+from bot.chat.replies import CommandContext, ReplyKind
 from bot.delivery.pacing import SLACK_LIMITS, Pacer
+from bot.wiring import Core
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +35,11 @@ SLACK_RESPONSE_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 
 
 class SlackAdapter:
-    def __init__(self, bot: Bot) -> None:
-        settings = bot.settings
+    def __init__(self, core: Core) -> None:
+        settings = core.settings
         if settings.slack_bot_token is None:
             raise ValueError("SLACK_BOT_TOKEN is not set")
-        self.bot = bot
+        self.core = core
         self.client = make_client(
             settings.slack_bot_token.get_secret_value(), settings.slack_api_url
         )
@@ -44,8 +47,8 @@ class SlackAdapter:
             self.client,
             Pacer(replace(SLACK_LIMITS, global_rate=settings.slack_posts_per_second)),
         )
-        bot.add_poster(self.poster)
-        self.handler = bot.command_handler()
+        core.add_poster(self.poster)
+        self.handler = core.command_handler()
         secret = (
             settings.slack_signing_secret.get_secret_value()
             if settings.slack_signing_secret
@@ -70,13 +73,12 @@ class SlackAdapter:
         await ack()
         text = str(body.get("text", ""))
         user = str(body.get("user_id", ""))
-        command = parse_command(text)
         context = CommandContext(
             channel_id=str(body.get("channel_id", "")),
             user_id=user,
             platform="slack",
-            is_admin=await self.is_admin(user) if command.name in ADMIN_COMMANDS else False,
             request_id=body.get("trigger_id"),
+            check_admin=functools.partial(self.is_admin, user),  # asked only when needed
         )
         reply = await self.handler.handle(text, context)
         response_url = str(body.get("response_url", ""))
@@ -114,8 +116,8 @@ class SlackAdapter:
         channel = str(event.get("channel", ""))
         thread = event.get("thread_ts")
         question = re.sub(r"<@[A-Z0-9]+>", " ", str(event.get("text", ""))).strip()
-        digests = await asyncio.to_thread(self.bot.thread_digests, "slack", channel, thread)
-        reply = await self.handler.ask_about(question, digests)
+        digests = await self.core.admin.thread_digests(ChannelRef("slack", channel), thread)
+        reply = await ask_about(self.handler.services, question, digests)
         text = ":warning: " + reply.text if reply.kind is ReplyKind.ERROR else reply.text
         await client.chat_postMessage(
             channel=channel,
@@ -141,7 +143,7 @@ class SlackAdapter:
 
     async def is_admin(self, user_id: str) -> bool:
         """Workspace admins and owners, or users listed in NEWSDIGEST_ADMIN_USERS."""
-        if user_id in self.bot.settings.admin_users:
+        if user_id in self.core.settings.admin_users:
             return True
         if user_id not in self._admin_cache:
             try:
@@ -184,10 +186,10 @@ async def reject_unparseable(request: web.Request, handler: Any) -> web.StreamRe
     return response
 
 
-async def start_slack(bot: Bot, runner: Any, http_port: int | None) -> None:
+async def start_slack(core: Core, http_port: int | None) -> None:
     """Run until cancelled: Socket Mode when SLACK_APP_TOKEN is set, HTTP otherwise."""
-    adapter = SlackAdapter(bot)
-    settings = bot.settings
+    adapter = SlackAdapter(core)
+    settings = core.settings
     wait = 5.0
     while True:
         try:

@@ -13,8 +13,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import digest_messages, escape
-from bot.delivery.engine import ChannelDigest, PostError, SentPart
 from bot.delivery.pacing import SLACK_LIMITS, Pacer
+from bot.delivery.poster import ChannelDigest, PostError, SentPart
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,15 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.models import Article, Sentence
 from bot.text.words import content_words
+
+if TYPE_CHECKING:
+    from bot.summarize.llm import Completion
 
 K1, B = 1.2, 0.75
 MIN_COVERAGE = 0.5  # share of the question's (idf-weighted) words the best sentence must hold
@@ -173,3 +178,21 @@ def quotes_for(article: Article, sentence_ids: list[int]) -> tuple[Quote, ...]:
         for s in section.sentences
         if s.id in wanted
     )
+
+
+def grounded_answerer(complete: Completion) -> Callable[[Article, str], Answer]:
+    """With an LLM configured, `/digest ask` asks it too: its answer must cite sentences of the
+    article and pass the same checks as summary bullets; otherwise the extractive answer."""
+
+    def answer(article: Article, question: str) -> Answer:
+        from bot.summarize.llm import ask_article
+
+        asked = ask_article(article, question, complete)
+        if asked is None:
+            return answer_question(article, question)
+        text, ids = asked
+        if text is None:
+            return Answer(())  # the model found nothing: the article does not say
+        return Answer(quotes_for(article, ids), said=text)
+
+    return answer

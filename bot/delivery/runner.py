@@ -2,7 +2,7 @@
 
 Jobs live in a persistent SQLAlchemy job store in the bot's own database. Job
 functions are module-level (APScheduler persists references, not closures) and
-reach the running bot through `_ACTIVE`.
+reach the work they drive through `_ACTIVE`.
 """
 
 from __future__ import annotations
@@ -11,31 +11,31 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.delivery.engine import Deliverer, Poster, channel_schedule
+from bot.delivery.engine import Deliverer
 from bot.delivery.leader import LeaderLock
+from bot.delivery.polling import SourcePoller
+from bot.delivery.schedule import channel_schedule
 from bot.store.repo import Store
 
 log = logging.getLogger(__name__)
 
 
-class Bot(Protocol):
-    """What the runner drives; the composition root (bot/app.py) provides it."""
+class ScheduledWork:
+    """What the scheduler's jobs drive: delivery ticks, polls and each channel's slots."""
 
-    store: Store
-    deliverer: Deliverer
-    posters: dict[str, Poster]
+    def __init__(self, store: Store, deliverer: Deliverer, poller: SourcePoller) -> None:
+        self.store = store
+        self.deliverer = deliverer
+        self.poller = poller
 
-    async def poll_sources(self, now: datetime | None = None) -> int: ...
 
-
-_ACTIVE: Bot | None = None
+_ACTIVE: ScheduledWork | None = None
 TICK = timedelta(seconds=30)
 POLL = timedelta(seconds=60)
 
@@ -47,25 +47,26 @@ async def tick_job() -> None:
 
 async def poll_job() -> None:
     if _ACTIVE is not None:
-        await _ACTIVE.poll_sources()
+        await _ACTIVE.poller.poll_due()
 
 
 async def channel_job(channel_id: int) -> None:
     """A channel's cron fired: the slot is computed from the schedule, not from this moment."""
     if _ACTIVE is None:
         return
-    channel = _ACTIVE.store.channel_by_id(channel_id)
-    if channel and channel.schedule and not channel.paused and channel.platform in _ACTIVE.posters:
-        await _ACTIVE.poll_sources()
+    channel = await asyncio.to_thread(_ACTIVE.store.channel_by_id, channel_id)
+    posters = _ACTIVE.deliverer.posters
+    if channel and channel.schedule and not channel.paused and channel.platform in posters:
+        await _ACTIVE.poller.poll_due()
         await _ACTIVE.deliverer.run_channel(channel, datetime.now(UTC))
 
 
 class Runner:
-    def __init__(self, bot: Bot, tick: timedelta = TICK, poll: timedelta = POLL) -> None:
-        self.bot = bot
+    def __init__(self, work: ScheduledWork, tick: timedelta = TICK, poll: timedelta = POLL) -> None:
+        self.work = work
         self.tick = tick
         self.poll = poll
-        self.lock = LeaderLock(bot.store.engine)
+        self.lock = LeaderLock(work.store.engine)
         self.scheduler: AsyncIOScheduler | None = None
         self.last_beat: datetime | None = None
         self._stop = asyncio.Event()
@@ -80,7 +81,7 @@ class Runner:
     async def run(self) -> None:
         """Until stopped: lead when possible, keep the channel jobs in step with the store."""
         global _ACTIVE
-        _ACTIVE = self.bot
+        _ACTIVE = self.work
         try:
             while not self._stop.is_set():
                 self.last_beat = datetime.now(UTC)
@@ -99,8 +100,8 @@ class Runner:
 
     def _start_scheduler(self) -> None:
         log.info("this process now runs the schedule")
-        store = SQLAlchemyJobStore(engine=self.bot.store.engine, tablename="apscheduler_jobs")
-        grace = int(self.bot.deliverer.grace.total_seconds())
+        store = SQLAlchemyJobStore(engine=self.work.store.engine, tablename="apscheduler_jobs")
+        grace = int(self.work.deliverer.grace.total_seconds())
         scheduler = AsyncIOScheduler(
             jobstores={"default": store},
             timezone=UTC,
@@ -133,7 +134,7 @@ class Runner:
         """One cron job per scheduled channel, built from day names in the channel's time zone."""
         assert self.scheduler is not None
         wanted: dict[str, CronTrigger] = {}
-        for channel in self.bot.store.channels():
+        for channel in self.work.store.channels():
             schedule = channel_schedule(channel)
             if schedule is not None and not channel.paused:
                 wanted[f"channel-{channel.id}"] = CronTrigger(

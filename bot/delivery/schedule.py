@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import NewsdigestError
+from bot.store.repo import ChannelInfo
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ALIASES = {
@@ -140,3 +141,13 @@ def slots_between(schedule: Schedule, start: datetime, end: datetime) -> list[tu
                 slots.append((slot_key(day, schedule.at), instant))
         day += timedelta(days=1)
     return slots
+
+
+def channel_schedule(channel: ChannelInfo) -> Schedule | None:
+    """A stored channel's schedule, or None when it has none (or one that no longer parses)."""
+    if not channel.schedule:
+        return None
+    try:
+        return parse_schedule(channel.schedule, channel.timezone)
+    except ScheduleError:
+        return None

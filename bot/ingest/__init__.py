@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +17,14 @@ if TYPE_CHECKING:  # the fetcher (httpx), HTML (trafilatura) and feeds load only
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
-__all__ = ["MAX_FILE_BYTES", "SourceKind", "load_source", "parse_bytes", "read_source_bytes"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "SourceKind",
+    "load_source",
+    "parse_bytes",
+    "read_source",
+    "read_source_bytes",
+]
 
 
 def is_url(source: str) -> bool:
@@ -94,5 +102,23 @@ def load_source(source: str, fetch_settings: FetchSettings | None = None) -> lis
         return parse_bytes(data, label, content_type, url or (source if is_url(source) else None))
     except (InputError, FetchError):
         raise
+    except RecursionError as exc:
+        raise InputError("No article text found: the page is nested too deeply to read.") from exc
+
+
+async def read_source(source: str, fetch_settings: FetchSettings | None = None) -> list[Document]:
+    """`load_source` for code on an event loop: a URL is fetched on the loop (it only waits),
+    reading a file and parsing run on a worker thread."""
+    if not is_url(source):
+        return await asyncio.to_thread(load_source, source, fetch_settings)
+    from bot.ingest.fetch import fetch
+
+    result = await fetch(source, fetch_settings)
+    return await asyncio.to_thread(_parse_fetched, result.body, result.content_type, result.url)
+
+
+def _parse_fetched(data: bytes, content_type: str | None, url: str) -> list[Document]:
+    try:
+        return parse_bytes(data, url, content_type, url)
     except RecursionError as exc:
         raise InputError("No article text found: the page is nested too deeply to read.") from exc

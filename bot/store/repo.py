@@ -430,6 +430,14 @@ class Store:
             row = session.get(ArticleRow, article_id)
             return article_from_dict(row.body) if row else None
 
+    def articles(self, article_ids: Sequence[int]) -> dict[int, Article]:
+        """The stored articles among these ids, in one session (missing ids are left out)."""
+        if not article_ids:
+            return {}
+        with self._sessions() as session:
+            rows = session.scalars(select(ArticleRow).where(ArticleRow.id.in_(article_ids)))
+            return {row.id: article_from_dict(row.body) for row in rows}
+
     def cached_digest(self, article_id: int) -> Digest | None:
         with self._sessions() as session:
             row = session.get(ArticleRow, article_id)

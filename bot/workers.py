@@ -27,10 +27,10 @@ class Workers:
         self._summarize = ThreadPoolExecutor(self.summarize_limit, thread_name_prefix="summarize")
         self._database = ThreadPoolExecutor(max(database, 1), thread_name_prefix="database")
 
-    async def summarize(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def summarize(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         return await self._run(self._summarize, fn, *args, **kwargs)
 
-    async def db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def db(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         return await self._run(self._database, fn, *args, **kwargs)
 
     @staticmethod

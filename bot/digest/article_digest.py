@@ -15,7 +15,7 @@ from bot.summarize.extractive import ExtractiveSummarizer
 MAX_BULLETS = 10
 
 
-def build_digest(
+def summarize_article(
     article: Article,
     summarizer: Summarizer | None = None,
     summary_bullets: int = DEFAULT_SUMMARY_BULLETS,

@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.digest.sections import build_article
 from bot.errors import FetchError, InputError, NewsdigestError
@@ -23,7 +26,13 @@ from bot.ingest.follow import PageReader, follow_items, followable, is_teaser, t
 from bot.ingest.urls import canonical_url
 from bot.models import Article, Document
 from bot.ops.metrics import METRICS
+from bot.singleflight import SingleFlight
+from bot.store.async_store import AsyncStore
 from bot.store.repo import SourceInfo, Store
+
+if TYPE_CHECKING:
+    from bot.delivery.poster import Poster
+    from bot.digest.cache import DigestCache
 
 log = logging.getLogger(__name__)
 
@@ -286,3 +295,80 @@ def _read_local(path_text: str) -> list[Document]:
     for err in errors:
         log.warning("skipped %s", err)
     return docs
+
+
+class SourcePoller:
+    """Polls every due source for the running bot; callers that arrive during a poll share it.
+
+    At 08:00 hundreds of channel jobs fire at once and each wants fresh articles: one poll
+    serves them all instead of hundreds of overlapping ones. Sources are fetched concurrently
+    (`concurrency` at once; per host the shared politeness of `fetch_settings` bounds it)."""
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        fetch_settings: FetchSettings,
+        posters: Mapping[str, Poster],
+        digests: DigestCache,
+        *,
+        follow: Follow | None = None,
+        pause_after: int = 5,
+        concurrency: int = 16,
+    ) -> None:
+        self.store = store
+        self.fetch_settings = fetch_settings
+        self.posters = posters
+        self.digests = digests
+        self.follow = follow
+        self.pause_after = pause_after
+        self.concurrency = concurrency
+        self._polling: SingleFlight[str, int] = SingleFlight()
+
+    async def poll_due(self, now: datetime | None = None) -> int:
+        """Every due source, once; returns how many new articles were stored."""
+        return await self._polling.run("due", lambda: self._poll_due(now or datetime.now(UTC)))
+
+    async def _poll_due(self, now: datetime) -> int:
+        due = await self.store.due_sources(now, reprobe_after=REPROBE_PAUSED)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(source: SourceInfo) -> int:
+            async with gate:
+                return await self._poll_one(source, now)
+
+        return sum(await asyncio.gather(*(one(s) for s in due)))
+
+    async def _poll_one(self, source: SourceInfo, now: datetime) -> int:
+        started = time.perf_counter()
+        try:
+            result = await poll_source(
+                self.store.sync,
+                source,
+                self.fetch_settings,
+                now,
+                pause_after=self.pause_after,
+                follow=self.follow,
+            )
+        except Exception:
+            log.exception("polling %s failed unexpectedly", source.url)
+            return 0
+        finally:
+            METRICS.poll_seconds.observe(time.perf_counter() - started)
+        METRICS.fetched.inc(result.new_articles)
+        for article_id in result.upgraded:
+            self.digests.forget(article_id)
+        if result.error:
+            METRICS.source_failures.inc()
+        if result.notice:
+            await self._tell_channels(source, result.notice)
+        return result.new_articles
+
+    async def _tell_channels(self, source: SourceInfo, notice: str) -> None:
+        for channel in await self.store.subscribed_channels(source.id):
+            poster = self.posters.get(channel.platform)
+            if poster is None:
+                continue
+            try:
+                await poster.notice(channel.external_id, notice)
+            except Exception as exc:
+                log.warning("could not tell %s about a paused source: %s", channel.external_id, exc)

@@ -1,0 +1,1 @@
+"""Use cases on one channel (administration, curation, its memory), with explicit collaborators."""

@@ -1,0 +1,187 @@
+"""Administering a channel: what it follows, when it gets digests, a digest now, the latest one.
+
+Every front end (chat commands, the web console) reaches the running bot's channels through
+this one place, so a subscription made in Slack and one made in a browser are checked alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.delivery.polling import local_source
+from bot.delivery.schedule import ScheduleError, parse_schedule
+from bot.digest.sections import build_article
+from bot.errors import FetchError, InputError, NewsdigestError
+from bot.ingest import is_url, read_source
+from bot.models import Digest
+from bot.store.async_store import AsyncStore
+from bot.store.repo import ChannelInfo, SourceInfo
+
+if TYPE_CHECKING:
+    from bot.delivery.engine import Deliverer
+    from bot.delivery.polling import SourcePoller
+    from bot.digest.cache import DigestCache
+    from bot.ingest.fetch import FetchSettings
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """A channel as a platform names it."""
+
+    platform: str
+    channel_id: str
+
+
+class ChannelAdmin:
+    def __init__(
+        self,
+        store: AsyncStore,
+        digests: DigestCache,
+        deliverer: Deliverer,
+        poller: SourcePoller,
+        fetch_settings: FetchSettings | None,
+    ) -> None:
+        self.store = store
+        self.digests = digests
+        self.deliverer = deliverer
+        self.poller = poller
+        self.fetch_settings = fetch_settings
+
+    async def channel(self, where: ChannelRef) -> ChannelInfo:
+        """The channel's row, made on first use."""
+        channel = await self.store.channel(where.platform, where.channel_id)
+        assert channel is not None
+        return channel
+
+    async def first_request(self, request_key: str) -> bool:
+        """False when this platform request (a replayed slash command) was handled before."""
+        return await self.store.first_receipt(request_key)
+
+    async def sources(self, where: ChannelRef) -> list[str]:
+        rows = []
+        for source in await self.store.channel_sources((await self.channel(where)).id):
+            status = (
+                f" — paused: {source.last_error}"
+                if source.paused
+                else (f" — failing: {source.last_error}" if source.failures else "")
+            )
+            rows.append(f"{display_source(source.url)}{status}")
+        return rows
+
+    async def subscribe(self, where: ChannelRef, url: str) -> str:
+        """Follow a feed or page after checking that it can be read and holds articles; the
+        operator at the console may follow local files and folders too."""
+        if where.platform == "console" and not is_url(url) and Path(url).exists():
+            return await self._subscribe_local(where, url)
+        if not url.lower().startswith(("http://", "https://")):
+            raise InputError("Subscribe to an http(s) link of a feed or a page.")
+        from bot.ingest.follow import followable
+
+        try:
+            docs = await read_source(url, self.fetch_settings)
+        except (FetchError, InputError) as exc:
+            raise NewsdigestError(f"Could not subscribe to {url}: {exc.message}") from exc
+        if not any(followable(d) or build_article(d).sentences for d in docs):
+            raise NewsdigestError(f"{url} has no readable articles.")
+        channel = await self.channel(where)
+        _source, created = await self.store.subscribe(channel.id, url)
+        kind = "feed" if len(docs) > 1 or docs[0].guid else "page"
+        if not created:
+            return f"This channel already follows {url}."
+        schedule_hint = (
+            ""
+            if channel.schedule
+            else " Set a schedule with /digest schedule weekdays 08:00 Europe/Berlin."
+        )
+        items = f"{len(docs)} item{'s' * (len(docs) != 1)}"
+        return f"Following {url} ({kind}, {items} now).{schedule_hint}"
+
+    async def _subscribe_local(self, where: ChannelRef, path: str) -> str:
+        channel = await self.channel(where)
+        _source, created = await self.store.subscribe(channel.id, local_source(path))
+        return f"Following {path}." if created else f"This channel already follows {path}."
+
+    async def unsubscribe(self, where: ChannelRef, which: str) -> str:
+        """Stop following a source given by its number in `sources` or by its link."""
+        channel = await self.channel(where)
+        sources = await self.store.channel_sources(channel.id)
+        chosen: SourceInfo | None
+        if which.isdigit() and 1 <= int(which) <= len(sources):
+            chosen = sources[int(which) - 1]
+        else:
+            chosen = next(
+                (s for s in sources if s.url == which or s.url.rstrip("/") == which.rstrip("/")),
+                None,
+            )
+        if chosen is None:
+            raise NewsdigestError(f"No source '{which}' here. See /digest sources for the numbers.")
+        await self.store.unsubscribe(channel.id, chosen.id)
+        return f"Stopped following {display_source(chosen.url)}."
+
+    async def schedule(self, where: ChannelRef, when: str | None, timezone: str | None) -> str:
+        """Show the schedule (no `when`), turn it off ("off"), or set it; setting one resumes a
+        channel that was paused."""
+        channel = await self.channel(where)
+        if when is None:
+            if not channel.schedule:
+                return "No schedule set. Example: /digest schedule weekdays 08:00 Europe/Berlin"
+            paused = f" (paused: {channel.paused_reason})" if channel.paused else ""
+            return f"Digests are posted {channel.schedule}{paused}."
+        if when.strip().lower() == "off":
+            await self.store.set_schedule(channel.id, None, channel.timezone)
+            return "Scheduled digests are off for this channel."
+        try:
+            schedule = parse_schedule(
+                when, timezone or (channel.timezone if channel.schedule else None)
+            )
+        except ScheduleError as exc:
+            raise NewsdigestError(exc.message) from exc
+        await self.store.set_schedule(channel.id, schedule.describe(), schedule.timezone)
+        if channel.paused:
+            await self.store.resume_channel(channel.id)
+        return f"Digests will be posted {schedule.describe()}."
+
+    async def latest(self, where: ChannelRef) -> tuple[Digest, ...]:
+        """The articles of the digest posted last in the channel."""
+        channel = await self.store.channel(where.platform, where.channel_id, create=False)
+        delivery = await self.store.last_sent_delivery(channel.id) if channel else None
+        if delivery is None:
+            return ()
+        return tuple(await self.digests.get_many(delivery.article_ids))
+
+    async def digest_now(self, where: ChannelRef) -> str:
+        """Poll, then post what is new in a one-off slot of its own."""
+        channel = await self.channel(where)
+        if channel.platform not in self.deliverer.posters:
+            raise NewsdigestError("This channel's platform is not connected right now.")
+        await self.poller.poll_due()
+        delivery = await self.deliverer.deliver_now(channel)
+        if delivery is None or delivery.state == "skipped":
+            return "Nothing new since the last digest."
+        if delivery.state == "sent":
+            return f"Posted a digest of {len(delivery.article_ids)} article(s)."
+        return f"The digest could not be posted yet ({delivery.error}); it will be retried."
+
+    async def thread_digests(self, where: ChannelRef, thread_ref: str | None) -> list[Digest]:
+        """The articles of the digest posted in that thread, or the channel's latest article."""
+        channel = await self.store.channel(where.platform, where.channel_id, create=False)
+        if channel is None:
+            return []
+        delivery = (
+            await self.store.delivery_by_thread(channel.id, thread_ref) if thread_ref else None
+        )
+        if delivery is not None and delivery.article_ids:
+            ids = delivery.article_ids
+        else:
+            latest = await self.store.last_article_id(channel.id)
+            ids = [latest] if latest is not None else []
+            if not ids and (sent := await self.store.last_sent_delivery(channel.id)):
+                ids = sent.article_ids[:1]
+        return await self.digests.get_many(ids)
+
+
+def display_source(url: str) -> str:
+    """A source as people read it: local folders without their storage prefix."""
+    return url.removeprefix("path:")

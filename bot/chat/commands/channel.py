@@ -1,0 +1,137 @@
+"""The channel's own commands: its latest digest, its sources, its schedule, a digest now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.channels.admin import ChannelAdmin
+from bot.chat.replies import Reply, ReplyKind, info
+from bot.chat.spec import Access, Command, Invocation, NoArgs, Text, arg
+
+
+@dataclass(frozen=True)
+class SubscribeArgs:
+    url: str | None = arg(
+        Text(),
+        "Feed or page link",
+        metavar="URL",
+        required=True,
+        missing="Give a feed or page link: /digest subscribe https://…",
+    )
+
+
+@dataclass(frozen=True)
+class UnsubscribeArgs:
+    source: str | None = arg(
+        Text(),
+        "Number from /digest sources, or the link",
+        metavar="NUMBER|URL",
+        complete="sources",
+        required=True,
+        missing="Which one? Give its number from /digest sources, or its link.",
+    )
+
+
+@dataclass(frozen=True)
+class ScheduleArgs:
+    when: str | None = arg(
+        Text(rest=True),
+        "e.g. 'weekdays 08:00', 'daily 7:30', or 'off'; empty shows it",
+        metavar="WHEN [TIMEZONE]",
+    )
+    timezone: str | None = arg(Text(), "e.g. Europe/Berlin", in_text=False)
+
+
+def _admin(run: Invocation) -> ChannelAdmin:
+    admin = run.services.admin
+    assert admin is not None  # commands that need it are marked needs_bot
+    return admin
+
+
+async def today(run: Invocation, _args: NoArgs) -> Reply:
+    digests = await _admin(run).latest(run.context.where)
+    if not digests:
+        return info("No digest has been posted in this channel yet.")
+    text = "\n".join(f"• {d.article.title}" for d in digests)
+    return Reply(ReplyKind.DIGESTS, f"Latest digest:\n{text}", digests=digests)
+
+
+async def sources(run: Invocation, _args: NoArgs) -> Reply:
+    rows = await _admin(run).sources(run.context.where)
+    text = (
+        "\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1))
+        or "This channel follows no sources yet. An admin can add one: /digest subscribe URL"
+    )
+    return info(text)
+
+
+async def subscribe(run: Invocation, args: SubscribeArgs) -> Reply:
+    return info(await _admin(run).subscribe(run.context.where, args.url or ""))
+
+
+async def unsubscribe(run: Invocation, args: UnsubscribeArgs) -> Reply:
+    return info(await _admin(run).unsubscribe(run.context.where, args.source or ""))
+
+
+async def schedule(run: Invocation, args: ScheduleArgs) -> Reply:
+    return info(await _admin(run).schedule(run.context.where, args.when, args.timezone))
+
+
+async def digest_now(run: Invocation, _args: NoArgs) -> Reply:
+    return info(await _admin(run).digest_now(run.context.where))
+
+
+CHANNEL: tuple[Command[Any], ...] = (
+    Command(
+        "today",
+        "the latest digest posted here",
+        NoArgs,
+        today,
+        shareable=True,
+        needs_bot=True,
+    ),
+    Command(
+        "sources",
+        "the sources this channel follows",
+        NoArgs,
+        sources,
+        shareable=True,
+        needs_bot=True,
+    ),
+    Command(
+        "subscribe",
+        "follow a feed or page (admins)",
+        SubscribeArgs,
+        subscribe,
+        access=Access.ADMIN,
+        needs_bot=True,
+        slow=True,
+    ),
+    Command(
+        "unsubscribe",
+        "stop following a source (admins)",
+        UnsubscribeArgs,
+        unsubscribe,
+        access=Access.ADMIN,
+        needs_bot=True,
+    ),
+    Command(
+        "schedule",
+        "e.g. 'weekdays 08:00 Europe/Berlin'; 'schedule off' (admins)",
+        ScheduleArgs,
+        schedule,
+        access=Access.ADMIN_TO_CHANGE,
+        needs_bot=True,
+    ),
+    Command(
+        "now",
+        "post a digest of what is new, now (admins)",
+        NoArgs,
+        digest_now,
+        access=Access.ADMIN,
+        aliases=(("digest", "now"),),
+        needs_bot=True,
+        slow=True,
+    ),
+)

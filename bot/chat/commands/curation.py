@@ -1,0 +1,108 @@
+"""The channel's curation commands: its filters and its own settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.channels.curation import ChannelChoices, ChannelCuration
+from bot.chat.replies import Reply, info
+from bot.chat.spec import Access, Choice, Command, Invocation, NoArgs, Number, Switch, Text, arg
+
+FILTER_HELP = (
+    "Use /digest filter include|exclude WORDS or /REGEX/, filter remove NUMBER, or filter clear."
+)
+
+
+@dataclass(frozen=True)
+class FilterArgs:
+    action: str | None = arg(
+        Choice(("include", "exclude", "remove", "clear")),
+        "include: keep only matches; exclude: drop matches; remove or clear filters",
+        required=True,
+        missing=FILTER_HELP,
+    )
+    pattern: str | None = arg(
+        Text(rest=True, raw=True),
+        "Words, or a /regular expression/ (include and exclude)",
+        metavar="WORDS|/REGEX/",
+        only_with=("action", ("include", "exclude")),
+        required=True,
+        missing=FILTER_HELP,
+    )
+    number: int | None = arg(
+        Number(1, 1000),
+        "Filter number to remove (see /digest filters)",
+        complete="filters",
+        only_with=("action", ("remove",)),
+        required=True,
+        missing="Which one? Give its number from /digest filters.",
+    )
+
+
+@dataclass(frozen=True)
+class SettingsArgs:
+    articles: int | None = arg(Number(1, 25), "Articles per digest", metavar="N")
+    bullets: int | None = arg(Number(1, 10), "Bullets per article", metavar="N")
+    sections: bool | None = arg(Switch(), "List sections", metavar="on|off")
+
+
+def _curation(run: Invocation) -> ChannelCuration:
+    curation = run.services.curation
+    assert curation is not None  # commands that need it are marked needs_bot
+    return curation
+
+
+async def list_filters(run: Invocation, _args: NoArgs) -> Reply:
+    rows = await _curation(run).list_filters(run.context.where)
+    text = "\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1)) or (
+        "No filters here. An admin can add one: /digest filter exclude WORDS or /REGEX/"
+    )
+    return info(text)
+
+
+async def change_filters(run: Invocation, args: FilterArgs) -> Reply:
+    curation, where = _curation(run), run.context.where
+    if args.action in ("include", "exclude"):
+        return info(await curation.add_filter(where, args.action, args.pattern or ""))
+    if args.action == "remove":
+        return info(await curation.remove_filter(where, args.number or 0))
+    return info(await curation.clear_filters(where))
+
+
+async def settings(run: Invocation, args: SettingsArgs) -> Reply:
+    choices = ChannelChoices(args.articles, args.bullets, args.sections)
+    return info(await _curation(run).settings(run.context.where, choices))
+
+
+CURATION: tuple[Command[Any], ...] = (
+    Command(
+        "filters",
+        "this channel's filters, with what each dropped lately",
+        NoArgs,
+        list_filters,
+        shareable=True,
+        needs_bot=True,
+    ),
+    Command(
+        "filter",
+        "keep or drop matching items; remove NUMBER; clear (admins)",
+        FilterArgs,
+        change_filters,
+        access=Access.ADMIN,
+        needs_bot=True,
+        usage="include|exclude WORDS|/REGEX/ | remove NUMBER | clear",
+    ),
+    Command(
+        "settings",
+        "show or change (admins)",
+        SettingsArgs,
+        settings,
+        access=Access.ADMIN_TO_CHANGE,
+        needs_bot=True,
+        shareable=True,
+        usage="[articles N | bullets N | sections on|off]",
+        style="named",
+        refusal="Only workspace or server admins can change settings.",
+    ),
+)

@@ -1,0 +1,75 @@
+"""What an adapter implements to receive digests: the `Poster` contract and what crosses it.
+
+This is all the delivery engine knows of a platform, and all a platform adapter needs to
+import from delivery: the channel's digest to render, the parts it sends, the reference it
+returns for each, and the error it raises when the platform refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.curate.plan import Outlet
+from bot.models import Digest
+from bot.store.repo import ChannelInfo
+
+
+@dataclass(frozen=True)
+class ChannelDigest:
+    """What one channel gets for one slot: the new articles' digests, newest first."""
+
+    channel: ChannelInfo
+    slot: str
+    title: str
+    digests: tuple[Digest, ...]
+    also: tuple[tuple[Outlet, ...], ...] = ()  # per digest: other outlets telling the story
+
+    def others(self, index: int) -> tuple[Outlet, ...]:
+        return self.also[index] if index < len(self.also) else ()
+
+
+@dataclass(frozen=True)
+class SentPart:
+    message_ref: str
+    thread_ref: str | None = None
+
+
+class PostError(Exception):
+    """A platform refused a post. `permanent` ones (no access, no channel) pause the channel."""
+
+    def __init__(
+        self,
+        message: str,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        maybe_sent: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.maybe_sent = maybe_sent  # the request may have reached the platform: reconcile first
+
+
+class Poster(Protocol):
+    """All the delivery engine knows of a platform."""
+
+    platform: str
+
+    def render(self, digest: ChannelDigest) -> Sequence[Any]: ...
+
+    async def send(
+        self, channel: str, part: Any, part_key: str, thread_ref: str | None
+    ) -> SentPart: ...
+
+    async def find(
+        self, channel: str, part_key: str, thread_ref: str | None
+    ) -> SentPart | None: ...
+
+    async def notice(self, channel: str, text: str) -> None: ...
+
+
+def part_key(delivery_id: int, part: int) -> str:
+    """Deterministic per part, short enough for a Discord nonce (≤ 25 characters)."""
+    return f"nd{delivery_id}p{part}"

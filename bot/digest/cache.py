@@ -1,0 +1,86 @@
+"""Each stored article's digest, made once for every channel and process.
+
+Hundreds of channels may want the same article's digest in the same minute. It is looked
+up in memory, then in the database (another process may have made it), and only then
+summarized — on the summarize workers, once, however many callers wait for it — and saved.
+Digests never change once made, so a bounded in-process copy saves reloading them per
+channel; an article that changes (a teaser that got its full text) is `forget`-ten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from bot.digest.article_digest import summarize_article
+from bot.models import Article, Digest
+from bot.ops.metrics import METRICS
+from bot.singleflight import SingleFlight
+from bot.store.async_store import AsyncStore
+from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS, Summarizer
+
+CACHE_SIZE = 2000
+
+
+class DigestCache:
+    def __init__(
+        self,
+        store: AsyncStore,
+        summarizer: Summarizer,
+        summary_bullets: int = DEFAULT_SUMMARY_BULLETS,
+        section_bullets: int = DEFAULT_SECTION_BULLETS,
+        size: int = CACHE_SIZE,
+    ) -> None:
+        self.store = store
+        self.summarizer = summarizer
+        self.summary_bullets = summary_bullets
+        self.section_bullets = section_bullets
+        self.size = size
+        self.summarized = 0  # articles this process summarized (not found made)
+        self._digests: dict[int, Digest] = {}
+        self._making: SingleFlight[int, Digest | None] = SingleFlight()
+
+    async def get(self, article_id: int) -> Digest | None:
+        """The article's digest; None when the article is gone or has no sentence."""
+        known = self._digests.get(article_id)
+        if known is not None:
+            return known
+        return await self._making.run(article_id, lambda: self._make(article_id))
+
+    async def get_many(self, article_ids: Sequence[int]) -> list[Digest]:
+        """The digests of these articles, in order, leaving out those that have none."""
+        made = await asyncio.gather(*(self.get(i) for i in article_ids))
+        return [d for d in made if d is not None]
+
+    def forget(self, article_id: int) -> None:
+        """The article changed (a teaser got its full text): its digest is made again."""
+        self._digests.pop(article_id, None)
+
+    async def _make(self, article_id: int) -> Digest | None:
+        """Database work on the database workers, summarizing on the summarize workers: with
+        SQLite one writer thread means no lock contention (and no busy-wait sleeps)."""
+        cached = await self.store.cached_digest(article_id)
+        if cached is not None:
+            return self._remember(article_id, cached)
+        article = await self.store.article(article_id)
+        if article is None or not article.sentences:
+            return None
+        digest = await self.store.workers.summarize(self._summarize, article)
+        await self.store.save_digest(article_id, digest)
+        return self._remember(article_id, digest)
+
+    def _summarize(self, article: Article) -> Digest:
+        started = time.perf_counter()
+        digest = summarize_article(
+            article, self.summarizer, self.summary_bullets, self.section_bullets
+        )
+        METRICS.summarizer_seconds.observe(time.perf_counter() - started)
+        self.summarized += 1
+        return digest
+
+    def _remember(self, article_id: int, digest: Digest) -> Digest:
+        if len(self._digests) >= self.size:
+            self._digests.pop(next(iter(self._digests)), None)
+        self._digests[article_id] = digest
+        return digest

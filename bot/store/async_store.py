@@ -1,0 +1,107 @@
+"""The store as the event loop sees it: the same methods, awaited, each run on a database thread.
+
+`Store` is synchronous (SQLAlchemy sessions block), and nothing slow may run on the one event
+loop that carries every platform connection. So code on the loop calls `await
+store.claim_delivery(...)` on an `AsyncStore`, which runs `Store.claim_delivery` on the
+database workers: the callee is named where it is called, with its own types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+
+from bot.store.repo import Store
+from bot.workers import Workers
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class on_database_thread(Generic[P, T]):
+    """A `Store` method exposed on `AsyncStore` as a coroutine run by the database workers."""
+
+    def __init__(self, method: Callable[Concatenate[Store, P], T]) -> None:
+        self.method = method
+
+    @overload
+    def __get__(self, owner: None, kind: type[Any]) -> on_database_thread[P, T]: ...
+
+    @overload
+    def __get__(self, owner: AsyncStore, kind: type[Any]) -> Callable[P, Awaitable[T]]: ...
+
+    def __get__(
+        self, owner: AsyncStore | None, kind: type[Any]
+    ) -> on_database_thread[P, T] | Callable[P, Awaitable[T]]:
+        if owner is None:
+            return self
+        bound: Callable[P, T] = getattr(owner.sync, self.method.__name__)  # a subclass's own
+        workers = owner.workers
+
+        async def call(*args: P.args, **kwargs: P.kwargs) -> T:
+            return await workers.db(bound, *args, **kwargs)
+
+        return call
+
+
+class AsyncStore:
+    """Awaitable store calls for code on the event loop (the engine, polling, the use cases)."""
+
+    def __init__(self, store: Store, workers: Workers) -> None:
+        self.sync = store
+        self.workers = workers
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Several store calls as one unit of work on a database thread."""
+        return await self.workers.db(fn, *args, **kwargs)
+
+    async def set_channel_settings(self, channel_id: int, **values: Any) -> None:
+        await self.workers.db(self.sync.set_channel_settings, channel_id, **values)
+
+    # channels
+    channel = on_database_thread(Store.channel)
+    channel_by_id = on_database_thread(Store.channel_by_id)
+    channels = on_database_thread(Store.channels)
+    set_schedule = on_database_thread(Store.set_schedule)
+    pause_channel = on_database_thread(Store.pause_channel)
+    resume_channel = on_database_thread(Store.resume_channel)
+    remember_article = on_database_thread(Store.remember_article)
+    last_article_id = on_database_thread(Store.last_article_id)
+    channel_settings = on_database_thread(Store.channel_settings)
+    first_receipt = on_database_thread(Store.first_receipt)
+    # sources and subscriptions
+    source = on_database_thread(Store.source)
+    subscribe = on_database_thread(Store.subscribe)
+    unsubscribe = on_database_thread(Store.unsubscribe)
+    channel_sources = on_database_thread(Store.channel_sources)
+    subscribed_channels = on_database_thread(Store.subscribed_channels)
+    due_sources = on_database_thread(Store.due_sources)
+    # articles and their digests
+    add_article = on_database_thread(Store.add_article)
+    article = on_database_thread(Store.article)
+    articles = on_database_thread(Store.articles)
+    cached_digest = on_database_thread(Store.cached_digest)
+    save_digest = on_database_thread(Store.save_digest)
+    new_articles_for = on_database_thread(Store.new_articles_for)
+    # filters
+    add_filter = on_database_thread(Store.add_filter)
+    filters = on_database_thread(Store.filters)
+    remove_filter = on_database_thread(Store.remove_filter)
+    clear_filters = on_database_thread(Store.clear_filters)
+    record_drops = on_database_thread(Store.record_drops)
+    drop_counts = on_database_thread(Store.drop_counts)
+    # deliveries
+    claim_delivery = on_database_thread(Store.claim_delivery)
+    delivery = on_database_thread(Store.delivery)
+    delivery_by_id = on_database_thread(Store.delivery_by_id)
+    delivery_by_thread = on_database_thread(Store.delivery_by_thread)
+    unfinished_deliveries = on_database_thread(Store.unfinished_deliveries)
+    take_lease = on_database_thread(Store.take_lease)
+    release_lease = on_database_thread(Store.release_lease)
+    renew_leases = on_database_thread(Store.renew_leases)
+    plan_delivery = on_database_thread(Store.plan_delivery)
+    part_sent = on_database_thread(Store.part_sent)
+    finish_delivery = on_database_thread(Store.finish_delivery)
+    delivery_attempt = on_database_thread(Store.delivery_attempt)
+    set_delivery_state = on_database_thread(Store.set_delivery_state)
+    last_sent_delivery = on_database_thread(Store.last_sent_delivery)

@@ -1,0 +1,317 @@
+"""Turning the settings into the running bot's parts: the one place that does it.
+
+Every other module takes its collaborators explicitly; here they are made once from the
+settings and joined: the store and its async face, the workers, the summarizer, the digest
+cache, the delivery engine, the poller, the channel use cases and the command handler.
+Adapters receive the `Core` and add their platform's Poster; the command line builds only
+the part it needs (a `SourceReader` for `digest FILE`), so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.ingest.netguard import AddressPolicy
+from bot.ops.settings import Settings
+from bot.summarize.base import Summarizer
+from bot.summarize.extractive import ExtractiveSummarizer
+
+if TYPE_CHECKING:  # fetching (httpx), the LLM client (openai) and the database load when used
+    from bot.channels.admin import ChannelAdmin
+    from bot.channels.curation import ChannelCuration
+    from bot.channels.memory import StoredChannelMemory
+    from bot.chat.handler import CommandHandler
+    from bot.chat.services import Services
+    from bot.delivery.engine import Deliverer
+    from bot.delivery.polling import Follow, SourcePoller
+    from bot.delivery.poster import Poster
+    from bot.digest.cache import DigestCache
+    from bot.digest.reader import Offload, SourceReader
+    from bot.ingest.fetch import FetchSettings
+    from bot.ingest.follow import PageReader
+    from bot.store.async_store import AsyncStore
+    from bot.store.repo import Store
+    from bot.summarize.llm import Completion, LLMSettings, SummaryCache
+    from bot.workers import Workers
+
+
+def fetch_settings(settings: Settings) -> FetchSettings:
+    from bot.ingest.fetch import FetchSettings
+
+    return FetchSettings(
+        max_bytes=settings.fetch_max_bytes,
+        total_timeout=settings.fetch_timeout,
+        policy=AddressPolicy.from_setting(settings.fetch_allow),
+        proxy=settings.fetch_proxy,
+    )
+
+
+def polite_fetch_settings(settings: Settings) -> FetchSettings:
+    """For reading many pages: every fetch shares one per-host pacing and obeys robots.txt."""
+    from bot.ingest.fetch import USER_AGENT
+    from bot.ingest.politeness import Politeness
+
+    return replace(
+        fetch_settings(settings),
+        politeness=Politeness(settings.fetch_per_host, settings.fetch_host_interval, USER_AGENT),
+    )
+
+
+def llm_completion(settings: Settings) -> Completion | None:
+    """The configured LLM's chat completion, when the LLM summarizer is chosen."""
+    if settings.summarizer != "llm":
+        return None
+    from bot.summarize.llm import openai_completion
+
+    return openai_completion(llm_settings(settings))
+
+
+def llm_settings(settings: Settings) -> LLMSettings:
+    from bot.summarize.llm import LLMSettings
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return LLMSettings(
+        model=settings.llm_model,
+        base_url=settings.openai_base_url,
+        api_key=key,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+        max_tokens=settings.llm_max_tokens,
+        temperature=settings.llm_temperature,
+    )
+
+
+def make_summarizer(
+    settings: Settings, cache: SummaryCache | None = None, complete: Completion | None = None
+) -> Summarizer:
+    if settings.summarizer == "llm":
+        from bot.summarize.llm import LLMSummarizer
+
+        return LLMSummarizer(
+            llm_settings(settings), cache=cache, complete=complete or llm_completion(settings)
+        )
+    return ExtractiveSummarizer()
+
+
+def source_reader(
+    settings: Settings,
+    summarizer: Summarizer | None = None,
+    offload: Offload | None = None,
+    pages: PageReader | None = None,
+) -> SourceReader:
+    """Sources → digests with this configuration; a feed's teaser items are followed to their
+    articles through `pages` (the bot's shared reader) or a polite reader of their own."""
+    from bot.digest.reader import SourceReader
+
+    def page_reader() -> PageReader:
+        from bot.ingest.follow import PageReader
+
+        return pages or PageReader(polite_fetch_settings(settings))
+
+    return SourceReader(
+        summarizer or make_summarizer(settings),
+        fetch_settings(settings),
+        page_reader if settings.follow_links else None,
+        settings.follow_deadline,
+        settings.summary_bullets,
+        settings.section_bullets,
+        offload,
+    )
+
+
+def database_threads(store: Store) -> int:
+    """SQLite has one writer: two database threads queue writes instead of contending for the
+    lock (whose busy handler sleeps up to 100 ms a try); a server database takes eight."""
+    return 2 if store.engine.dialect.name == "sqlite" else 8
+
+
+def delivery_engine(
+    store: Store,
+    summarizer: Summarizer,
+    posters: Mapping[str, Poster],
+    *,
+    grace: timedelta = timedelta(hours=2),
+    lookback: timedelta = timedelta(hours=48),
+    max_articles: int = 10,
+    summary_bullets: int = 3,
+    section_bullets: int = 3,
+    workers: Workers | None = None,
+    lease: timedelta | None = None,
+    concurrency: int | None = None,
+) -> Deliverer:
+    """The delivery engine and what it needs (async store, digest cache), on its own: for the
+    running bot, for benchmarks and for tests that drive it with a fake clock."""
+    from bot.delivery.engine import CHANNEL_CONCURRENCY, Deliverer, DeliveryPolicy
+    from bot.delivery.leases import LEASE
+    from bot.digest.cache import DigestCache
+    from bot.store.async_store import AsyncStore
+    from bot.workers import Workers
+
+    async_store = AsyncStore(store, workers or Workers(database=database_threads(store)))
+    digests = DigestCache(async_store, summarizer, summary_bullets, section_bullets)
+    return Deliverer(
+        async_store,
+        digests,
+        posters,
+        DeliveryPolicy(grace, lookback, max_articles),
+        lease=lease or LEASE,
+        concurrency=concurrency or CHANNEL_CONCURRENCY,
+    )
+
+
+class Core:
+    """The running bot's parts, made once from the settings (see `build_core`)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        workers: Workers,
+        async_store: AsyncStore,
+        summarizer: Summarizer,
+        digests: DigestCache,
+        deliverer: Deliverer,
+        poller: SourcePoller,
+        reader: SourceReader,
+        admin: ChannelAdmin,
+        curation: ChannelCuration,
+        memory: StoredChannelMemory,
+        posters: dict[str, Poster],
+        complete: Completion | None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.workers = workers
+        self.async_store = async_store
+        self.summarizer = summarizer
+        self.digests = digests
+        self.deliverer = deliverer
+        self.poller = poller
+        self.reader = reader
+        self.admin = admin
+        self.curation = curation
+        self.memory = memory
+        self.posters = posters
+        self.complete = complete
+
+    def add_poster(self, poster: Poster) -> None:
+        """A platform is connected: deliveries, notices and `/digest now` reach it."""
+        self.posters[poster.platform] = poster
+
+    def services(self, local_files: bool = False) -> Services:
+        from bot.chat.ask import answer_question, grounded_answerer
+        from bot.chat.services import Services
+
+        return Services(
+            lookup=self.reader.newest_digest,
+            memory=self.memory,
+            answerer=grounded_answerer(self.complete) if self.complete else answer_question,
+            admin=self.admin,
+            curation=self.curation,
+            admin_users=frozenset(self.settings.admin_users),
+            local_files=local_files,
+        )
+
+    def command_handler(self, local_files: bool = False) -> CommandHandler:
+        from bot.chat.handler import CommandHandler
+
+        return CommandHandler(self.services(local_files))
+
+    def apply_config_channels(self) -> None:
+        """Channels declared in the config file: subscriptions and schedules, idempotently."""
+        from bot.delivery.polling import local_source
+        from bot.delivery.schedule import parse_schedule
+        from bot.ingest import is_url
+
+        for declared in self.settings.channels:
+            channel = self.store.channel(declared.platform, declared.channel)
+            assert channel is not None
+            for source in declared.sources:
+                url = source if is_url(source) else local_source(source)
+                self.store.subscribe(channel.id, url)
+            if declared.schedule:
+                schedule = parse_schedule(declared.schedule, declared.timezone)
+                if (channel.schedule, channel.timezone) != (schedule.describe(), schedule.timezone):
+                    self.store.set_schedule(channel.id, schedule.describe(), schedule.timezone)
+
+    def close(self) -> None:
+        self.workers.close()
+        self.store.engine.dispose()
+
+
+def build_core(
+    settings: Settings,
+    posters: Mapping[str, Poster] | None = None,
+    summarizer: Summarizer | None = None,
+    store: Store | None = None,
+) -> Core:
+    from bot.channels.admin import ChannelAdmin
+    from bot.channels.curation import ChannelCuration, DigestDefaults
+    from bot.channels.memory import StoredChannelMemory
+    from bot.delivery.polling import SourcePoller
+    from bot.ingest.follow import PageReader
+    from bot.store.repo import Store, StoreSummaryCache
+    from bot.workers import Workers
+
+    store = store or Store.open(settings.database_url_value)
+    workers = Workers(settings.summarize_concurrency, database_threads(store))
+    complete = llm_completion(settings) if summarizer is None else None
+    summarizer = summarizer or make_summarizer(settings, StoreSummaryCache(store), complete)
+    connected: dict[str, Poster] = dict(posters or {})
+    deliverer = delivery_engine(
+        store,
+        summarizer,
+        connected,
+        grace=timedelta(minutes=settings.grace_minutes),
+        lookback=timedelta(hours=settings.lookback_hours),
+        max_articles=settings.max_articles_per_digest,
+        summary_bullets=settings.summary_bullets,
+        section_bullets=settings.section_bullets,
+        workers=workers,
+        concurrency=settings.delivery_concurrency,
+    )
+    async_store, digests = deliverer.store, deliverer.digests
+    polite = polite_fetch_settings(settings)
+    pages = PageReader(polite)
+    poller = SourcePoller(
+        async_store,
+        polite,
+        connected,
+        digests,
+        follow=_follow(settings, pages),
+        pause_after=settings.source_max_failures,
+        concurrency=settings.poll_concurrency,
+    )
+    reader = source_reader(settings, summarizer, workers.summarize, pages)
+    admin = ChannelAdmin(async_store, digests, deliverer, poller, reader.fetch)
+    curation = ChannelCuration(
+        async_store, DigestDefaults(settings.max_articles_per_digest, settings.summary_bullets)
+    )
+    memory = StoredChannelMemory(async_store, digests)
+    return Core(
+        settings,
+        store,
+        workers,
+        async_store,
+        summarizer,
+        digests,
+        deliverer,
+        poller,
+        reader,
+        admin,
+        curation,
+        memory,
+        connected,
+        complete,
+    )
+
+
+def _follow(settings: Settings, pages: PageReader) -> Follow | None:
+    from bot.delivery.polling import Follow
+
+    if not settings.follow_links or settings.follow_max_pages == 0:
+        return None
+    return Follow(pages, settings.follow_max_pages, settings.follow_deadline)
