@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.summarization import SHARED
 from bot.digest.article_digest import summarize_article
-from bot.digest.posted import posted_view
+from bot.digest.channel_view import channel_view
 from bot.digest.sections import build_article
 from bot.errors import NewsdigestError
 from bot.ingest import parse_bytes
@@ -45,7 +45,7 @@ def articles() -> list[Article]:
 
 
 def audit(digest: Digest) -> dict[str, int]:
-    view = posted_view(digest)
+    view = channel_view(digest)
     bullets = [*view.summary, *(s.bullet for s in view.sections if s.bullet)]
     ids = [i for b in bullets for i in b.sentence_ids]
     texts = [b.text for b in bullets]
@@ -64,7 +64,7 @@ def heading_agreement() -> tuple[int, int]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from heading_articles import ARTICLES, as_printable
 
-    from bot.digest.from_text import article_from_text
+    from bot.digest.plain_text import article_from_text
 
     hits = total = 0
     for title, sections in ARTICLES:

@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 from bench.summarization import DEV
 from bot.delivery.polling import local_source, poll_source
 from bot.delivery.poster import ChannelDigest, SentPart
-from bot.ingest.fetch import FetchSettings
+from bot.ingest.fetch import FetchOptions
 from bot.models import Article, Digest
 from bot.store.repo import Store
 from bot.summarize.extractive import ExtractiveSummarizer
@@ -105,7 +105,7 @@ async def run(feeds: int, articles: int, channels: int) -> dict[str, float]:
         started = time.perf_counter()
         sources = [store.source(local_source(str(p))) for p in paths]
         for source in sources:
-            await poll_source(store, source, FetchSettings(), now)
+            await poll_source(store, source, FetchOptions(), now)
         polled = time.perf_counter()
         for c in range(channels):
             channel = store.channel("bench", f"C{c}")

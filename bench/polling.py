@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.delivery.polling import Follow, poll_source
-from bot.ingest.fetch import USER_AGENT, FetchSettings, fetch
-from bot.ingest.follow import PageReader
+from bot.delivery.polling import TeaserPages, poll_source
+from bot.ingest.fetch import USER_AGENT, FetchOptions, fetch
 from bot.ingest.netguard import AddressPolicy
 from bot.ingest.politeness import Politeness
+from bot.ingest.teasers import PageReader
 from bot.store.repo import SourceInfo, Store
 
 NOW = datetime(2024, 5, 1, 12, tzinfo=UTC)
@@ -59,8 +59,8 @@ def stop(process: subprocess.Popen[str]) -> None:
     process.wait(timeout=30)
 
 
-def settings(interval: float = 0.25) -> FetchSettings:
-    return FetchSettings(policy=LOOPBACK, politeness=Politeness(2, interval, USER_AGENT))
+def settings(interval: float = 0.25) -> FetchOptions:
+    return FetchOptions(policy=LOOPBACK, politeness=Politeness(2, interval, USER_AGENT))
 
 
 def subscribe_all(store: Store, feeds: list[str]) -> list[SourceInfo]:
@@ -70,7 +70,7 @@ def subscribe_all(store: Store, feeds: list[str]) -> list[SourceInfo]:
 
 
 async def poll_concurrently(
-    store: Store, sources: list[SourceInfo], fetch_settings: FetchSettings
+    store: Store, sources: list[SourceInfo], fetch_settings: FetchOptions
 ) -> int:
     gate = asyncio.Semaphore(16)  # NEWSDIGEST_POLL_CONCURRENCY's default
 
@@ -82,7 +82,7 @@ async def poll_concurrently(
 
 
 async def poll_one_by_one(
-    store: Store, sources: list[SourceInfo], fetch_settings: FetchSettings
+    store: Store, sources: list[SourceInfo], fetch_settings: FetchOptions
 ) -> int:
     return sum([(await poll_source(store, s, fetch_settings, NOW)).new_articles for s in sources])
 
@@ -101,7 +101,7 @@ def feeds_bench() -> list[str]:
             store2 = Store.open(f"sqlite:///{Path(tmp) / 'poll2.sqlite3'}")
             first = subscribe_all(store2, farm["feeds"][:100])
             started = time.monotonic()
-            asyncio.run(poll_one_by_one(store2, first, FetchSettings(policy=LOOPBACK)))
+            asyncio.run(poll_one_by_one(store2, first, FetchOptions(policy=LOOPBACK)))
             one_by_one = (time.monotonic() - started) * len(sources) / len(first)
             lines.append(
                 f"1,000 feeds on 50 sites: {together:.1f} s concurrently ({len(sources) / together:.0f} feeds/s, "
@@ -115,14 +115,14 @@ def feeds_bench() -> list[str]:
     return lines
 
 
-async def read_pages(urls: list[str], fetch_settings: FetchSettings) -> None:
+async def read_pages(urls: list[str], fetch_settings: FetchOptions) -> None:
     reader = PageReader(fetch_settings)
     await asyncio.gather(*(reader.read(u) for u in urls))
 
 
 async def one_after_another(urls: list[str]) -> None:
     for url in urls:
-        await fetch(url, FetchSettings(policy=LOOPBACK))
+        await fetch(url, FetchOptions(policy=LOOPBACK))
 
 
 def teaser_bench() -> list[str]:
@@ -154,7 +154,7 @@ def teaser_bench() -> list[str]:
             polite = settings()
             started = time.monotonic()
             result = asyncio.run(
-                poll_source(store, source, polite, NOW, follow=Follow(PageReader(polite)))
+                poll_source(store, source, polite, NOW, follow=TeaserPages(PageReader(polite)))
             )
             lines.append(
                 f"  a whole poll of a 3-item teaser feed with its pages: {time.monotonic() - started:.2f} s, "

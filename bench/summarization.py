@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rouge_score import rouge_scorer
 
-from bot.digest.from_text import summarize_text
+from bot.digest.plain_text import summarize_text
 
 SHARED = Path(
     os.environ.get("NEWSDIGEST_SHARED", Path(__file__).resolve().parents[1].parent / "shared")

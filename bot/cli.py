@@ -159,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "extract":
         return _cmd_extract(args)
     if args.command == "summarize":
-        from bot.digest.batch import run_batch
+        from bot.digest.summarize_command import run_batch
 
         return run_batch(args.input, args.bullets)
     if args.command == "console":
@@ -209,7 +209,7 @@ def _cmd_digest(args: argparse.Namespace) -> int:
     if args.bullets < 1:
         raise NewsdigestError("--bullets must be at least 1")
     from bot.chat.commands.lookups import find_section
-    from bot.digest.render import digest_to_json, digest_to_markdown
+    from bot.digest.formats import digest_to_json, digest_to_markdown
     from bot.ops.settings import load_settings
     from bot.wiring import source_reader
 
@@ -266,15 +266,15 @@ def _print_rich(digest: Digest, section: SectionDigest | None, full: bool = Fals
     from rich.console import Console
     from rich.markup import escape
 
-    from bot.digest.render import meta_line
+    from bot.digest.formats import meta_line
 
     console = Console(highlight=False)
     console.print(f"[bold]{escape(digest.article.title)}[/bold]")
     console.print(f"[dim]{escape(meta_line(digest))}[/dim]")
     if section is None and not full:
-        from bot.digest.posted import posted_view
+        from bot.digest.channel_view import channel_view
 
-        view = posted_view(digest)
+        view = channel_view(digest)
         console.print("\n[bold cyan]Summary[/bold cyan]")
         for bullet in view.summary:
             console.print(f"  • {escape(bullet.text)}")

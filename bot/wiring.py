@@ -21,27 +21,27 @@ from bot.summarize.extractive import ExtractiveSummarizer
 
 if TYPE_CHECKING:  # fetching (httpx), the LLM client (openai) and the database load when used
     from bot.channels.admin import ChannelAdmin
-    from bot.channels.curation import ChannelCuration
     from bot.channels.memory import StoredChannelMemory
+    from bot.channels.preferences import ChannelPreferences
     from bot.chat.handler import CommandHandler
     from bot.chat.services import Services
     from bot.delivery.engine import Deliverer
-    from bot.delivery.polling import Follow, SourcePoller
+    from bot.delivery.polling import SourcePoller, TeaserPages
     from bot.delivery.poster import Poster
     from bot.digest.cache import DigestCache
     from bot.digest.reader import Offload, SourceReader
-    from bot.ingest.fetch import FetchSettings
-    from bot.ingest.follow import PageReader
+    from bot.ingest.fetch import FetchOptions
+    from bot.ingest.teasers import PageReader
     from bot.store.async_store import AsyncStore
     from bot.store.repo import Store
-    from bot.summarize.llm import Completion, LLMSettings, SummaryCache
+    from bot.summarize.llm import Completion, LLMOptions, SummaryCache
     from bot.workers import Workers
 
 
-def fetch_settings(settings: Settings) -> FetchSettings:
-    from bot.ingest.fetch import FetchSettings
+def fetch_options(settings: Settings) -> FetchOptions:
+    from bot.ingest.fetch import FetchOptions
 
-    return FetchSettings(
+    return FetchOptions(
         max_bytes=settings.fetch_max_bytes,
         total_timeout=settings.fetch_timeout,
         policy=AddressPolicy.from_setting(settings.fetch_allow),
@@ -49,13 +49,13 @@ def fetch_settings(settings: Settings) -> FetchSettings:
     )
 
 
-def polite_fetch_settings(settings: Settings) -> FetchSettings:
+def polite_fetch_options(settings: Settings) -> FetchOptions:
     """For reading many pages: every fetch shares one per-host pacing and obeys robots.txt."""
     from bot.ingest.fetch import USER_AGENT
     from bot.ingest.politeness import Politeness
 
     return replace(
-        fetch_settings(settings),
+        fetch_options(settings),
         politeness=Politeness(settings.fetch_per_host, settings.fetch_host_interval, USER_AGENT),
     )
 
@@ -66,14 +66,14 @@ def llm_completion(settings: Settings) -> Completion | None:
         return None
     from bot.summarize.llm import openai_completion
 
-    return openai_completion(llm_settings(settings))
+    return openai_completion(llm_options(settings))
 
 
-def llm_settings(settings: Settings) -> LLMSettings:
-    from bot.summarize.llm import LLMSettings
+def llm_options(settings: Settings) -> LLMOptions:
+    from bot.summarize.llm import LLMOptions
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    return LLMSettings(
+    return LLMOptions(
         model=settings.llm_model,
         base_url=settings.openai_base_url,
         api_key=key,
@@ -91,7 +91,7 @@ def make_summarizer(
         from bot.summarize.llm import LLMSummarizer
 
         return LLMSummarizer(
-            llm_settings(settings), cache=cache, complete=complete or llm_completion(settings)
+            llm_options(settings), cache=cache, complete=complete or llm_completion(settings)
         )
     return ExtractiveSummarizer()
 
@@ -107,13 +107,13 @@ def source_reader(
     from bot.digest.reader import SourceReader
 
     def page_reader() -> PageReader:
-        from bot.ingest.follow import PageReader
+        from bot.ingest.teasers import PageReader
 
-        return pages or PageReader(polite_fetch_settings(settings))
+        return pages or PageReader(polite_fetch_options(settings))
 
     return SourceReader(
         summarizer or make_summarizer(settings),
-        fetch_settings(settings),
+        fetch_options(settings),
         page_reader if settings.follow_links else None,
         settings.follow_deadline,
         settings.summary_bullets,
@@ -177,7 +177,7 @@ class Core:
         poller: SourcePoller,
         reader: SourceReader,
         admin: ChannelAdmin,
-        curation: ChannelCuration,
+        preferences: ChannelPreferences,
         memory: StoredChannelMemory,
         posters: dict[str, Poster],
         complete: Completion | None,
@@ -192,7 +192,7 @@ class Core:
         self.poller = poller
         self.reader = reader
         self.admin = admin
-        self.curation = curation
+        self.preferences = preferences
         self.memory = memory
         self.posters = posters
         self.complete = complete
@@ -210,7 +210,7 @@ class Core:
             memory=self.memory,
             answerer=grounded_answerer(self.complete) if self.complete else answer_question,
             admin=self.admin,
-            curation=self.curation,
+            preferences=self.preferences,
             admin_users=frozenset(self.settings.admin_users),
             local_files=local_files,
         )
@@ -249,10 +249,10 @@ def build_core(
     store: Store | None = None,
 ) -> Core:
     from bot.channels.admin import ChannelAdmin
-    from bot.channels.curation import ChannelCuration, DigestDefaults
     from bot.channels.memory import StoredChannelMemory
+    from bot.channels.preferences import ChannelPreferences, DigestDefaults
     from bot.delivery.polling import SourcePoller
-    from bot.ingest.follow import PageReader
+    from bot.ingest.teasers import PageReader
     from bot.store.repo import Store, StoreSummaryCache
     from bot.workers import Workers
 
@@ -274,20 +274,20 @@ def build_core(
         concurrency=settings.delivery_concurrency,
     )
     async_store, digests = deliverer.store, deliverer.digests
-    polite = polite_fetch_settings(settings)
+    polite = polite_fetch_options(settings)
     pages = PageReader(polite)
     poller = SourcePoller(
         async_store,
         polite,
         connected,
         digests,
-        follow=_follow(settings, pages),
+        follow=_teaser_pages(settings, pages),
         pause_after=settings.source_max_failures,
         concurrency=settings.poll_concurrency,
     )
     reader = source_reader(settings, summarizer, workers.summarize, pages)
     admin = ChannelAdmin(async_store, digests, deliverer, poller, reader.fetch)
-    curation = ChannelCuration(
+    preferences = ChannelPreferences(
         async_store, DigestDefaults(settings.max_articles_per_digest, settings.summary_bullets)
     )
     memory = StoredChannelMemory(async_store, digests)
@@ -302,16 +302,16 @@ def build_core(
         poller,
         reader,
         admin,
-        curation,
+        preferences,
         memory,
         connected,
         complete,
     )
 
 
-def _follow(settings: Settings, pages: PageReader) -> Follow | None:
-    from bot.delivery.polling import Follow
+def _teaser_pages(settings: Settings, pages: PageReader) -> TeaserPages | None:
+    from bot.delivery.polling import TeaserPages
 
     if not settings.follow_links or settings.follow_max_pages == 0:
         return None
-    return Follow(pages, settings.follow_max_pages, settings.follow_deadline)
+    return TeaserPages(pages, settings.follow_max_pages, settings.follow_deadline)

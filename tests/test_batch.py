@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import ROOT
 
-from bot.digest.batch import summarize_lines
+from bot.digest.summarize_command import summarize_lines
 
 ARTICLE = (
     "The city opened a new bridge on Monday after four years of work on the river crossing. "

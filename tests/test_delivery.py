@@ -13,7 +13,7 @@ from fakes import Crash, RecordingPoster
 from bot.delivery.engine import Deliverer
 from bot.delivery.polling import local_source, poll_source
 from bot.delivery.poster import PostError
-from bot.ingest.fetch import FetchSettings
+from bot.ingest.fetch import FetchOptions
 from bot.store.repo import ChannelInfo, Store
 from bot.summarize.extractive import ExtractiveSummarizer
 from bot.wiring import delivery_engine
@@ -43,7 +43,7 @@ def seed(
     channel = store.channel("test", "C1")
     assert channel is not None
     source, _ = store.subscribe(channel.id, local_source(str(folder)))
-    asyncio.run(poll_source(store, source, FetchSettings()))
+    asyncio.run(poll_source(store, source, FetchOptions()))
     zone = schedule.split()[-1]
     store.set_schedule(channel.id, schedule, zone if "/" in zone or zone == "UTC" else "UTC")
     if since is not None:

@@ -7,9 +7,9 @@ import re
 from heading_articles import ARTICLES, as_printable
 
 from bot.digest.article_digest import summarize_article
-from bot.digest.from_text import article_from_text
-from bot.digest.posted import posted_view
-from bot.digest.render import digest_to_markdown, posted_text
+from bot.digest.channel_view import channel_view
+from bot.digest.formats import digest_to_markdown, posted_text
+from bot.digest.plain_text import article_from_text
 from bot.digest.sections import build_article
 from bot.ingest import parse_bytes
 from bot.ingest.plaintext import parse_plaintext
@@ -34,7 +34,7 @@ def test_the_sample_summary_covers_its_sections(sample_text: str) -> None:
 def test_the_posted_digest_repeats_nothing_and_stays_short(sample_text: str) -> None:
     article = build_article(parse_plaintext(sample_text, "sample"))
     digest = summarize_article(article)
-    view = posted_view(digest)
+    view = channel_view(digest)
     shown = [
         i
         for b in [*view.summary, *(s.bullet for s in view.sections if s.bullet)]

@@ -12,14 +12,14 @@ import pytest
 from loopback import LoopbackServer, Response
 
 from bot.errors import FetchError
-from bot.ingest.fetch import FetchSettings, fetch
+from bot.ingest.fetch import FetchOptions, fetch
 from bot.ingest.netguard import AddressPolicy, IPAddress
 
 ALLOW_LOOPBACK = AddressPolicy.from_setting("127.0.0.1/32")
 
 
 def run(url: str, **settings: object) -> object:
-    return asyncio.run(fetch(url, FetchSettings(**settings)))  # type: ignore[arg-type]
+    return asyncio.run(fetch(url, FetchOptions(**settings)))  # type: ignore[arg-type]
 
 
 @pytest.fixture()
@@ -51,7 +51,7 @@ def test_redirect_to_private_address_is_refused_at_that_hop() -> None:
             "/start", Response(302, b"", {"Location": "http://169.254.169.254/latest/meta-data"})
         )
         with pytest.raises(FetchError, match=r"169\.254\.169\.254"):
-            asyncio.run(fetch(f"{srv.url}/start", FetchSettings(policy=ALLOW_LOOPBACK)))
+            asyncio.run(fetch(f"{srv.url}/start", FetchOptions(policy=ALLOW_LOOPBACK)))
 
 
 @pytest.mark.parametrize(

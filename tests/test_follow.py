@@ -14,19 +14,19 @@ from conftest import ROOT
 from loopback import Response
 from loopback_site import Site, feed_xml
 
-from bot.delivery.polling import Follow, PollResult, poll_source
+from bot.delivery.polling import PollResult, TeaserPages, poll_source
 from bot.digest.article_digest import summarize_article
-from bot.ingest.fetch import USER_AGENT, FetchSettings
-from bot.ingest.follow import PageReader
+from bot.ingest.fetch import USER_AGENT, FetchOptions
 from bot.ingest.netguard import AddressPolicy
 from bot.ingest.politeness import Politeness
+from bot.ingest.teasers import PageReader
 from bot.store.repo import Store
 
 NOW = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
 
-def polite(interval: float = 0.0, timeout: float = 5.0) -> FetchSettings:
-    return FetchSettings(
+def polite(interval: float = 0.0, timeout: float = 5.0) -> FetchOptions:
+    return FetchOptions(
         policy=AddressPolicy.from_setting("127.0.0.0/8"),
         total_timeout=timeout,
         politeness=Politeness(2, interval, USER_AGENT),
@@ -34,12 +34,12 @@ def polite(interval: float = 0.0, timeout: float = 5.0) -> FetchSettings:
 
 
 def poll(
-    store: Store, url: str, settings: FetchSettings, reader: PageReader | None = None, **kw: object
+    store: Store, url: str, settings: FetchOptions, reader: PageReader | None = None, **kw: object
 ) -> PollResult:
     channel = store.channel("test", "C1")
     assert channel is not None
     source, _ = store.subscribe(channel.id, url)
-    follow = Follow(reader or PageReader(settings), **kw)  # type: ignore[arg-type]
+    follow = TeaserPages(reader or PageReader(settings), **kw)  # type: ignore[arg-type]
     return asyncio.run(poll_source(store, source, settings, NOW, follow=follow))
 
 
@@ -121,7 +121,7 @@ def test_the_same_article_from_two_feeds_is_fetched_once(store: Store) -> None:
         sources = [store.subscribe(channel.id, u)[0] for u in (a, b)]
 
         async def both() -> None:
-            follow = Follow(reader)
+            follow = TeaserPages(reader)
             await asyncio.gather(
                 *(poll_source(store, s, settings, NOW, follow=follow) for s in sources)
             )
@@ -249,7 +249,7 @@ def test_a_failed_page_is_retried_on_the_backoff_and_the_teaser_upgraded(store: 
         assert channel is not None
         source, _ = store.subscribe(channel.id, url)
         settings = polite()
-        follow = Follow(PageReader(settings))
+        follow = TeaserPages(PageReader(settings))
 
         def poll_at(when: datetime) -> PollResult:
             fresh = store.source_by_id(source.id)

@@ -16,7 +16,7 @@ from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Article
 from bot.summarize.extractive import ExtractiveSummarizer
-from bot.summarize.llm import SYSTEM_PROMPT, InMemorySummaryCache, LLMSettings, LLMSummarizer
+from bot.summarize.llm import SYSTEM_PROMPT, InMemorySummaryCache, LLMOptions, LLMSummarizer
 
 
 @pytest.fixture()
@@ -39,7 +39,7 @@ def summarizer(llm: FakeLLM, **overrides: object) -> LLMSummarizer:
         "max_retries": 0,
     }
     options.update(overrides)
-    return LLMSummarizer(LLMSettings(**options))  # type: ignore[arg-type]
+    return LLMSummarizer(LLMOptions(**options))  # type: ignore[arg-type]
 
 
 def test_good_reply_becomes_the_digest(llm: FakeLLM, article: Article) -> None:
@@ -133,7 +133,7 @@ def test_prompt_injection_cannot_leak_the_prompt(llm: FakeLLM) -> None:
 
 def test_cache_means_one_request_per_article(llm: FakeLLM, article: Article) -> None:
     cache = InMemorySummaryCache()
-    settings = LLMSettings(model="fake-model", base_url=llm.base_url, api_key="k", max_retries=0)
+    settings = LLMOptions(model="fake-model", base_url=llm.base_url, api_key="k", max_retries=0)
     first = LLMSummarizer(settings, cache=cache).summarize(article)
     second = LLMSummarizer(settings, cache=cache).summarize(article)
     assert first == second and len(llm.calls) == 1
@@ -146,7 +146,7 @@ def test_long_articles_go_section_by_section(llm: FakeLLM, article: Article) -> 
 
 
 def test_settings_repr_hides_the_key() -> None:
-    assert "sk-" not in repr(LLMSettings(model="m", api_key="sk-secret"))
+    assert "sk-" not in repr(LLMOptions(model="m", api_key="sk-secret"))
 
 
 @pytest.mark.parametrize(

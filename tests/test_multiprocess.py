@@ -17,7 +17,7 @@ from pathlib import Path
 from conftest import ROOT
 
 from bot.delivery.polling import local_source, poll_source
-from bot.ingest.fetch import FetchSettings
+from bot.ingest.fetch import FetchOptions
 from bot.store.repo import Store
 
 CHANNELS = 20
@@ -40,7 +40,7 @@ def seed(store: Store, tmp_path: Path) -> None:
         channel = store.channel("file", f"C{c}")
         assert channel is not None
         source, _ = store.subscribe(channel.id, local_source(str(folder)))
-        asyncio.run(poll_source(store, source, FetchSettings()))
+        asyncio.run(poll_source(store, source, FetchOptions()))
         store.set_schedule(channel.id, "daily 08:00 UTC", "UTC")
     with store.engine.begin() as conn:
         from sqlalchemy import text

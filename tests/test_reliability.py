@@ -45,10 +45,10 @@ from adapters.slack.render import digest_messages as slack_messages
 from bot.delivery.engine import Deliverer
 from bot.delivery.polling import local_source, poll_source
 from bot.delivery.poster import ChannelDigest, PostError, SentPart
-from bot.digest.posted import posted_view
+from bot.digest.channel_view import channel_view
 from bot.errors import FetchError, InputError
 from bot.ingest import parse_bytes
-from bot.ingest.fetch import FetchSettings, fetch
+from bot.ingest.fetch import FetchOptions, fetch
 from bot.ingest.netguard import AddressPolicy, IPAddress
 from bot.models import Article, Bullet, Digest, Paragraph, Section, SectionDigest, Sentence
 from bot.store.repo import ChannelInfo, Store
@@ -72,7 +72,7 @@ def seed_channel(
     channel = store.channel(platform, "C1")
     assert channel is not None
     source, _ = store.subscribe(channel.id, local_source(str(folder)))
-    asyncio.run(poll_source(store, source, FetchSettings()))
+    asyncio.run(poll_source(store, source, FetchOptions()))
     store.set_schedule(channel.id, "daily 08:00 UTC", "UTC")
     with store.engine.begin() as conn:
         from sqlalchemy import text
@@ -198,7 +198,7 @@ def test_private_urls_are_refused_before_connecting(host: str) -> None:
         raise AssertionError("literal addresses need no DNS")
 
     with pytest.raises(FetchError, match="private or reserved"):
-        asyncio.run(fetch(f"http://{host}/latest/meta-data", FetchSettings(), resolver=resolver))
+        asyncio.run(fetch(f"http://{host}/latest/meta-data", FetchOptions(), resolver=resolver))
 
 
 def test_any_private_answer_in_dns_refuses_the_host() -> None:
@@ -206,7 +206,7 @@ def test_any_private_answer_in_dns_refuses_the_host() -> None:
         return [ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("127.0.0.1")]
 
     with pytest.raises(FetchError, match=r"127\.0\.0\.1"):
-        asyncio.run(fetch("http://mixed.example/", FetchSettings(), resolver=resolver))
+        asyncio.run(fetch("http://mixed.example/", FetchOptions(), resolver=resolver))
 
 
 def test_the_connection_goes_to_the_checked_address() -> None:
@@ -220,7 +220,7 @@ def test_the_connection_goes_to_the_checked_address() -> None:
     with LoopbackServer() as srv:
         srv.route("/", Response(200, b"hello", {"Content-Type": "text/plain"}))
         url = f"http://rebind.example:{srv.port}/"
-        result = asyncio.run(fetch(url, FetchSettings(policy=ALLOW), resolver=resolver))
+        result = asyncio.run(fetch(url, FetchOptions(policy=ALLOW), resolver=resolver))
         assert result.body == b"hello" and calls == ["rebind.example"]
         assert srv.requests[0].headers["Host"] == f"rebind.example:{srv.port}"
 
@@ -232,7 +232,7 @@ def test_redirects_to_forbidden_places_are_refused_at_that_hop(target: str) -> N
     with LoopbackServer() as srv:
         srv.route("/r", Response(301, b"", {"Location": target}))
         with pytest.raises(FetchError, match=r"Only http and https|private or reserved"):
-            asyncio.run(fetch(f"{srv.url}/r", FetchSettings(policy=ALLOW)))
+            asyncio.run(fetch(f"{srv.url}/r", FetchOptions(policy=ALLOW)))
 
 
 # 24 -----------------------------------------------------------------------------------------------
@@ -285,7 +285,7 @@ def test_decompression_bombs_are_too_large_with_bounded_memory(layers: int, head
             "/bomb", Response(200, bomb, {"Content-Encoding": header, "Content-Type": "text/html"})
         )
         with pytest.raises(FetchError, match="too large"):
-            asyncio.run(fetch(f"{srv.url}/bomb", FetchSettings(policy=ALLOW)))
+            asyncio.run(fetch(f"{srv.url}/bomb", FetchOptions(policy=ALLOW)))
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 64
 
@@ -483,10 +483,10 @@ def test_renderers_keep_any_text_within_platform_limits(digests: list[Digest]) -
     discord = discord_messages(digest)
     for message in discord:
         assert_discord_payload(message)
-    # nothing lost: every section the posted view names is present (bot/digest/posted.py)
+    # nothing lost: every section the posted view names is present (bot/digest/channel_view.py)
     slack_text = str(slack_messages(digest))
     fields = sum(len(e.get("fields", [])) for m in discord for e in m["embeds"])
-    views = [posted_view(d) for d in digests]
+    views = [channel_view(d) for d in digests]
     assert fields >= sum(len(v.sections) + bool(v.listed) for v in views)
     assert slack_text.count("Also in this article") == sum(bool(v.listed) for v in views)
     assert slack_text.count("newsdigest_open") == len(digests)
@@ -536,7 +536,7 @@ class DeliveryMachine(RuleBasedStateMachine):
         )
         source = self.store.source_by_id(self.source.id)
         assert source is not None
-        asyncio.run(poll_source(self.store, source, FetchSettings(), self.now))
+        asyncio.run(poll_source(self.store, source, FetchOptions(), self.now))
 
     @rule(hours=st.integers(min_value=0, max_value=30), which=st.integers(0, 1))
     def tick(self, hours: int, which: int) -> None:

@@ -26,7 +26,7 @@ from adapters.slack.poster import SlackPoster, make_client
 from bot.delivery.engine import Deliverer
 from bot.delivery.pacing import PaceLimits, Pacer
 from bot.delivery.polling import local_source, poll_source
-from bot.ingest.fetch import FetchSettings
+from bot.ingest.fetch import FetchOptions
 from bot.store.repo import Store
 from bot.summarize.extractive import ExtractiveSummarizer
 from bot.wiring import delivery_engine
@@ -48,7 +48,7 @@ def seed_rush(store: Store, tmp_path: Path, platform: str, channels: int, articl
         channel = store.channel(platform, str(100000 + c))
         assert channel is not None
         source, _ = store.subscribe(channel.id, local_source(str(folder)))
-        asyncio.run(poll_source(store, source, FetchSettings()))
+        asyncio.run(poll_source(store, source, FetchOptions()))
         store.set_schedule(channel.id, "daily 08:00 UTC", "UTC")
     with store.engine.begin() as conn:
         conn.execute(

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from loopback import LoopbackServer, Response
 
 from bot.delivery.polling import poll_source
-from bot.ingest.fetch import FetchSettings
+from bot.ingest.fetch import FetchOptions
 from bot.ingest.netguard import AddressPolicy
 from bot.ingest.urls import canonical_url
 from bot.store.repo import Store
 
-ALLOW = FetchSettings(policy=AddressPolicy.from_setting("127.0.0.1/32"))
+ALLOW = FetchOptions(policy=AddressPolicy.from_setting("127.0.0.1/32"))
 RSS = {"Content-Type": "application/rss+xml"}
 
 

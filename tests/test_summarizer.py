@@ -1,7 +1,7 @@
 import pytest
 
 from bot.digest.article_digest import summarize_article
-from bot.digest.from_text import summarize_text
+from bot.digest.plain_text import summarize_text
 from bot.digest.sections import build_article
 from bot.errors import InputError
 from bot.ingest.plaintext import parse_plaintext

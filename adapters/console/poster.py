@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from bot.delivery.poster import ChannelDigest, SentPart
-from bot.digest.render import posted_text
+from bot.digest.formats import posted_text
 
 
 class ConsolePoster:

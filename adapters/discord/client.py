@@ -123,7 +123,7 @@ class DiscordAdapter:
     async def filter_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[int]]:
-        rows = await self.core.curation.list_filters(self.context(interaction).where)
+        rows = await self.core.preferences.list_filters(self.context(interaction).where)
         return [
             app_commands.Choice(name=f"{i}. {row}"[:100], value=i)
             for i, row in enumerate(rows, 1)

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.chat.replies import Reply, ReplyKind
-from bot.curate.plan import Outlet
+from bot.curate.selection import Outlet
 from bot.delivery.poster import ChannelDigest
-from bot.digest.posted import posted_view
-from bot.digest.render import meta_line
-from bot.digest.textfit import clip as fit
-from bot.digest.textfit import group_within, pack_lines
+from bot.digest.channel_view import channel_view
+from bot.digest.fitting import clip as fit
+from bot.digest.fitting import group_within, pack_lines
+from bot.digest.formats import meta_line
 from bot.models import Digest
 
 MAX_CONTENT = 2000
@@ -73,9 +73,9 @@ def safe_url(url: str | None) -> str | None:
 
 
 def article_embeds(digest: Digest, also: Sequence[Outlet] = ()) -> list[Embed]:
-    """One embed per article: the summary, then the sections (see bot/digest/posted.py)."""
+    """One embed per article: the summary, then the sections (see bot/digest/channel_view.py)."""
     article = digest.article
-    view = posted_view(digest)
+    view = channel_view(digest)
     bullets = [f"• {escape(b.text)}" for b in view.summary]
     description = pack(bullets, MAX_DESCRIPTION)[0] if bullets else "\u200b"
     embed: Embed = {

@@ -12,11 +12,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.chat.replies import Reply, ReplyKind
-from bot.curate.plan import Outlet
+from bot.curate.selection import Outlet
 from bot.delivery.poster import ChannelDigest
-from bot.digest.posted import posted_view
-from bot.digest.render import meta_line
-from bot.digest.textfit import clip, group_within, pack_lines
+from bot.digest.channel_view import channel_view
+from bot.digest.fitting import clip, group_within, pack_lines
+from bot.digest.formats import meta_line
 from bot.models import Digest
 
 MAX_BLOCKS = 50
@@ -117,7 +117,7 @@ def article_blocks(
     article = digest.article
     blocks: list[Block] = [header(article.title)]
     blocks.append(context(escape(meta_line(digest))))
-    view = posted_view(digest)
+    view = channel_view(digest)
     for text in section_texts(bullets(b.text for b in view.summary)):
         blocks.append(section(text))
     for line in view.sections:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from bot.delivery.engine import Deliverer
     from bot.delivery.polling import SourcePoller
     from bot.digest.cache import DigestCache
-    from bot.ingest.fetch import FetchSettings
+    from bot.ingest.fetch import FetchOptions
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class ChannelAdmin:
         digests: DigestCache,
         deliverer: Deliverer,
         poller: SourcePoller,
-        fetch_settings: FetchSettings | None,
+        fetch_settings: FetchOptions | None,
     ) -> None:
         self.store = store
         self.digests = digests
@@ -77,7 +77,7 @@ class ChannelAdmin:
             return await self._subscribe_local(where, url)
         if not url.lower().startswith(("http://", "https://")):
             raise InputError("Subscribe to an http(s) link of a feed or a page.")
-        from bot.ingest.follow import followable
+        from bot.ingest.teasers import followable
 
         try:
             docs = await read_source(url, self.fetch_settings)

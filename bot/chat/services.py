@@ -1,6 +1,6 @@
 """What command handlers work with: the bot's collaborators, named, none of them the whole bot.
 
-The bare console (no database) has lookups only: `admin` and `curation` are None there, and
+The bare console (no database) has lookups only: `admin` and `preferences` are None there, and
 commands that need them say so.
 """
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.channels.admin import ChannelAdmin, ChannelRef
-from bot.channels.curation import ChannelCuration
 from bot.channels.memory import InMemoryChannelMemory
+from bot.channels.preferences import ChannelPreferences
 from bot.chat.ask import Answer, answer_question
 from bot.models import Article, Digest
 
@@ -37,6 +37,6 @@ class Services:
     memory: ChannelMemory = field(default_factory=InMemoryChannelMemory)
     answerer: Answerer = answer_question
     admin: ChannelAdmin | None = None
-    curation: ChannelCuration | None = None
+    preferences: ChannelPreferences | None = None
     admin_users: frozenset[str] = frozenset()
     local_files: bool = False  # the operator's console may name local files as sources

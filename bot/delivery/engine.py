@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.curate.plan import Curated, also_outlets, curate
+from bot.curate.selection import Curated, also_outlets, curate
 from bot.delivery.leases import LEASE, Lease, LeaseClock, LeaseKeeper
 from bot.delivery.poster import ChannelDigest, Poster, PostError, part_key
 from bot.delivery.schedule import Schedule, ScheduleError, parse_schedule, slots_between

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 from bot.digest.sections import build_article
 from bot.errors import FetchError, InputError, NewsdigestError
 from bot.ingest import parse_bytes
-from bot.ingest.fetch import FetchSettings, fetch
-from bot.ingest.follow import PageReader, follow_items, followable, is_teaser, teaser_only
+from bot.ingest.fetch import FetchOptions, fetch
+from bot.ingest.teasers import PageReader, followable, is_teaser, read_teaser_articles, teaser_only
 from bot.ingest.urls import canonical_url
 from bot.models import Article, Document
 from bot.ops.metrics import METRICS
@@ -87,7 +87,7 @@ def backoff(failures: int) -> timedelta:
 
 
 @dataclass(frozen=True)
-class Follow:
+class TeaserPages:
     """How the articles behind teaser feed items are read during a poll."""
 
     reader: PageReader
@@ -98,10 +98,10 @@ class Follow:
 async def poll_source(
     store: Store,
     source: SourceInfo,
-    fetch_settings: FetchSettings,
+    fetch_settings: FetchOptions,
     now: datetime | None = None,
     pause_after: int = 5,
-    follow: Follow | None = None,
+    follow: TeaserPages | None = None,
 ) -> PollResult:
     """Fetch a source and store what is new; parsing and database work run off the event loop."""
     now = now or datetime.now(UTC)
@@ -150,7 +150,7 @@ async def _with_articles(
     store: Store,
     source: SourceInfo,
     docs: list[Document],
-    follow: Follow,
+    follow: TeaserPages,
     now: datetime,
     guid_counts: Counter[str],
     upgraded: list[int],
@@ -191,7 +191,7 @@ async def _with_articles(
     keep, wanted, retries = await asyncio.to_thread(triage)
     if not wanted:
         return keep
-    completed = await follow_items(wanted, follow.reader, follow.max_pages, follow.deadline)
+    completed = await read_teaser_articles(wanted, follow.reader, follow.max_pages, follow.deadline)
     outcomes: list[tuple[str, bool, str | None]] = []
     upgrades: list[tuple[int, Document]] = []
     for n, (item, done) in enumerate(zip(wanted, completed, strict=True)):
@@ -257,7 +257,7 @@ def _failed(
 
 
 async def _read(
-    source: SourceInfo, settings: FetchSettings
+    source: SourceInfo, settings: FetchOptions
 ) -> tuple[list[Document] | None, str | None, str | None]:
     if source.url.startswith(LOCAL_PREFIX):
         return await asyncio.to_thread(_read_local, source.url[len(LOCAL_PREFIX) :]), None, None
@@ -307,11 +307,11 @@ class SourcePoller:
     def __init__(
         self,
         store: AsyncStore,
-        fetch_settings: FetchSettings,
+        fetch_settings: FetchOptions,
         posters: Mapping[str, Poster],
         digests: DigestCache,
         *,
-        follow: Follow | None = None,
+        follow: TeaserPages | None = None,
         pause_after: int = 5,
         concurrency: int = 16,
     ) -> None:

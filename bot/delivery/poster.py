@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.curate.plan import Outlet
+from bot.curate.selection import Outlet
 from bot.models import Digest
 from bot.store.repo import ChannelInfo
 

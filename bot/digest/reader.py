@@ -20,8 +20,8 @@ from bot.models import Article, Digest, Document
 from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS, Summarizer
 
 if TYPE_CHECKING:  # fetching (httpx) loads only when a URL is read
-    from bot.ingest.fetch import FetchSettings
-    from bot.ingest.follow import PageReader
+    from bot.ingest.fetch import FetchOptions
+    from bot.ingest.teasers import PageReader
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -48,7 +48,7 @@ class SourceReader:
     def __init__(
         self,
         summarizer: Summarizer,
-        fetch: FetchSettings | None = None,
+        fetch: FetchOptions | None = None,
         pages: Callable[[], PageReader] | None = None,
         follow_deadline: float = 60.0,
         summary_bullets: int = DEFAULT_SUMMARY_BULLETS,
@@ -74,7 +74,7 @@ class SourceReader:
         progress: Progress | None = None,
     ) -> list[Document]:
         """A source's documents; a feed's teaser items replaced by their articles when `follow`."""
-        from bot.ingest.follow import follow_items, followable, is_teaser, teaser_only
+        from bot.ingest.teasers import followable, is_teaser, read_teaser_articles, teaser_only
 
         docs = (await read_source(source, self.fetch))[:limit]
         if not (follow and self.pages is not None and _is_feed(docs)):
@@ -83,7 +83,9 @@ class SourceReader:
         if not wanted:
             return docs
         advance = progress(wanted) if progress else None
-        done = await follow_items(docs, self.pages(), len(docs), self.follow_deadline, advance)
+        done = await read_teaser_articles(
+            docs, self.pages(), len(docs), self.follow_deadline, advance
+        )
         return [
             d if d is not None else teaser_only(o, "ran out of time")
             for d, o in zip(done, docs, strict=True)

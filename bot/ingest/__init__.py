@@ -13,7 +13,7 @@ from bot.ingest.plaintext import parse_plaintext
 from bot.models import Document
 
 if TYPE_CHECKING:  # the fetcher (httpx), HTML (trafilatura) and feeds load only when used
-    from bot.ingest.fetch import FetchSettings
+    from bot.ingest.fetch import FetchOptions
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
@@ -32,13 +32,13 @@ def is_url(source: str) -> bool:
 
 
 def read_source_bytes(
-    source: str, fetch_settings: FetchSettings | None = None
+    source: str, fetch_settings: FetchOptions | None = None
 ) -> tuple[bytes, str | None, str | None]:
     """Return (bytes, content type, final URL) for a path, URL or "-" (stdin)."""
     if is_url(source):
-        from bot.ingest.fetch import FetchSettings
+        from bot.ingest.fetch import FetchOptions
 
-        limit = (fetch_settings or FetchSettings()).max_bytes
+        limit = (fetch_settings or FetchOptions()).max_bytes
     else:
         limit = MAX_FILE_BYTES
     if source == "-":
@@ -94,7 +94,7 @@ def parse_bytes(
     return [doc]
 
 
-def load_source(source: str, fetch_settings: FetchSettings | None = None) -> list[Document]:
+def load_source(source: str, fetch_settings: FetchOptions | None = None) -> list[Document]:
     """Read and parse any source; every failure is an InputError or FetchError with a clear message."""
     data, content_type, url = read_source_bytes(source, fetch_settings)
     label = url or ("stdin" if source == "-" else source)
@@ -106,7 +106,7 @@ def load_source(source: str, fetch_settings: FetchSettings | None = None) -> lis
         raise InputError("No article text found: the page is nested too deeply to read.") from exc
 
 
-async def read_source(source: str, fetch_settings: FetchSettings | None = None) -> list[Document]:
+async def read_source(source: str, fetch_settings: FetchOptions | None = None) -> list[Document]:
     """`load_source` for code on an event loop: a URL is fetched on the loop (it only waits),
     reading a file and parsing run on a worker thread."""
     if not is_url(source):

@@ -45,7 +45,7 @@ _TEXTUAL_TYPES = (
 
 
 @dataclass(frozen=True)
-class FetchSettings:
+class FetchOptions:
     max_bytes: int = 5 * 1024 * 1024
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
@@ -82,14 +82,14 @@ async def system_resolver(host: str, port: int) -> list[IPAddress]:
 
 async def fetch(
     url: str,
-    settings: FetchSettings | None = None,
+    settings: FetchOptions | None = None,
     *,
     etag: str | None = None,
     last_modified: str | None = None,
     resolver: Resolver = system_resolver,
 ) -> FetchResult:
     """GET a URL within the policy, size and time limits; raise FetchError with a plain reason."""
-    settings = settings or FetchSettings()
+    settings = settings or FetchOptions()
     try:
         async with asyncio.timeout(settings.total_timeout):
             return await _fetch(url, settings, etag, last_modified, resolver)
@@ -99,13 +99,13 @@ async def fetch(
         ) from exc
 
 
-def fetch_sync(url: str, settings: FetchSettings | None = None) -> FetchResult:
+def fetch_sync(url: str, settings: FetchOptions | None = None) -> FetchResult:
     return asyncio.run(fetch(url, settings))
 
 
 async def _fetch(
     url: str,
-    settings: FetchSettings,
+    settings: FetchOptions,
     etag: str | None,
     last_modified: str | None,
     resolver: Resolver,
@@ -162,11 +162,11 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def _turn(settings: FetchSettings, url: str) -> AbstractAsyncContextManager[None]:
+def _turn(settings: FetchOptions, url: str) -> AbstractAsyncContextManager[None]:
     return settings.politeness.turn(url) if settings.politeness else nullcontext()
 
 
-async def allowed_by_robots(url: str, settings: FetchSettings) -> bool:
+async def allowed_by_robots(url: str, settings: FetchOptions) -> bool:
     """Whether robots.txt lets us fetch `url`; always True without a shared Politeness."""
     if settings.politeness is None:
         return True
@@ -185,7 +185,7 @@ async def allowed_by_robots(url: str, settings: FetchSettings) -> bool:
 
 
 async def _pinned_target(
-    url: str, settings: FetchSettings, resolver: Resolver
+    url: str, settings: FetchOptions, resolver: Resolver
 ) -> tuple[str, str, str | None]:
     """Check a URL and return (URL with the checked IP, Host header, SNI name)."""
     parts = urlsplit(url)
@@ -215,7 +215,7 @@ async def _pinned_target(
     return pinned, host_header, sni
 
 
-async def _read(response: httpx.Response, url: str, settings: FetchSettings) -> FetchResult:
+async def _read(response: httpx.Response, url: str, settings: FetchOptions) -> FetchResult:
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     meta = {
         "etag": response.headers.get("etag"),

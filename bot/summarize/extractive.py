@@ -58,7 +58,7 @@ _MAX_CHARS = 400
 
 
 @dataclass(frozen=True)
-class RankerSettings:
+class RankerWeights:
     """The few knobs of the ranker; defaults were measured on news, not fitted to one article."""
 
     position_weight: float = 1.0
@@ -87,7 +87,7 @@ def is_bullet_worthy(sentence: Sentence) -> bool:
 
 
 def rank_sentences(
-    sentences: Sequence[Sentence], k: int, settings: RankerSettings = RankerSettings()
+    sentences: Sequence[Sentence], k: int, settings: RankerWeights = RankerWeights()
 ) -> list[Sentence]:
     """Choose up to k sentences, returned in reading order."""
     if k <= 0:
@@ -106,7 +106,7 @@ def rank_sentences(
 
 
 def best_first(
-    sentences: Sequence[Sentence], settings: RankerSettings = RankerSettings()
+    sentences: Sequence[Sentence], settings: RankerWeights = RankerWeights()
 ) -> list[Sentence]:
     """The bullet-worthy sentences, best first (no redundancy control)."""
     scored, _, _ = _score(sentences, settings)
@@ -114,7 +114,7 @@ def best_first(
 
 
 def _score(
-    sentences: Sequence[Sentence], settings: RankerSettings
+    sentences: Sequence[Sentence], settings: RankerWeights
 ) -> tuple[list[tuple[float, int]], list[Counter[str]], list[int]]:
     vectors = [Counter(content_words(s.text)) for s in sentences]
     doc_freq: Counter[str] = Counter()
@@ -153,7 +153,7 @@ def _select(
     k: int,
     lead: set[int],
     banned: set[int],
-    settings: RankerSettings,
+    settings: RankerWeights,
 ) -> list[int]:
     chosen: list[int] = []
     for _, i in scored:
@@ -199,8 +199,8 @@ class ExtractiveSummarizer:
 
     name = "extractive"
 
-    def __init__(self, settings: RankerSettings | None = None) -> None:
-        self.settings = settings or RankerSettings()
+    def __init__(self, settings: RankerWeights | None = None) -> None:
+        self.settings = settings or RankerWeights()
 
     def summarize(
         self,
@@ -246,7 +246,7 @@ COVERAGE_MIN_BUDGET = 70
 
 
 def summary_sentences(
-    article: Article, k: int, settings: RankerSettings = RankerSettings()
+    article: Article, k: int, settings: RankerWeights = RankerWeights()
 ) -> list[Sentence]:
     """The summary: the lead for a one-part story; for a sectioned article, the lead plus the
     central sentence of its most important other sections, within a word budget.

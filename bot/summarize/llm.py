@@ -70,7 +70,7 @@ class InMemorySummaryCache:
 
 
 @dataclass(frozen=True)
-class LLMSettings:
+class LLMOptions:
     model: str
     base_url: str | None = None
     api_key: str | None = None
@@ -81,7 +81,7 @@ class LLMSettings:
     max_input_chars: int = 24_000
 
     def __repr__(self) -> str:  # the key never reaches logs or tracebacks
-        return f"LLMSettings(model={self.model!r}, base_url={self.base_url!r}, api_key=***)"
+        return f"LLMOptions(model={self.model!r}, base_url={self.base_url!r}, api_key=***)"
 
 
 class LLMUnusable(Exception):
@@ -98,7 +98,7 @@ class LLMSummarizer:
 
     def __init__(
         self,
-        settings: LLMSettings,
+        settings: LLMOptions,
         fallback: Summarizer | None = None,
         cache: SummaryCache | None = None,
         complete: Completion | None = None,
@@ -216,7 +216,7 @@ class LLMSummarizer:
         raise LLMUnusable(str(last_error))
 
 
-def openai_completion(settings: LLMSettings) -> Completion:
+def openai_completion(settings: LLMOptions) -> Completion:
     """A completion function over the `openai` SDK; imported lazily so the default path needs none."""
 
     def complete(messages: list[dict[str, str]]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.channels.curation import ChannelChoices, ChannelCuration
+from bot.channels.preferences import ChannelChoices, ChannelPreferences
 from bot.chat.replies import Reply, info
 from bot.chat.spec import Access, Choice, Command, Invocation, NoArgs, Number, Switch, Text, arg
 
@@ -47,14 +47,14 @@ class SettingsArgs:
     sections: bool | None = arg(Switch(), "List sections", metavar="on|off")
 
 
-def _curation(run: Invocation) -> ChannelCuration:
-    curation = run.services.curation
-    assert curation is not None  # commands that need it are marked needs_bot
-    return curation
+def _preferences(run: Invocation) -> ChannelPreferences:
+    preferences = run.services.preferences
+    assert preferences is not None  # commands that need it are marked needs_bot
+    return preferences
 
 
 async def list_filters(run: Invocation, _args: NoArgs) -> Reply:
-    rows = await _curation(run).list_filters(run.context.where)
+    rows = await _preferences(run).list_filters(run.context.where)
     text = "\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1)) or (
         "No filters here. An admin can add one: /digest filter exclude WORDS or /REGEX/"
     )
@@ -62,17 +62,17 @@ async def list_filters(run: Invocation, _args: NoArgs) -> Reply:
 
 
 async def change_filters(run: Invocation, args: FilterArgs) -> Reply:
-    curation, where = _curation(run), run.context.where
+    preferences, where = _preferences(run), run.context.where
     if args.action in ("include", "exclude"):
-        return info(await curation.add_filter(where, args.action, args.pattern or ""))
+        return info(await preferences.add_filter(where, args.action, args.pattern or ""))
     if args.action == "remove":
-        return info(await curation.remove_filter(where, args.number or 0))
-    return info(await curation.clear_filters(where))
+        return info(await preferences.remove_filter(where, args.number or 0))
+    return info(await preferences.clear_filters(where))
 
 
 async def settings(run: Invocation, args: SettingsArgs) -> Reply:
     choices = ChannelChoices(args.articles, args.bullets, args.sections)
-    return info(await _curation(run).settings(run.context.where, choices))
+    return info(await _preferences(run).settings(run.context.where, choices))
 
 
 CURATION: tuple[Command[Any], ...] = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.digest.posted import posted_view
+from bot.digest.channel_view import channel_view
 from bot.models import Digest, SectionDigest
 
 
@@ -52,7 +52,7 @@ def digest_to_markdown(
     if meta:
         lines += [f"_{meta}_", ""]
     if only_section is None and not full:
-        view = posted_view(digest)
+        view = channel_view(digest)
         lines += ["## Summary", "", *(f"- {b.text}" for b in view.summary), ""]
         for line in view.sections:
             marker = "" if line.titled else " _(untitled)_"
@@ -73,7 +73,7 @@ def digest_to_markdown(
 
 def posted_text(digest: Digest, also: Sequence[str] = ()) -> str:
     """The posted digest as plain text, for the console; `also` names other outlets."""
-    view = posted_view(digest)
+    view = channel_view(digest)
     lines = [f"--- {digest.article.title}", *(f"  • {b.text}" for b in view.summary)]
     for line in view.sections:
         assert line.bullet is not None

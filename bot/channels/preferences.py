@@ -39,7 +39,7 @@ class ChannelChoices:
         return any(v is not None for v in vars(self).values())
 
 
-class ChannelCuration:
+class ChannelPreferences:
     def __init__(self, store: AsyncStore, defaults: DigestDefaults) -> None:
         self.store = store
         self.defaults = defaults

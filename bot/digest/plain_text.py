@@ -5,17 +5,15 @@ from __future__ import annotations
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Article
-from bot.summarize.extractive import RankerSettings, bullet_text, summary_sentences
+from bot.summarize.extractive import RankerWeights, bullet_text, summary_sentences
 
 
 def article_from_text(text: str, source: str = "-") -> Article:
     return build_article(parse_plaintext(text, source))
 
 
-def summarize_text(
-    text: str, bullets: int = 3, settings: RankerSettings | None = None
-) -> list[str]:
+def summarize_text(text: str, bullets: int = 3, settings: RankerWeights | None = None) -> list[str]:
     """Whole-article summary bullets for raw text (the batch `summarize` contract)."""
     article = article_from_text(text)
-    chosen = summary_sentences(article, bullets, settings or RankerSettings())
+    chosen = summary_sentences(article, bullets, settings or RankerWeights())
     return [bullet_text(s) for s in chosen]

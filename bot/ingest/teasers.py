@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.errors import FetchError, InputError
-from bot.ingest.fetch import FetchSettings, allowed_by_robots, fetch
+from bot.ingest.fetch import FetchOptions, allowed_by_robots, fetch
 from bot.ingest.urls import canonical_url
 from bot.models import BlockKind, Document
 from bot.singleflight import SingleFlight
@@ -76,7 +76,7 @@ class PageOutcome:
 class PageReader:
     """Reads article pages once per canonical URL, even when several feeds ask at the same time."""
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchOptions) -> None:
         self.settings = settings
         self._reading: SingleFlight[str, PageOutcome] = SingleFlight()
 
@@ -117,7 +117,7 @@ def complete(item: Document, outcome: PageOutcome) -> Document:
     return merge_page(item, outcome.document)
 
 
-async def follow_items(
+async def read_teaser_articles(
     items: Sequence[Document],
     reader: PageReader,
     max_pages: int = 20,

@@ -29,7 +29,7 @@ class SectionLine:
 
 
 @dataclass(frozen=True)
-class PostedDigest:
+class ChannelView:
     summary: tuple[Bullet, ...]
     sections: tuple[SectionLine, ...]  # with their best new bullet
     listed: tuple[SectionLine, ...]  # by heading only
@@ -41,7 +41,7 @@ class PostedDigest:
         return sum(len(t.split()) for t in [*(b.text for b in bullets), *headings])
 
 
-def posted_view(digest: Digest, share: float = POSTED_SHARE) -> PostedDigest:
+def channel_view(digest: Digest, share: float = POSTED_SHARE) -> ChannelView:
     article_words = sum(s.text.count(" ") + 1 for s in digest.article.sentences)
     shown = {i for b in digest.summary for i in b.sentence_ids}
     said = {_said(b.text) for b in digest.summary}
@@ -73,7 +73,7 @@ def posted_view(digest: Digest, share: float = POSTED_SHARE) -> PostedDigest:
         else:
             listed.append(line)
             used += heading_words
-    return PostedDigest(digest.summary, tuple(with_bullet), tuple(listed))
+    return ChannelView(digest.summary, tuple(with_bullet), tuple(listed))
 
 
 def _said(text: str) -> frozenset[str]:

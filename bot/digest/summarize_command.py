@@ -13,7 +13,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import IO, Any
 
-from bot.digest.from_text import summarize_text
+from bot.digest.plain_text import summarize_text
 from bot.errors import InputError, NewsdigestError
 
 
