@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.models import Article, Sentence
+from bot.text.lexicon import words
 from bot.text.words import content_words
 
 if TYPE_CHECKING:
@@ -24,38 +25,7 @@ if TYPE_CHECKING:
 
 K1, B = 1.2, 0.75
 MIN_COVERAGE = 0.5  # share of the question's (idf-weighted) words the best sentence must hold
-_QUESTION_WORDS = frozenset(
-    [
-        "what",
-        "whats",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "which",
-        "does",
-        "did",
-        "do",
-        "is",
-        "are",
-        "was",
-        "were",
-        "will",
-        "would",
-        "can",
-        "could",
-        "should",
-        "say",
-        "says",
-        "said",
-        "tell",
-        "article",
-        "story",
-    ]
-)
+_QUESTION_WORDS = words("question-words")
 
 
 @dataclass(frozen=True)

@@ -19,79 +19,15 @@ from bot.ingest.cleanup import (
     strip_agency_dateline,
 )
 from bot.models import Article, Block, BlockKind, Document, Paragraph, Section, Sentence
+from bot.text.lexicon import words
 from bot.text.sentences import split_sentences
 from bot.text.words import STOPWORDS, VERB_FORMS, content_words
 
 OVERVIEW_HEADING = "Overview"
-_SLUG_FILLER = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "so",
-        "what's",
-        "whats",
-        "what",
-        "is",
-        "are",
-        "was",
-        "were",
-        "of",
-        "and",
-        "or",
-        "to",
-        "in",
-        "on",
-        "for",
-        "it's",
-        "its",
-        "there's",
-        "here's",
-        "heres",
-        "theres",
-    ]
-)
+_SLUG_FILLER = words("slug-filler")
 _SLUG_MAX_WORDS = 5
 COMMON_WORD_FACTOR = 0.5
-_VERBISH = frozenset(
-    [
-        "said",
-        "says",
-        "say",
-        "left",
-        "climb",
-        "climbs",
-        "show",
-        "shows",
-        "want",
-        "wants",
-        "take",
-        "takes",
-        "took",
-        "get",
-        "gets",
-        "make",
-        "makes",
-        "made",
-        "expressed",
-        "estimate",
-        "estimates",
-        "remain",
-        "remains",
-        "become",
-        "becomes",
-        "seem",
-        "seems",
-        "keep",
-        "keeps",
-        "put",
-        "puts",
-        "give",
-        "gives",
-        "need",
-        "needs",
-    ]
-)
+_VERBISH = words("verbish")
 _PHRASE_SPLIT = re.compile(r"[^\w'’-]+")
 
 
@@ -245,59 +181,8 @@ def generate_heading(
     return heading[0].upper() + heading[1:]
 
 
-_NOUN_CUES = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "his",
-        "her",
-        "its",
-        "their",
-        "our",
-        "your",
-        "my",
-        "this",
-        "these",
-        "that",
-        "those",
-        "of",
-        "in",
-        "on",
-        "for",
-        "with",
-        "from",
-        "about",
-        "over",
-        "by",
-        "at",
-        "into",
-        "than",
-        "new",
-    ]
-)
-_VERB_CUES = frozenset(
-    [
-        "to",
-        "he",
-        "she",
-        "they",
-        "we",
-        "it",
-        "who",
-        "which",
-        "i",
-        "you",
-        "will",
-        "would",
-        "could",
-        "can",
-        "may",
-        "might",
-        "must",
-        "should",
-    ]
-)
+_NOUN_CUES = words("noun-cues")
+_VERB_CUES = words("verb-cues")
 
 
 def _natural_case(phrase: str, lowercase_words: set[str]) -> str:
