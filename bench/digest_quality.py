@@ -62,7 +62,7 @@ def audit(digest: Digest) -> dict[str, int]:
 
 def heading_agreement() -> tuple[int, int]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from heading_articles import ARTICLES, as_printable
+    from support.heading_articles import ARTICLES, as_printable
 
     from bot.digest.plain_text import article_from_text
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from story_eval import evaluate
+from support.story_eval import evaluate
 
 from bot.curate.stories import StoryItem, features, group_stories
 

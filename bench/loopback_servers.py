@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fake_discord import FakeDiscord
-from fake_slack import FakeSlack
-from loopback import LoopbackServer, Response
-from loopback_site import Site
-from platform_limits import discord_limits, slack_limits
+from support.fake_discord import FakeDiscord
+from support.fake_slack import FakeSlack
+from support.loopback import LoopbackServer, Response
+from support.loopback_site import Site
+from support.platform_limits import discord_limits, slack_limits
 
 JSON = {"Content-Type": "application/json"}
 

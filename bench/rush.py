@@ -24,8 +24,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from bot.delivery.engine import Deliverer
 from bot.delivery.polling import content_hash
 from bot.digest.sections import build_article
@@ -62,11 +60,7 @@ def seed(store: Store, platform: str, channels: int, articles: int) -> None:
                 content_hash(article),
                 SLOT - timedelta(hours=1),
             )
-        store.set_schedule(channel.id, "daily 08:00 UTC", "UTC")
-    with store.engine.begin() as conn:
-        conn.execute(
-            text("UPDATE channels SET schedule_since = :s"), {"s": SLOT - timedelta(days=1)}
-        )
+        store.set_schedule(channel.id, "daily 08:00 UTC", "UTC", SLOT - timedelta(days=1))
 
 
 def server(kind: str) -> tuple[subprocess.Popen[str], str]:

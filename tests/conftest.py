@@ -1,16 +1,14 @@
-"""Shared fixtures: where the shared evaluation material lives, and sample articles."""
+"""Shared fixtures: real databases (SQLite, and PostgreSQL when one runs) and sample articles.
+
+Tests are laid out as the code is: tests/unit/<package>/test_<module>.py for one module,
+tests/scenarios/test_<feature>.py for a feature end to end, tests/support/ for what they share.
+"""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("NEWSDIGEST_SHARED", ROOT.parent / "shared"))
-SAMPLE = SHARED / "samples" / "printable-kim-putin.txt"
-EXAMPLE = ROOT / "examples" / "printable-riverton-solar.txt"
+from support.databases import database_url, store  # noqa: F401  (fixtures for every test module)
+from support.paths import EXAMPLE, SAMPLE
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +21,3 @@ def sample_text() -> str:
 @pytest.fixture(scope="session")
 def example_text() -> str:
     return EXAMPLE.read_text(encoding="utf-8")
-
-
-from store_fixtures import database_url, store  # noqa: E402, F401  (fixtures for every test module)

@@ -185,12 +185,19 @@ class Store:
                 query = query.filter_by(platform=platform)
             return [_channel(r) for r in session.scalars(query)]
 
-    def set_schedule(self, channel_id: int, schedule: str | None, timezone: str) -> None:
+    def set_schedule(
+        self,
+        channel_id: int,
+        schedule: str | None,
+        timezone: str,
+        since: datetime | None = None,
+    ) -> None:
+        """Set (or clear) the schedule; slots count from `since` (now: no earlier slot is due)."""
         with self._sessions.begin() as session:
             session.execute(
                 update(ChannelRow)
                 .where(ChannelRow.id == channel_id)
-                .values(schedule=schedule, timezone=timezone, schedule_since=utcnow())
+                .values(schedule=schedule, timezone=timezone, schedule_since=since or utcnow())
             )
 
     def pause_channel(self, channel_id: int, reason: str) -> bool:

@@ -1,0 +1,72 @@
+"""Any article text renders within Slack and Discord limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support.discord_limits import assert_discord_payload
+from support.slack_limits import assert_slack_payload
+
+from adapters.discord.render import digest_messages as discord_messages
+from adapters.slack.render import digest_messages as slack_messages
+from bot.delivery.poster import ChannelDigest
+from bot.digest.channel_view import channel_view
+from bot.models import Article, Bullet, Digest, Paragraph, Section, SectionDigest, Sentence
+from bot.store.repo import ChannelInfo
+
+TEXTS = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=3000
+)
+
+
+def digest_of(title: str, bullets: list[str], sections: list[tuple[str, list[str]]]) -> Digest:
+    article = Article(
+        title,
+        (Section("s", 1, "S", True, (Paragraph((Sentence(0, "x"),)),)),),
+        "src",
+        url="https://example.com/a",
+    )
+    return Digest(
+        article,
+        tuple(Bullet(b, (0,)) for b in bullets),
+        tuple(
+            SectionDigest(f"s{i}", i + 1, h or "h", True, tuple(Bullet(b, (0,)) for b in bs))
+            for i, (h, bs) in enumerate(sections)
+        ),
+    )
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    st.lists(
+        st.builds(
+            digest_of,
+            TEXTS,
+            st.lists(TEXTS, max_size=5),
+            st.lists(st.tuples(TEXTS, st.lists(TEXTS, max_size=4)), max_size=8),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_renderers_keep_any_text_within_platform_limits(digests: list[Digest]) -> None:
+    channel = ChannelInfo(1, "x", "C", None, "UTC", False, None, datetime.now(UTC))
+    digest = ChannelDigest(channel, "2024-05-01T08:00", "Digest", tuple(digests))
+    for message in slack_messages(digest):
+        assert_slack_payload(message)
+    discord = discord_messages(digest)
+    for message in discord:
+        assert_discord_payload(message)
+    # nothing lost: every section the posted view names is present (bot/digest/channel_view.py)
+    slack_text = str(slack_messages(digest))
+    fields = sum(len(e.get("fields", [])) for m in discord for e in m["embeds"])
+    views = [channel_view(d) for d in digests]
+    assert fields >= sum(len(v.sections) + bool(v.listed) for v in views)
+    assert slack_text.count("Also in this article") == sum(bool(v.listed) for v in views)
+    assert slack_text.count("newsdigest_open") == len(digests)

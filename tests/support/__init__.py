@@ -1,0 +1,1 @@
+"""What tests share: loopback platform servers, fakes, real databases, seeding, limits, paths."""

@@ -1,0 +1,52 @@
+"""HTML pages: the body with its headings, and the metadata."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from support.paths import SHARED
+
+from bot.digest.sections import build_article
+from bot.ingest import parse_bytes
+
+PARAGRAPH = (
+    "The committee met on Monday to discuss the proposal in detail. Members raised several "
+    "concerns about the cost and the timeline of the project. "
+)
+
+
+HTML_PAGE = f"""<!doctype html><html><head><title>Bridge plan approved</title>
+<meta property="article:published_time" content="2024-05-02T10:00:00Z"></head>
+<body><nav><a href="/">Home</a> | <a href="/news">News</a></nav>
+<article><h1>Bridge plan approved</h1>
+<p>LONDON (Reuters) - {PARAGRAPH * 2}</p>
+<h2>What it costs</h2><p>{PARAGRAPH}The bridge will cost $40 million over four years.</p>
+<h2>Why it matters</h2><p>{PARAGRAPH}Commuters will save twenty minutes each way.</p>
+</article><footer>Copyright 2024 Example News. All rights reserved.</footer></body></html>"""
+
+
+def test_html_keeps_headings_and_metadata() -> None:
+    [doc] = parse_bytes(HTML_PAGE.encode(), "page.html")
+    article = build_article(doc)
+    assert article.title == "Bridge plan approved"
+    assert article.published is not None and article.published.year == 2024
+    assert article.dateline == "LONDON"
+    ids = [s.id for s in article.sections]
+    assert ids == ["overview", "it-costs", "why-it-matters"]
+    text = " ".join(s.text for s in article.sentences)
+    assert "All rights reserved" not in text and "Reuters" not in text
+
+
+def test_shared_extraction_pages_parse() -> None:
+    truth_file = SHARED / "data" / "extraction" / "ground-truth.json"
+    if not truth_file.exists():
+        pytest.skip("shared extraction data not present")
+    truth = json.loads(truth_file.read_text())
+    for sha in sorted(truth)[:10]:
+        html = gzip.decompress(
+            (SHARED / "data" / "extraction" / "html" / f"{sha}.html.gz").read_bytes()
+        )
+        [doc] = parse_bytes(html, sha)
+        assert build_article(doc).sentences
