@@ -82,6 +82,24 @@ async def digest_now(run: Invocation, _args: NoArgs) -> Reply:
     return info(await _admin(run).digest_now(run.context.where))
 
 
+async def pause(run: Invocation, _args: NoArgs) -> Reply:
+    admin = _admin(run)
+    channel = await admin.channel(run.context.where)
+    if not await admin.store.pause_channel(channel.id, "paused by an admin (/digest pause)"):
+        return info("Scheduled digests are already paused here. Resume them: /digest resume")
+    return info("Paused: no scheduled digests here until an admin runs /digest resume.")
+
+
+async def resume(run: Invocation, _args: NoArgs) -> Reply:
+    admin = _admin(run)
+    channel = await admin.channel(run.context.where)
+    if not channel.paused:
+        return info("Scheduled digests are not paused here.")
+    await admin.store.resume_channel(channel.id)
+    when = f" ({channel.schedule})" if channel.schedule else ""
+    return info(f"Resumed: scheduled digests are back on{when}.")
+
+
 CHANNEL: tuple[Command[Any], ...] = (
     Command(
         "today",
@@ -133,5 +151,21 @@ CHANNEL: tuple[Command[Any], ...] = (
         aliases=(("digest", "now"),),
         needs_bot=True,
         slow=True,
+    ),
+    Command(
+        "pause",
+        "stop scheduled digests here until resumed (admins)",
+        NoArgs,
+        pause,
+        access=Access.ADMIN,
+        needs_bot=True,
+    ),
+    Command(
+        "resume",
+        "start scheduled digests here again (admins)",
+        NoArgs,
+        resume,
+        access=Access.ADMIN,
+        needs_bot=True,
     ),
 )
