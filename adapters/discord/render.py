@@ -12,8 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.chat.replies import Reply, ReplyKind
-from bot.curate.selection import Outlet
-from bot.delivery.poster import ChannelDigest
+from bot.delivery.poster import ChannelDigest, Outlet
 from bot.digest.channel_view import channel_view
 from bot.digest.fitting import clip as fit
 from bot.digest.fitting import group_within, pack_lines

@@ -23,7 +23,6 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.poster import SlackPoster, make_client
 from adapters.slack.render import escape, reply_payloads, section_text_reply
-from bot.channels.admin import ChannelRef
 from bot.chat.commands.lookups import ask_about
 from bot.chat.replies import CommandContext, ReplyKind
 from bot.delivery.pacing import SLACK_LIMITS, Pacer
@@ -116,7 +115,8 @@ class SlackAdapter:
         channel = str(event.get("channel", ""))
         thread = event.get("thread_ts")
         question = re.sub(r"<@[A-Z0-9]+>", " ", str(event.get("text", ""))).strip()
-        digests = await self.core.admin.thread_digests(ChannelRef("slack", channel), thread)
+        where = CommandContext(channel_id=channel, platform="slack").where
+        digests = await self.core.admin.thread_digests(where, thread)
         reply = await ask_about(self.handler.services, question, digests)
         text = ":warning: " + reply.text if reply.kind is ReplyKind.ERROR else reply.text
         await client.chat_postMessage(

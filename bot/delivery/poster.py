@@ -70,6 +70,9 @@ class Poster(Protocol):
     async def notice(self, channel: str, text: str) -> None: ...
 
 
+__all__ = ["ChannelDigest", "Outlet", "PostError", "Poster", "SentPart", "part_key"]
+
+
 def part_key(delivery_id: int, part: int) -> str:
     """Deterministic per part, short enough for a Discord nonce (≤ 25 characters)."""
     return f"nd{delivery_id}p{part}"
