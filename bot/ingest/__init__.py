@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.errors import FetchError, InputError
+from bot.errors import InputError
 from bot.ingest.detect import SourceKind, decode_text, detect_kind
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Document
@@ -31,31 +31,22 @@ def is_url(source: str) -> bool:
     return "://" in source[:16] or source.lower().startswith(("data:", "mailto:"))
 
 
-def read_source_bytes(
-    source: str, fetch_settings: FetchOptions | None = None
-) -> tuple[bytes, str | None, str | None]:
-    """Return (bytes, content type, final URL) for a path, URL or "-" (stdin)."""
-    if is_url(source):
-        from bot.ingest.fetch import FetchOptions
+def read_source_bytes(source: str) -> tuple[bytes, str | None, str | None]:
+    """Return (bytes, content type, final URL) for a local path or "-" (stdin).
 
-        limit = (fetch_settings or FetchOptions()).max_bytes
-    else:
-        limit = MAX_FILE_BYTES
+    URLs are fetched by `read_source`, on the event loop."""
+    if is_url(source):
+        raise InputError(f"{source} is a link: read it with read_source.")
     if source == "-":
         data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-        _check_size(len(data), limit, "standard input")
+        _check_size(len(data), MAX_FILE_BYTES, "standard input")
         return data, None, None
-    if is_url(source):
-        from bot.ingest.fetch import fetch_sync
-
-        result = fetch_sync(source, fetch_settings)
-        return result.body, result.content_type, result.url
     path = Path(source)
     if not path.exists():
         raise InputError(f"No such file: {source}")
     if path.is_dir():
         raise InputError(f"{source} is a folder; give a file, a URL or '-'.")
-    _check_size(path.stat().st_size, limit, source)
+    _check_size(path.stat().st_size, MAX_FILE_BYTES, source)
     try:
         return path.read_bytes(), None, None
     except OSError as exc:
@@ -94,13 +85,14 @@ def parse_bytes(
     return [doc]
 
 
-def load_source(source: str, fetch_settings: FetchOptions | None = None) -> list[Document]:
-    """Read and parse any source; every failure is an InputError or FetchError with a clear message."""
-    data, content_type, url = read_source_bytes(source, fetch_settings)
-    label = url or ("stdin" if source == "-" else source)
+def load_source(source: str) -> list[Document]:
+    """Read and parse a local source (a path, or "-" for stdin); every failure is an InputError
+    with a clear message."""
+    data, content_type, url = read_source_bytes(source)
+    label = "stdin" if source == "-" else source
     try:
-        return parse_bytes(data, label, content_type, url or (source if is_url(source) else None))
-    except (InputError, FetchError):
+        return parse_bytes(data, label, content_type, url)
+    except InputError:
         raise
     except RecursionError as exc:
         raise InputError("No article text found: the page is nested too deeply to read.") from exc
@@ -110,7 +102,7 @@ async def read_source(source: str, fetch_settings: FetchOptions | None = None) -
     """`load_source` for code on an event loop: a URL is fetched on the loop (it only waits),
     reading a file and parsing run on a worker thread."""
     if not is_url(source):
-        return await asyncio.to_thread(load_source, source, fetch_settings)
+        return await asyncio.to_thread(load_source, source)
     from bot.ingest.fetch import fetch
 
     result = await fetch(source, fetch_settings)

@@ -99,10 +99,6 @@ async def fetch(
         ) from exc
 
 
-def fetch_sync(url: str, settings: FetchOptions | None = None) -> FetchResult:
-    return asyncio.run(fetch(url, settings))
-
-
 async def _fetch(
     url: str,
     settings: FetchOptions,
