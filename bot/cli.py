@@ -208,8 +208,8 @@ def _cmd_console(args: argparse.Namespace) -> int:
 def _cmd_digest(args: argparse.Namespace) -> int:
     if args.bullets < 1:
         raise NewsdigestError("--bullets must be at least 1")
-    from bot.chat.commands.lookups import find_section
     from bot.digest.formats import digest_to_json, digest_to_markdown
+    from bot.digest.lookup import find_section
     from bot.ops.settings import load_settings
     from bot.wiring import source_reader
 

@@ -5,9 +5,9 @@ from _harness import run
 
 with atheris.instrument_imports():
     from bot.chat.commands import COMMANDS
-    from bot.chat.commands.lookups import find_section
     from bot.chat.grammar import parse_text
     from bot.digest.article_digest import summarize_article
+    from bot.digest.lookup import find_section
     from bot.digest.sections import build_article
     from bot.errors import NewsdigestError
     from bot.ingest.plaintext import parse_plaintext

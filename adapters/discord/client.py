@@ -20,10 +20,10 @@ from discord.gateway import DiscordWebSocket
 from adapters.discord.commands import Completer, build_group
 from adapters.discord.poster import DiscordPoster, to_embeds
 from adapters.discord.render import reply_messages
-from bot.chat.commands.lookups import section_choices
 from bot.chat.replies import CommandContext
 from bot.chat.spec import Command, Link
 from bot.delivery.pacing import DISCORD_LIMITS, Pacer
+from bot.digest.lookup import section_choices
 from bot.wiring import Core
 
 log = logging.getLogger(__name__)
