@@ -1,39 +1,92 @@
-"""Sentence segmentation tuned for news copy.
+"""Sentence segmentation tuned for news copy, in any language.
 
-A single compiled regex proposes boundaries and a few cheap rules veto the
-false ones ("U.S. officials", "Mr. Kim", "Jan. 5", "$1.5 billion", "..." inside
-a quote). It is an order of magnitude faster than pysbd, which matters because
-splitting dominates end-to-end summarization time.
+Space-separated languages: one compiled regex proposes boundaries (., !, ?, …, Arabic ؟,
+with the closing quotes that follow) and cheap rules veto the false ones — abbreviations that
+never end a sentence ("Mr. Kim", "z. B.", "M. Dupont", "EE. UU."), ones that end it only when
+a sentence clearly starts next ("U.S. officials" vs "to the U.S. It"), initials ("John F.
+Kennedy", "В. В. Путин"), numbered ordinals where the language writes them with a period
+("am 5. Mai", "der 1. FC Köln"), and a next word that does not start a sentence (lower case,
+a comma after a closing quote). Spanish ¿ and ¡ open a sentence; scripts without case
+(Arabic) start one with any letter. The word lists are data, per language
+(bot/text/lexicon/<language>/).
+
+Chinese and Japanese end sentences at 。！？ with no space after them; a closing quote after the
+mark ends the sentence unless the text goes on with the quotation's own clause (「…。」と述べた,
+“……”她说，“…”), and marks inside quotation brackets never end the outer sentence.
+
+An order of magnitude faster than pysbd, which matters because splitting dominates
+end-to-end summarization time.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cache
 
 from bot.text.lexicon import words
 
-# Titles and other abbreviations that are practically never the end of a sentence.
-_NEVER_FINAL = words("abbreviations")
-# Abbreviations that often do end a sentence: split when a sentence clearly starts next.
-_MAYBE_FINAL = words("abbreviations-maybe-final")
-# Capitalised words that start sentences far more often than they follow "U.S." in a name.
-_SENTENCE_STARTERS = words("sentence-starters")
+CJK_LANGUAGES = frozenset({"zh", "ja"})
 
-_BOUNDARY = re.compile(r"""(?:[.!?]+|…)["'”’»)\]]*(?=\s)""")
-_NEXT_TOKEN = re.compile(r"""\s+(["'“‘«(\[]*)(\S+)""")
-_INITIALISM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]?$")
+_BOUNDARY = re.compile(r"""(?:[.!?؟]+|…)(?:[ \u00a0\u202f]?»|["'”“’‘»)\]])*(?=\s|$)""")
+_NEXT_TOKEN = re.compile(r"""\s+(["'“‘„«‹(\[¿¡]*)(\S+)""")
+_INITIALISM = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]?$")
+_ROMAN = re.compile(r"^[ivxlcdm]+$")
+_SPACES = re.compile(r"[^\S\u00a0\u202f]+")  # every white space but the no-break ones
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split one paragraph of text into sentences; whitespace inside is normalised."""
-    text = " ".join(text.split())
+@dataclass(frozen=True)
+class SentenceRules:
+    """One language's abbreviations and cues (lower case, without their final period)."""
+
+    never_final: frozenset[str]  # "mr", "z", "mme": practically never end a sentence
+    maybe_final: frozenset[str]  # "inc", "u.s": end one when a sentence clearly starts next
+    starters: frozenset[str]  # words that start sentences ("the", "der", "il")
+    strict: bool  # capitalised names follow abbreviations often (en, de): only starters end one
+    starter_prefixes: tuple[str, ...]  # Arabic "و…": a word that opens a sentence
+    ordinal_before: frozenset[
+        str
+    ]  # "am", "zum": a number after these, with a period, is an ordinal
+    ordinal_after: frozenset[str]  # "mai", "liga": …and so is one before these
+
+
+@cache
+def rules_for(language: str) -> SentenceRules:
+    def data(name: str) -> frozenset[str]:
+        return words(name, language)
+
+    own_starters = data("sentence-starters")
+    return SentenceRules(
+        never_final=data("abbreviations"),
+        maybe_final=data("abbreviations-maybe-final"),
+        starters=own_starters or data("stopwords"),
+        strict=bool(own_starters),
+        starter_prefixes=tuple(sorted(data("sentence-starter-prefixes"))),
+        ordinal_before=data("ordinal-before"),
+        ordinal_after=data("ordinal-after"),
+    )
+
+
+def base_language(language: str | None) -> str:
+    """ "pt-BR" → "pt"; unknown or missing → "en"."""
+    return (language or "en").split("-")[0].split("_")[0].lower() or "en"
+
+
+def split_sentences(text: str, language: str | None = "en") -> list[str]:
+    """Split one paragraph into sentences; runs of white space inside become one space (the
+    no-break spaces of French typography are kept)."""
+    text = _SPACES.sub(" ", text).strip()
     if not text:
         return []
+    code = base_language(language)
+    if code in CJK_LANGUAGES:
+        return _split_cjk(text)
+    rules = rules_for(code)
     sentences: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
         end = match.end()
-        if _is_boundary(text, start, match.start(), end):
+        if _is_boundary(text, start, match.start(), end, rules):
             piece = text[start:end].strip()
             if piece:
                 sentences.append(piece)
@@ -44,30 +97,142 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def _is_boundary(text: str, start: int, mark_start: int, mark_end: int) -> bool:
+def _is_boundary(
+    text: str, start: int, mark_start: int, mark_end: int, rules: SentenceRules
+) -> bool:
     nxt = _NEXT_TOKEN.match(text, mark_end)
     if nxt is None:
         return False
-    opening_quote, next_word = nxt.group(1), nxt.group(2)
+    opening, next_word = nxt.group(1), nxt.group(2)
     first = next_word[0]
     mark = text[mark_start:mark_end]
-    if first.islower() and not opening_quote:
-        return False  # "the U.S. has", "... and then": a sentence does not start lower-case
+    if first.islower() and not opening:
+        return False  # "the U.S. has", "… and then": a sentence does not start lower-case
     if "." not in mark or mark.startswith(("..", "…")):
-        return bool(first.isupper() or first.isdigit() or opening_quote)
+        if mark.startswith(("..", "…")) and _inside_quotation(text, start, mark_end):
+            return False  # "I don't know... I just don't know," he said
+        return bool(opening or _opens(first))
     if mark_start - start < 2:
         return False
-    word = text[max(text.rfind(" ", start, mark_start) + 1, start) : mark_start]
-    return _period_ends_sentence(word, next_word)
+    before_start = max(text.rfind(" ", start, mark_start) + 1, start)
+    word = text[before_start:mark_start]
+    head = text[start:before_start].rstrip()
+    previous = head[head.rfind(" ") + 1 :]
+    return _period_ends_sentence(word, previous, next_word, rules)
 
 
-def _period_ends_sentence(word_before: str, next_word: str) -> bool:
-    bare = word_before.lower().lstrip("'’\"$(-")
-    starter = next_word.strip("\"'“‘«([").lower().rstrip(",;:")
+_QUOTE_PAIRS = (("«", "»"), ("„", "“"), ("“", "”"), ("‹", "›"))
+
+
+def _inside_quotation(text: str, start: int, at: int) -> bool:
+    """Is a quotation opened in this sentence still open here?"""
+    span = text[start:at]
+    if any(span.count(o) > span.count(c) for o, c in _QUOTE_PAIRS if o != c):
+        return True
+    return span.count('"') % 2 == 1
+
+
+def _opens(first: str) -> bool:
+    """Can a sentence start with this character: upper case, a digit, or a letter of a script
+    without case (Arabic, Hebrew)."""
+    return first.isupper() or first.isdigit() or (first.isalpha() and not first.islower())
+
+
+def _period_ends_sentence(
+    word_before: str, previous: str, next_word: str, rules: SentenceRules
+) -> bool:
+    bare = word_before.lower().lstrip("'’\"$(-«„“")
+    elided = re.split(r"['’]", bare)[-1]  # "l'on" → "on", "dall'on" → "on"
+    bare = elided if elided and elided in rules.never_final else bare
+    starter = next_word.strip("\"'“‘„«([¿¡").lower().rstrip(",;:")
+    starts = starter in rules.starters or starter.startswith(rules.starter_prefixes or ("\0",))
+    numbered = (bare.isdigit() and len(bare) <= 3) or _ROMAN.match(bare)
+    if numbered and (rules.ordinal_before or rules.ordinal_after):
+        ordinal = (
+            previous.lower().strip("\"'„“(") in rules.ordinal_before
+            or starter in rules.ordinal_after
+        )
+        if ordinal or (_ROMAN.match(bare) and not bare.isdigit() and not starts):
+            return False  # "am 5. Mai", "der 3. Liga", "Benedikt XVI. sagte"
+    short = previous.lower().lstrip("(\"'„“«")
+    if short.endswith(".") and 1 < len(short) <= 4:  # "z. B.", "т. д.", "EE. UU.": one abbreviation
+        compound = f"{short}{bare}"
+        if compound in rules.never_final:
+            return False
+        if compound in rules.maybe_final:
+            return True  # the next word is not lower case: "и т. д. Затем", "a EE. UU. Allí"
     if len(bare) == 1 and bare.isalpha():
-        return starter in _SENTENCE_STARTERS  # a middle initial, as in "John F. Kennedy"
-    if bare in _NEVER_FINAL:
+        return starts  # a middle initial, as in "John F. Kennedy"
+    if bare in rules.never_final:
         return False
-    if bare in _MAYBE_FINAL or _INITIALISM.match(bare):
-        return starter in _SENTENCE_STARTERS
+    if bare in rules.maybe_final:
+        return starts or not rules.strict  # "Inc. The" (en), "руб. Средства" (ru)
+    if _INITIALISM.match(bare):
+        return starts
     return True
+
+
+# Chinese and Japanese --------------------------------------------------------------------------
+_CJK_END = "。！？!?"
+_OPENERS = "“‘「『（(《〈【〔"
+_CLOSERS = "”’」』）)》〉】〕"
+_CONTINUES_QUOTE = ("と", "って", "など", "という", "として", "、", "，", "。", "的")
+_REPORTING = re.compile(r"[^，,。！？：:；;]{0,6}(?:说|道|问|表示|指出|强调|称|告诉记者)[，,：:]")
+
+
+def _split_cjk(text: str) -> list[str]:
+    sentences: list[str] = []
+    start = depth = i = 0
+    n = len(text)
+    while i < n:
+        char = text[i]
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth = max(depth - 1, 0)
+            if depth == 0 and i > 0 and text[i - 1] in _CJK_END + "…" and _ends_after(text, i + 1):
+                sentences.append(text[start : i + 1].strip())
+                start = i + 1
+        elif char in _CJK_END and depth == 0:
+            end = i + 1
+            while end < n and text[end] in _CJK_END:
+                end += 1
+            while end < n and text[end] in _CLOSERS:
+                end += 1
+            quoted = text[end - 1] in _CLOSERS
+            if end >= n or not quoted or _ends_after(text, end):
+                sentences.append(text[start:end].strip())
+                start = end
+            i = end
+            continue
+        i += 1
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return [s for s in sentences if s]
+
+
+def _ends_after(text: str, at: int) -> bool:
+    """After a closing quote: does a new sentence start here, or does the quotation's own
+    clause go on (と述べた, 「…」「…」などと, “…”她说，“…”)?"""
+    rest = text[at:].lstrip()
+    if not rest:
+        return True
+    if rest.startswith(_CONTINUES_QUOTE):
+        return False
+    if rest[0] in _OPENERS:  # quotations back to back: what follows the last one decides
+        close = _matching_close(rest)
+        return close < 0 or _ends_after(rest, close + 1)
+    return not _REPORTING.match(rest)  # “……”她说，“……”: the quotation goes on
+
+
+def _matching_close(text: str) -> int:
+    depth = 0
+    for i, char in enumerate(text):
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
