@@ -42,6 +42,7 @@ class Document:
     guid: str | None = None
     teaser: str | None = None  # why only a feed's teaser could be read, when that is all we have
     outlet: str | None = None  # who published it: the feed's title or the site's name
+    language: str | None = None  # as the page or feed declares it (BCP 47), if it does
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Article:
     url: str | None = None
     teaser: str | None = None  # set when the article page could not be read: why
     outlet: str | None = None  # the feed's title or the site's name
+    language: str = "en"  # BCP 47: declared by the source when the text agrees, else detected
 
     @property
     def sentences(self) -> tuple[Sentence, ...]:

@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING
 
 from bot.models import Article, Sentence
 from bot.text.lexicon import words
-from bot.text.words import content_words
+from bot.text.words import base, content_words
 
 if TYPE_CHECKING:
     from bot.summarize.llm import Completion
 
 K1, B = 1.2, 0.75
 MIN_COVERAGE = 0.5  # share of the question's (idf-weighted) words the best sentence must hold
-_QUESTION_WORDS = words("question-words")
 
 
 @dataclass(frozen=True)
@@ -44,12 +43,15 @@ class Answer:
         return bool(self.quotes)
 
 
-def question_terms(question: str) -> list[str]:
-    return [t for t in content_words(question) if t not in _QUESTION_WORDS]
+def question_terms(question: str, language: str = "en") -> list[str]:
+    """What a question is about: its content words, without the words every question has."""
+    asking = words("question-words", base(language))
+    return [t for t in content_words(question, language) if t not in asking]
 
 
 def answer_question(article: Article, question: str, max_quotes: int = 2) -> Answer:
-    terms = list(dict.fromkeys(question_terms(question)))
+    language = base(article.language)
+    terms = list(dict.fromkeys(question_terms(question, language)))
     wants = _expected_answer(question)
     located = [
         (sec.heading, s) for sec in article.sections for s in sec.sentences if not s.truncated
@@ -57,7 +59,7 @@ def answer_question(article: Article, question: str, max_quotes: int = 2) -> Ans
     if not terms or not located:
         return Answer(())
     # a sentence is also about its section's heading ("Why now?" answers "why now")
-    docs = [Counter(content_words(f"{h} {s.text}")) for h, s in located]
+    docs = [Counter(content_words(f"{h} {s.text}", language)) for h, s in located]
     n = len(docs)
     avg = sum(sum(d.values()) for d in docs) / n or 1.0
     df = Counter(t for d in docs for t in set(d))

@@ -1,10 +1,12 @@
 """Per-channel filters: words or regular expressions that keep items out of (or in) a digest.
 
-Patterns come from chat users, so they run on RE2, whose matching time is linear in the
-text whatever the pattern: `(a+)+$` cannot hang the bot. Words match title and text
-case-insensitively on word boundaries; several words match any of them; "a phrase" in
-quotes matches as a phrase. Exclude rules drop what they match; when include rules
-exist, an item must match one of them.
+Regular expressions come from chat users, so they run on RE2, whose matching time is linear
+in the text whatever the pattern: `(a+)+$` cannot hang the bot. Words match title and text
+as words in the article's language: whole words, whatever their case, in any of their
+forms ("élection" matches "Élections", "vote" matches "votes" but not "voters"); several
+words match any of them; "a phrase" in quotes matches as a phrase; Chinese and Japanese
+words, written without spaces, match where they occur. Exclude rules drop what they match;
+when include rules exist, an item must match one of them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.errors import NewsdigestError
+from bot.text.words import stem, tokens
 
 MAX_PATTERN = 300
 MAX_TEXT = 20_000  # characters of an article a rule looks at
@@ -44,6 +47,33 @@ class Candidate:
     article_id: int
     title: str
     text: str
+    language: str = "en"
+
+    @property
+    def searched(self) -> str:
+        return self.title + "\n" + self.text[:MAX_TEXT]
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+
+class _Stems:
+    """A candidate's words as stems, made once however many rules look at it."""
+
+    def __init__(self) -> None:
+        self._made: dict[int, str] = {}
+
+    def of(self, candidate: Candidate) -> str:
+        made = self._made.get(candidate.article_id)
+        if made is None:
+            words = tokens(candidate.searched, candidate.language)
+            made = self._made[candidate.article_id] = _joined(words, candidate.language)
+        return made
+
+
+def _joined(words: Sequence[str], language: str) -> str:
+    """Stems between spaces: a phrase matches as " a b " inside " x a b y "."""
+    return " " + " ".join(stem(w, language) for w in words) + " "
 
 
 def parse_pattern(text: str) -> tuple[str, bool]:
@@ -63,9 +93,21 @@ def parse_pattern(text: str) -> tuple[str, bool]:
     return text, False
 
 
-def matches(rule: FilterRule, candidate: Candidate) -> bool:
-    regex = _compile(rule.pattern, rule.is_regex)
-    return regex.search(candidate.title + "\n" + candidate.text[:MAX_TEXT]) is not None
+def matches(rule: FilterRule, candidate: Candidate, stems: _Stems | None = None) -> bool:
+    if rule.is_regex:
+        return _compile(rule.pattern, True).search(candidate.searched) is not None
+    text: str | None = None
+    for phrase in _words(rule.pattern):
+        if _CJK.search(phrase):
+            if phrase.casefold() in candidate.searched.casefold():
+                return True
+            continue
+        wanted = _joined(tokens(phrase, candidate.language), candidate.language)
+        if wanted.strip():
+            text = text if text is not None else (stems or _Stems()).of(candidate)
+            if wanted in text:
+                return True
+    return False
 
 
 def apply_filters(
@@ -76,9 +118,10 @@ def apply_filters(
     excludes = [r for r in rules if r.action == "exclude"]
     kept: list[Candidate] = []
     dropped: list[tuple[Candidate, FilterRule]] = []
+    stems = _Stems()
     for candidate in candidates:
-        rule = next((r for r in excludes if matches(r, candidate)), None)
-        if rule is None and includes and not any(matches(r, candidate) for r in includes):
+        rule = next((r for r in excludes if matches(r, candidate, stems)), None)
+        if rule is None and includes and not any(matches(r, candidate, stems) for r in includes):
             rule = includes[0]
         if rule is None:
             kept.append(candidate)
@@ -98,20 +141,15 @@ def _words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1024)
-def _compile(pattern: str, is_regex: bool) -> Any:
+def _compile(pattern: str, is_regex: bool = True) -> Any:
     import re2
 
     options = re2.Options()
     options.case_sensitive = False
     options.log_errors = False
     options.max_mem = 8 << 20
-    if is_regex:
-        source = pattern
-    else:
-        alternatives = [r"\s+".join(re.escape(p) for p in w.split()) for w in _words(pattern)]
-        source = r"\b(?:" + "|".join(alternatives) + r")\b"
     try:
-        return re2.compile(source, options)
+        return re2.compile(pattern, options)
     except re2.error as exc:
         reason = exc.args[0] if exc.args else exc
         if isinstance(reason, bytes):

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from bot.curate.filters import Candidate, FilterRule, apply_filters
 from bot.curate.stories import StoryItem, group_stories, rank_stories
 from bot.models import Article
+from bot.text.words import word_count
 
 LEAD_SENTENCES = 3
 
@@ -49,7 +50,8 @@ def outlet_name(article: Article) -> str:
 
 def curate(articles: Mapping[int, Article], rules: Sequence[FilterRule], cap: int) -> Curated:
     candidates = [
-        Candidate(i, a.title, " ".join(s.text for s in a.sentences)) for i, a in articles.items()
+        Candidate(i, a.title, " ".join(s.text for s in a.sentences), a.language)
+        for i, a in articles.items()
     ]
     kept, dropped = apply_filters(rules, candidates)
     items = [
@@ -60,7 +62,8 @@ def curate(articles: Mapping[int, Article], rules: Sequence[FilterRule], cap: in
             outlet_name(articles[c.article_id]),
             articles[c.article_id].url,
             articles[c.article_id].published,
-            len(c.text.split()),
+            word_count(c.text),
+            articles[c.article_id].language,
         )
         for c in kept
     ]

@@ -57,6 +57,7 @@ class StoryItem:
     url: str | None
     published: datetime | None
     words: int  # how full this version is
+    language: str = "en"  # only reports in the same language are compared
 
 
 @dataclass
@@ -85,7 +86,7 @@ class Story:
 
 def features(item: StoryItem) -> Counter[str]:
     text = f"{item.title}. {item.title}. {item.lead}"  # the headline says what the story is
-    terms = Counter(content_words(text))
+    terms = Counter(content_words(text, item.language))
     for number in _NUMBER.findall(text):
         terms["#" + number.replace(",", "").rstrip(".")] += 2
     for word in _WORD.findall(text.lower()):
@@ -148,6 +149,8 @@ def group_stories(items: Sequence[StoryItem], window: timedelta = WINDOW) -> lis
         a, b = items[i], items[j]
         if a.outlet == b.outlet:
             continue  # one outlet's two articles are two stories (or a correction)
+        if a.language.split("-")[0] != b.language.split("-")[0]:
+            continue  # shared names and numbers across languages are no proof of one event
         if a.published and b.published and abs(a.published - b.published) > window:
             continue
         root_i, root_j = find(i), find(j)

@@ -265,7 +265,9 @@ async def _read(
     if result.not_modified:
         return None, source.etag, source.last_modified
     return (
-        parse_bytes(result.body, result.url, result.content_type, result.url),
+        parse_bytes(
+            result.body, result.url, result.content_type, result.url, result.content_language
+        ),
         result.etag,
         result.last_modified,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.digest.sections import OVERVIEW_HEADING
 from bot.models import Bullet, Digest
-from bot.text.words import content_words
+from bot.text.words import base, content_words, word_count
 
 POSTED_SHARE = 0.20  # of the article's words, summary included
 MIN_SECTION_WORDS = 40  # a short article still gets one section line when its summary is tiny
@@ -38,14 +38,15 @@ class ChannelView:
     def words(self) -> int:
         bullets = [*self.summary, *(s.bullet for s in self.sections if s.bullet)]
         headings = [s.heading for s in (*self.sections, *self.listed)]
-        return sum(len(t.split()) for t in [*(b.text for b in bullets), *headings])
+        return sum(word_count(t) for t in [*(b.text for b in bullets), *headings])
 
 
 def channel_view(digest: Digest, share: float = POSTED_SHARE) -> ChannelView:
-    article_words = sum(s.text.count(" ") + 1 for s in digest.article.sentences)
+    language = base(digest.article.language)
+    article_words = sum(word_count(s.text) for s in digest.article.sentences)
     shown = {i for b in digest.summary for i in b.sentence_ids}
-    said = {_said(b.text) for b in digest.summary}
-    used = sum(len(b.text.split()) for b in digest.summary)
+    said = {_said(b.text, language) for b in digest.summary}
+    used = sum(word_count(b.text) for b in digest.summary)
     budget = max(share * article_words, used + MIN_SECTION_WORDS)
     with_bullet: list[SectionLine] = []
     listed: list[SectionLine] = []
@@ -53,29 +54,29 @@ def channel_view(digest: Digest, share: float = POSTED_SHARE) -> ChannelView:
     for section in sections:
         if section.index == 1 and not section.titled and section.heading == OVERVIEW_HEADING:
             continue  # the opening is what the summary starts from
-        heading_words = len(section.heading.split())
+        heading_words = word_count(section.heading)
         fresh = next(
             (
                 b
                 for b in section.bullets
-                if not shown & set(b.sentence_ids) and _said(b.text) not in said
+                if not shown & set(b.sentence_ids) and _said(b.text, language) not in said
             ),
             None,
         )
         line = SectionLine(section.id, section.index, section.heading, section.titled, None)
-        if fresh is not None and used + heading_words + len(fresh.text.split()) <= budget:
+        if fresh is not None and used + heading_words + word_count(fresh.text) <= budget:
             with_bullet.append(
                 SectionLine(section.id, section.index, section.heading, section.titled, fresh)
             )
             shown.update(fresh.sentence_ids)
-            said.add(_said(fresh.text))
-            used += heading_words + len(fresh.text.split())
+            said.add(_said(fresh.text, language))
+            used += heading_words + word_count(fresh.text)
         else:
             listed.append(line)
             used += heading_words
     return ChannelView(digest.summary, tuple(with_bullet), tuple(listed))
 
 
-def _said(text: str) -> frozenset[str]:
+def _said(text: str, language: str = "en") -> frozenset[str]:
     """What a bullet says, for "never the same sentence twice" across repeated page text."""
-    return frozenset(content_words(text)) or frozenset([text.lower()])
+    return frozenset(content_words(text, language)) or frozenset([text.lower()])

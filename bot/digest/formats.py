@@ -19,6 +19,7 @@ def digest_to_json(digest: Digest, only_section: SectionDigest | None = None) ->
     sections = [only_section] if only_section else list(digest.sections)
     return {
         "title": article.title,
+        "language": article.language,
         "published": article.published.isoformat() if article.published else None,
         "dateline": article.dateline,
         "source": article.url or article.source,

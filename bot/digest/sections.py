@@ -19,11 +19,13 @@ from bot.ingest.cleanup import (
     strip_agency_dateline,
 )
 from bot.models import Article, Block, BlockKind, Document, Paragraph, Section, Sentence
+from bot.text.language import article_language
 from bot.text.lexicon import words
 from bot.text.sentences import split_sentences
-from bot.text.words import STOPWORDS, VERB_FORMS, content_words
+from bot.text.words import CJK, STOPWORDS, VERB_FORMS, base, content_words, stopwords, word_count
 
 OVERVIEW_HEADING = "Overview"
+CONTINUED_HEADING = "Continued"
 _SLUG_FILLER = words("slug-filler")
 _SLUG_MAX_WORDS = 5
 COMMON_WORD_FACTOR = 0.5
@@ -31,17 +33,23 @@ _VERBISH = words("verbish")
 _PHRASE_SPLIT = re.compile(r"[^\w'’-]+")
 
 
+LANGUAGE_SAMPLE = 2000  # characters of title and text the language is told from
+
+
 def build_article(doc: Document) -> Article:
-    """Group a document's blocks into sections and number every sentence."""
+    """Group a document's blocks into sections and number every sentence, in the document's
+    language (declared by the source when the text agrees, else told from the text)."""
     raw_sections = _group_blocks(doc.blocks)
     sections: list[Section] = []
     used_ids: set[str] = set()
     sentence_id = 0
     all_paragraphs = [b.text for _, blocks in raw_sections for b in blocks]
+    language = article_language(_sample(doc.title, all_paragraphs), doc.language)
+    code = base(language)
     for heading, blocks in raw_sections:
         paragraphs: list[Paragraph] = []
         for block in blocks:
-            texts = [strip_agency_dateline(t) for t in split_sentences(block.text)]
+            texts = [strip_agency_dateline(t) for t in split_sentences(block.text, code)]
             sentences = []
             for j, text in enumerate(texts):
                 cut = block.truncated and j == len(texts) - 1
@@ -56,10 +64,10 @@ def build_article(doc: Document) -> Article:
             heading = (
                 OVERVIEW_HEADING
                 if not sections
-                else generate_heading([p.text for p in paragraphs], all_paragraphs)
+                else generate_heading([p.text for p in paragraphs], all_paragraphs, language=code)
             )
-        slug_source = heading if titled else heading.split(" and ")[0]
-        section_id = _unique(slugify(slug_source), used_ids)
+        slug_source = heading if titled or code != "en" else heading.split(" and ")[0]
+        section_id = _unique(slugify(slug_source, code), used_ids)
         sections.append(Section(section_id, len(sections) + 1, heading, titled, tuple(paragraphs)))
     return Article(
         title=doc.title,
@@ -71,7 +79,19 @@ def build_article(doc: Document) -> Article:
         url=doc.url,
         teaser=doc.teaser,
         outlet=doc.outlet,
+        language=language,
     )
+
+
+def _sample(title: str, paragraphs: list[str]) -> str:
+    """The start of the article, enough to tell its language."""
+    parts, size = [title], len(title)
+    for text in paragraphs:
+        if size >= LANGUAGE_SAMPLE:
+            break
+        parts.append(text)
+        size += len(text)
+    return "\n".join(parts)[:LANGUAGE_SAMPLE]
 
 
 def _group_blocks(blocks: Iterable[Block]) -> list[tuple[str | None, list[Block]]]:
@@ -104,15 +124,33 @@ def _group_blocks(blocks: Iterable[Block]) -> list[tuple[str | None, list[Block]
 
 def _reads_as_article(text: str) -> bool:
     """A full paragraph of prose: where the article resumes after a promo box."""
-    return len(text.split()) >= 20 and text.rstrip()[-1:] in ".!?\"”’'"
+    return word_count(text) >= 20 and text.rstrip()[-1:] in ".!?\"”’'。！？」』"
 
 
-def slugify(heading: str) -> str:
-    """A short, stable, URL-safe id that users can type: "So what's the bottom line?" → bottom-line."""
-    words = [w for w in re.split(r"[^a-z0-9']+", heading.lower().replace("’", "'")) if w]
-    kept = [w for w in words if w not in _SLUG_FILLER] or words
-    slug = "-".join(w.replace("'", "") for w in kept[:_SLUG_MAX_WORDS])
-    return slug.strip("-") or "section"
+def slugify(heading: str, language: str = "en") -> str:
+    """A short, stable id that users can type, made of whole words of the heading in their own
+    letters: "So what's the bottom line?" → bottom-line, "Définition des objectifs" →
+    définition-des-objectifs, "经济增长放缓" → 经济增长-放缓."""
+    code = base(language)
+    if code in CJK:
+        from bot.text.cjk import words_of
+
+        found = [w.casefold() for w in words_of(heading, code)]
+        kept = [w for w in found if w not in stopwords(code)] or found
+        return "-".join(kept[:4]).strip("-") or "section"
+    found = [w.replace("'", "") for w in re.split(r"[^\w']+", heading.casefold().replace("’", "'"))]
+    found = [w for w in found if w and w != "_"]
+    if code == "en":
+        kept = [w for w in found if w not in _SLUG_FILLER] or found
+    else:  # function words inside a heading stay: "définition des objectifs"
+        filler = stopwords(code)
+        kept = found
+        while len(kept) > 1 and kept[0] in filler:
+            kept = kept[1:]
+        while len(kept) > 1 and kept[-1] in filler:
+            kept = kept[:-1]
+    slug = "-".join(kept[:_SLUG_MAX_WORDS])
+    return slug.strip("-_") or "section"
 
 
 def _unique(slug: str, used: set[str]) -> str:
@@ -125,45 +163,54 @@ def _unique(slug: str, used: set[str]) -> str:
 
 
 def generate_heading(
-    paragraphs: list[str], article_paragraphs: list[str], max_words: int = 6
+    paragraphs: list[str],
+    article_paragraphs: list[str],
+    max_words: int = 6,
+    language: str = "en",
 ) -> str:
-    """Name an untitled section by its own key phrase: a short noun phrase, never a clause.
+    """Name an untitled section by its own key phrase, in the article's language: a short
+    noun phrase, never a clause, never ending in a function word.
 
-    Candidates are runs of content words between stopwords (RAKE), scored by how much they
-    set this section apart from the rest of the article. The word before each occurrence
-    says what kind of phrase it is: after "the", "his" or "of" it names a thing; after
-    "to" or a subject pronoun it is a verb ("to weaken…", "they raised…") and is no heading."""
+    Candidates are runs of content words between stopwords (RAKE; in Chinese and Japanese,
+    runs of nouns), scored by how much they set this section apart from the rest of the
+    article. The word before each occurrence says what kind of phrase it is: after "the",
+    "his" or "of" (le, der, del…) it names a thing; after "to" or a subject pronoun it is a
+    verb ("to weaken…", "they raised…") and is no heading."""
+    code = base(language)
     text = " ".join(paragraphs)
     doc_freq: Counter[str] = Counter()
     for para in article_paragraphs:
-        doc_freq.update(set(content_words(para)))
+        doc_freq.update(set(content_words(para, code)))
     n_docs = max(len(article_paragraphs), 1)
-    section_counts = Counter(content_words(text))
+    section_counts = Counter(content_words(text, code))
 
     def weight(stem_: str) -> float:
         return section_counts[stem_] * math.log(1 + n_docs / max(doc_freq[stem_], 1))
 
+    noun_cues, verb_cues = _cues(code)
     scores: dict[str, float] = {}
     seen: Counter[str] = Counter()
     nominal: Counter[str] = Counter()
     verbal: Counter[str] = Counter()
-    for phrase, before in _candidate_phrases(text):
-        stems = content_words(phrase)
+    for phrase, before in _candidates(text, code):
+        stems = content_words(phrase, code)
         if not stems:
             continue
         seen[phrase] += 1
-        if before in _NOUN_CUES or phrase[:1].isupper():
+        if before in noun_cues or phrase[:1].isupper():
             nominal[phrase] += 1
-        if before in _VERB_CUES:
+        if before in verb_cues:
             verbal[phrase] += 1
         scores[phrase] = sum(weight(w) for w in stems) / len(stems) ** 0.5
     topic = max(section_counts, key=lambda s: (section_counts[s] >= 2, weight(s)), default="")
     ranked: list[tuple[float, str]] = []
     for phrase, score in scores.items():
-        if topic in content_words(phrase):
+        if topic in content_words(phrase, code):
             score *= 1.5  # the word the section keeps coming back to
-        words = phrase.split()
-        if verbal[phrase] >= max(nominal[phrase], 1) or words[0].lower() in _VERBISH:
+        words = phrase.split() if code not in CJK else [phrase]
+        if verbal[phrase] >= max(nominal[phrase], 1) or (
+            code == "en" and words[0].lower() in _VERBISH
+        ):
             continue  # a verb phrase ("weaken Washington's influence")
         if len(words) == 1 and phrase.islower():
             score *= COMMON_WORD_FACTOR  # a lone common noun ("month") names little; a name does
@@ -173,16 +220,27 @@ def generate_heading(
         ranked.append((score * (1 + 0.5 * repeats), phrase))
     ranked.sort(key=lambda item: -item[0])  # stable: ties keep text order
     if not ranked:
-        return "Continued"
+        return CONTINUED_HEADING
     best = ranked[0][1]
+    if code in CJK:
+        return best
     words = best.split()[:max_words]
-    lowercase_words = set(re.findall(r"\b[a-z][\w'’-]*", " ".join(article_paragraphs)))
+    found = re.findall(r"\b[^\W\d_][\w'’-]*", " ".join(article_paragraphs))
+    lowercase_words = {w for w in found if w[0].islower()}  # words that do occur lower-case
     heading = _natural_case(" ".join(words), lowercase_words)
     return heading[0].upper() + heading[1:]
 
 
-_NOUN_CUES = words("noun-cues")
-_VERB_CUES = words("verb-cues")
+def _cues(language: str) -> tuple[frozenset[str], frozenset[str]]:
+    return words("noun-cues", language), words("verb-cues", language)
+
+
+def _candidates(text: str, language: str) -> Iterable[tuple[str, str | None]]:
+    if language in CJK:
+        from bot.text.cjk import noun_phrases
+
+        return ((p, None) for p in noun_phrases(text, language, stopwords(language)))
+    return _candidate_phrases(text, language)
 
 
 def _natural_case(phrase: str, lowercase_words: set[str]) -> str:
@@ -192,10 +250,12 @@ def _natural_case(phrase: str, lowercase_words: set[str]) -> str:
     )
 
 
-def _candidate_phrases(text: str) -> Iterable[tuple[str, str | None]]:
+def _candidate_phrases(text: str, language: str = "en") -> Iterable[tuple[str, str | None]]:
     """RAKE-style candidates: runs of content words between stopwords and punctuation, each
     with the word just before it (None at the start of a clause)."""
-    for chunk in re.split(r"[.,;:!?()\"“”—–]+", text):
+    english = language == "en"
+    function_words = STOPWORDS if english else stopwords(language)
+    for chunk in re.split(r"[.,;:!?()\"“”„«»—–¿¡؟،؛]+", text):
         run: list[str] = []
         before: str | None = None
         last: str | None = None
@@ -204,13 +264,13 @@ def _candidate_phrases(text: str) -> Iterable[tuple[str, str | None]]:
             lowered = word.lower().replace("’", "'").removesuffix("'s")
             if (
                 not word
-                or lowered in STOPWORDS
+                or lowered in function_words
                 or not word[0].isalpha()
                 or len(word) < 3
-                or lowered.endswith("ly")
-                or (word.islower() and lowered in VERB_FORMS)  # a verb ends the noun phrase
+                or (english and lowered.endswith("ly"))
+                or (english and word.islower() and lowered in VERB_FORMS)  # a verb ends it
             ):
-                kept = _noun_ending(run[:4])
+                kept = _noun_ending(run[:4]) if english else run[:4]
                 if kept:
                     yield " ".join(kept), before
                 run = []
@@ -220,7 +280,7 @@ def _candidate_phrases(text: str) -> Iterable[tuple[str, str | None]]:
                 if not run:
                     before = last
                 run.append(word)
-        kept = _noun_ending(run[:4])
+        kept = _noun_ending(run[:4]) if english else run[:4]
         if kept:
             yield " ".join(kept), before
 

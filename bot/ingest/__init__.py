@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,15 +62,20 @@ def _check_size(size: int, limit: int, what: str) -> None:
 
 
 def parse_bytes(
-    data: bytes, source: str, content_type: str | None = None, url: str | None = None
+    data: bytes,
+    source: str,
+    content_type: str | None = None,
+    url: str | None = None,
+    language: str | None = None,
 ) -> list[Document]:
-    """Parse already-read bytes into one Document (page, text) or several (feed)."""
+    """Parse already-read bytes into one Document (page, text) or several (feed); `language`
+    is what the server declared (Content-Language), used where the content declares none."""
     kind = detect_kind(data, content_type)
     if kind is SourceKind.FEED:
         from bot.ingest.feed import parse_feed
 
         try:
-            return parse_feed(data, source)
+            return parse_feed(data, source, language=language)
         except InputError:
             if b"<html" not in data[:4096].lower():
                 raise
@@ -78,11 +84,11 @@ def parse_bytes(
     if kind is SourceKind.HTML:
         from bot.ingest.html import parse_html
 
-        return [parse_html(text, source, url=url)]
+        return [parse_html(text, source, url=url, language=language)]
     doc = parse_plaintext(text, source)
     if not doc.blocks:
         raise InputError("No article text found: the input has no paragraphs.")
-    return [doc]
+    return [replace(doc, language=language)] if language else [doc]
 
 
 def load_source(source: str) -> list[Document]:
@@ -106,11 +112,15 @@ async def read_source(source: str, fetch_settings: FetchOptions | None = None) -
     from bot.ingest.fetch import fetch
 
     result = await fetch(source, fetch_settings)
-    return await asyncio.to_thread(_parse_fetched, result.body, result.content_type, result.url)
+    return await asyncio.to_thread(
+        _parse_fetched, result.body, result.content_type, result.url, result.content_language
+    )
 
 
-def _parse_fetched(data: bytes, content_type: str | None, url: str) -> list[Document]:
+def _parse_fetched(
+    data: bytes, content_type: str | None, url: str, language: str | None
+) -> list[Document]:
     try:
-        return parse_bytes(data, url, content_type, url)
+        return parse_bytes(data, url, content_type, url, language)
     except RecursionError as exc:
         raise InputError("No article text found: the page is nested too deeply to read.") from exc

@@ -65,7 +65,7 @@ _PHOTO_CREDIT = re.compile(
     r"(?:/\s*)?(?:getty images|ap|reuters|afp|epa|pa|shutterstock|rex|ap photo)\s+(?=[A-Z\"'“])",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"""[.!?…]["'”’»)\]]*$|[.!?]\s*\W?$""")
+_SENTENCE_END = re.compile(r"""[.!?…。！？؟]["'”’»)\]」』）]*$|[.!?。！？؟]\s*\W?$""")
 _DASHES = re.compile(r"\s+-{2,3}\s+|\s*---\s*")
 
 

@@ -20,7 +20,11 @@ from bot.models import Document
 MAX_ENTRIES = 50
 
 
-def parse_feed(data: bytes, source: str, max_entries: int = MAX_ENTRIES) -> list[Document]:
+def parse_feed(
+    data: bytes, source: str, max_entries: int = MAX_ENTRIES, language: str | None = None
+) -> list[Document]:
+    """The newest entries as documents; `language` is the server's Content-Language, used
+    where neither the feed (`<language>`, `xml:lang`) nor the entry declares one."""
     if not isinstance(data, bytes):  # see module docstring
         raise TypeError("parse_feed takes bytes")
     parsed = feedparser.parse(data)
@@ -30,10 +34,12 @@ def parse_feed(data: bytes, source: str, max_entries: int = MAX_ENTRIES) -> list
         detail = f": {type(reason).__name__}" if reason else ""
         raise InputError(f"The feed has no readable items{detail}.")
     entries.sort(key=_entry_time, reverse=True)
-    outlet = " ".join(str((parsed.get("feed") or {}).get("title") or "").split())[:120] or None
+    feed = parsed.get("feed") or {}
+    outlet = " ".join(str(feed.get("title") or "").split())[:120] or None
+    declared = feed.get("language") or (feed.get("title_detail") or {}).get("language") or language
     documents = []
     for entry in entries[:max_entries]:
-        doc = _entry_document(entry, source, outlet)
+        doc = _entry_document(entry, source, outlet, declared)
         if doc is not None:
             documents.append(doc)
     if not documents:
@@ -46,17 +52,23 @@ def _entry_time(entry: Any) -> float:
     return float(calendar.timegm(stamp)) if stamp else 0.0
 
 
-def _entry_document(entry: Any, source: str, outlet: str | None = None) -> Document | None:
+def _entry_document(
+    entry: Any, source: str, outlet: str | None = None, language: str | None = None
+) -> Document | None:
     title = (entry.get("title") or "").strip()
     link = entry.get("link") or None
     content = ""
     content_type = ""
+    detail: Any = {}
     if entry.get("content"):
-        content = entry["content"][0].get("value", "")
-        content_type = entry["content"][0].get("type", "")
+        detail = entry["content"][0]
+        content = detail.get("value", "")
+        content_type = detail.get("type", "")
     if not content:
+        detail = entry.get("summary_detail") or {}
         content = entry.get("summary", "") or ""
-        content_type = (entry.get("summary_detail") or {}).get("type", "text/html")
+        content_type = detail.get("type", "text/html")
+    declared = detail.get("language") or (entry.get("title_detail") or {}).get("language")
     followable = bool(link) and str(link).lower().startswith(("http://", "https://"))
     if not content.strip() and not followable:
         return None
@@ -83,6 +95,7 @@ def _entry_document(entry: Any, source: str, outlet: str | None = None) -> Docum
         url=link,
         guid=(entry.get("id") or None),
         outlet=outlet,
+        language=declared or language,
     )
 
 

@@ -65,6 +65,7 @@ class FetchResult:
     body: bytes
     etag: str | None = None
     last_modified: str | None = None
+    content_language: str | None = None  # the server's Content-Language header
 
     @property
     def not_modified(self) -> bool:
@@ -216,6 +217,7 @@ async def _read(response: httpx.Response, url: str, settings: FetchOptions) -> F
     meta = {
         "etag": response.headers.get("etag"),
         "last_modified": response.headers.get("last-modified"),
+        "content_language": response.headers.get("content-language"),
     }
     if response.status_code == 304:
         return FetchResult(url, 304, content_type, b"", **meta)

@@ -7,6 +7,7 @@ turn an empty extraction into a clear error instead of an empty digest.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -23,11 +24,39 @@ from bot.ingest.cleanup import (
 from bot.models import Block, BlockKind, Document
 
 _HEADING_TAGS = {"head", "h1", "h2", "h3", "h4", "h5", "h6"}
+_HTML_LANG = re.compile(
+    r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)", re.I
+)
+_META = re.compile(r"<meta\b[^>]*>", re.I)
+_META_LANG = re.compile(
+    r"(?:property|name|http-equiv)\s*=\s*[\"']?(og:locale|content-language|language|dc\.language)\b",
+    re.I,
+)
+_META_CONTENT = re.compile(r"\bcontent\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)", re.I)
+HEAD_BYTES = 64 * 1024  # where a page declares its language
 _MAX_HEADING_CHARS = 150
 
 
-def parse_html(html: str, source: str, url: str | None = None) -> Document:
-    """Extract the article body; raise InputError when the page holds no article text."""
+def declared_language(html: str) -> str | None:
+    """What the page says its language is: `<html lang>`, else a meta tag (`og:locale`,
+    `Content-Language`); the text may still overrule it (bot/text/language.py)."""
+    head = html[:HEAD_BYTES]
+    found = _HTML_LANG.search(head)
+    if found:
+        return found.group(1)
+    for meta in _META.findall(head):
+        if _META_LANG.search(meta):
+            content = _META_CONTENT.search(meta)
+            if content:
+                return content.group(1)
+    return None
+
+
+def parse_html(
+    html: str, source: str, url: str | None = None, language: str | None = None
+) -> Document:
+    """Extract the article body; raise InputError when the page holds no article text.
+    `language` is what the server declared (Content-Language), used when the page says none."""
     try:
         result = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=False, include_formatting=False
@@ -55,6 +84,7 @@ def parse_html(html: str, source: str, url: str | None = None) -> Document:
         author=getattr(result, "author", None) or None,
         url=url or getattr(result, "url", None) or None,
         outlet=normalize_text(getattr(result, "sitename", None) or "").strip() or None,
+        language=declared_language(html) or language,
     )
 
 
@@ -108,7 +138,8 @@ def parse_fragment(html: str, source: str, url: str | None = None) -> Document:
 
 def _is_label(text: str) -> bool:
     """A short all-capitals line ("SANTA FE, N.M.", "BREAKING"): a dateline or kicker, no sentence."""
-    return len(text.split()) <= 6 and not any(c.islower() for c in text)
+    cased = [c for c in text if c.isupper() or c.islower()]  # scripts without case are no label
+    return bool(cased) and len(text.split()) <= 6 and not any(c.islower() for c in cased)
 
 
 def _blocks(body: Any) -> list[Block]:

@@ -20,6 +20,7 @@ from bot.ingest.fetch import FetchOptions, allowed_by_robots, fetch
 from bot.ingest.urls import canonical_url
 from bot.models import BlockKind, Document
 from bot.singleflight import SingleFlight
+from bot.text.words import word_count
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ MORE_THAN_TEASER = 1.3  # a page must carry this much more text than the teaser 
 def paragraph_words(doc: Document) -> tuple[int, int]:
     """(paragraphs, words) of a document's body."""
     paragraphs = [b for b in doc.blocks if b.kind is BlockKind.PARAGRAPH and b.text.strip()]
-    return len(paragraphs), sum(len(b.text.split()) for b in paragraphs)
+    return len(paragraphs), sum(word_count(b.text) for b in paragraphs)
 
 
 def is_teaser(doc: Document) -> bool:
@@ -56,6 +57,7 @@ def merge_page(item: Document, page: Document) -> Document:
         url=item.url,
         guid=item.guid,
         outlet=item.outlet or page.outlet,
+        language=page.language or item.language,
     )
 
 
@@ -91,7 +93,12 @@ class PageReader:
         try:
             result = await fetch(url, self.settings)
             docs = await asyncio.to_thread(
-                parse_bytes, result.body, result.url, result.content_type, result.url
+                parse_bytes,
+                result.body,
+                result.url,
+                result.content_type,
+                result.url,
+                result.content_language,
             )
         except FetchError as exc:
             return PageOutcome(None, exc.message, exc.retry_after, exc.status)

@@ -18,6 +18,7 @@ def article_to_dict(article: Article) -> dict[str, Any]:
         "url": article.url,
         **({"teaser": article.teaser} if article.teaser else {}),
         **({"outlet": article.outlet} if article.outlet else {}),
+        "language": article.language,
         "sections": [
             {
                 "id": s.id,
@@ -47,6 +48,7 @@ def article_from_dict(data: dict[str, Any]) -> Article:
         url=data.get("url"),
         teaser=data.get("teaser"),
         outlet=data.get("outlet"),
+        language=data.get("language") or "en",  # stored before languages were known: English
         sections=tuple(
             Section(
                 s["id"],

@@ -22,7 +22,7 @@ from bot.summarize.standalone import (
     opens_with_pronoun,
     without_connective,
 )
-from bot.text.words import content_words
+from bot.text.words import CJK, base, content_words, word_count
 
 _JUNK_START = re.compile(
     r"""(?:by\s|photo|image|picture|video|file\s+photo|caption|credit|source:|editor'?s\s+note|
@@ -55,6 +55,8 @@ _JUNK_KEYWORDS = (
 _MIN_WORDS = 6
 _MAX_WORDS = 60
 _MAX_CHARS = 400
+MAX_CJK_CHARS = 200  # a Chinese or Japanese bullet longer than this is a paragraph, not a sentence
+_UNFINISHED = (":", "?", ",", ";", "：", "？", "，", "；", "、")
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,14 @@ class RankerWeights:
     lead_redundancy: float = 0.8
 
 
-def is_bullet_worthy(sentence: Sentence) -> bool:
+def is_bullet_worthy(sentence: Sentence, language: str = "en") -> bool:
     """A sentence a reader would accept as a bullet on its own."""
     text = sentence.text
-    if sentence.truncated or text.endswith((":", "?", ",", ";")):
+    if sentence.truncated or text.endswith(_UNFINISHED):
         return False
-    words = text.count(" ") + 1  # sentence text is whitespace-normalised
+    if language in CJK and len(text) > MAX_CJK_CHARS:
+        return False
+    words = _sentence_words(text, language)
     if words < _MIN_WORDS - 1 or words > _MAX_WORDS * 2:
         return False
     if _JUNK_START.match(text) or is_boilerplate_sentence(text):
@@ -87,12 +91,15 @@ def is_bullet_worthy(sentence: Sentence) -> bool:
 
 
 def rank_sentences(
-    sentences: Sequence[Sentence], k: int, settings: RankerWeights = RankerWeights()
+    sentences: Sequence[Sentence],
+    k: int,
+    settings: RankerWeights = RankerWeights(),
+    language: str = "en",
 ) -> list[Sentence]:
     """Choose up to k sentences, returned in reading order."""
     if k <= 0:
         return []
-    scored, vectors, eligible = _score(sentences, settings)
+    scored, vectors, eligible = _score(sentences, settings, language)
     lead = set(eligible[: settings.lead_sentences])
     banned: set[int] = set()
     while True:
@@ -106,17 +113,19 @@ def rank_sentences(
 
 
 def best_first(
-    sentences: Sequence[Sentence], settings: RankerWeights = RankerWeights()
+    sentences: Sequence[Sentence],
+    settings: RankerWeights = RankerWeights(),
+    language: str = "en",
 ) -> list[Sentence]:
     """The bullet-worthy sentences, best first (no redundancy control)."""
-    scored, _, _ = _score(sentences, settings)
+    scored, _, _ = _score(sentences, settings, language)
     return [sentences[i] for _, i in scored]
 
 
 def _score(
-    sentences: Sequence[Sentence], settings: RankerWeights
+    sentences: Sequence[Sentence], settings: RankerWeights, language: str = "en"
 ) -> tuple[list[tuple[float, int]], list[Counter[str]], list[int]]:
-    vectors = [Counter(content_words(s.text)) for s in sentences]
+    vectors = [Counter(content_words(s.text, language)) for s in sentences]
     doc_freq: Counter[str] = Counter()
     for vec in vectors:
         doc_freq.update(vec.keys())
@@ -128,15 +137,19 @@ def _score(
         for word, value in weights.items():
             centroid[word] = centroid.get(word, 0.0) + value
     centroid_norm = _norm(centroid)
-    eligible = [i for i, s in enumerate(sentences) if is_bullet_worthy(s)] or [
-        i for i, s in enumerate(sentences) if not s.truncated and len(s.text.split()) >= 3
+    eligible = [i for i, s in enumerate(sentences) if is_bullet_worthy(s, language)] or [
+        i
+        for i, s in enumerate(sentences)
+        if not s.truncated
+        and _sentence_words(s.text, language) >= 3
+        and not (language in CJK and len(s.text) > MAX_CJK_CHARS)
     ]
     scored: list[tuple[float, int]] = []
     for rank, i in enumerate(eligible):
         sentence = sentences[i]
         position = math.exp(-settings.position_decay * rank)
         centrality = _cosine(weighted[i], centroid, centroid_norm)
-        words = len(sentence.text.split())
+        words = _sentence_words(sentence.text, language)
         length = 1.0 if words >= _MIN_WORDS * 2 else 1.0 - settings.short_penalty
         score = (
             settings.position_weight * position + settings.centrality_weight * centrality
@@ -209,6 +222,7 @@ class ExtractiveSummarizer:
         section_bullets: int = DEFAULT_SECTION_BULLETS,
     ) -> Digest:
         summary = summary_sentences(article, summary_bullets, self.settings)
+        language = base(article.language)
         sections = tuple(
             SectionDigest(
                 id=section.id,
@@ -217,7 +231,9 @@ class ExtractiveSummarizer:
                 titled=section.titled,
                 bullets=tuple(
                     _bullet(s)
-                    for s in rank_sentences(section.sentences, section_bullets, self.settings)
+                    for s in rank_sentences(
+                        section.sentences, section_bullets, self.settings, language
+                    )
                 ),
             )
             for section in article.sections
@@ -253,21 +269,26 @@ def summary_sentences(
 
     A sectioned feature puts its news after the opening ("Why now?", "What it means"); a
     lead-only summary would leave those out."""
-    parts = [s for s in article.sections if _substantive(s)]
+    language = base(article.language)
+
+    def _words(sentence: Sentence) -> int:
+        return _sentence_words(sentence.text, language)
+
+    parts = [s for s in article.sections if _substantive(s, language)]
     words = sum(_words(s) for s in article.sentences)
     if len(parts) < 2 or words < COVERAGE_MIN_WORDS or k < 2:
-        return rank_sentences(article.sentences, k, settings)
-    lead = rank_sentences(parts[0].sentences, 1, settings)
+        return rank_sentences(article.sentences, k, settings, language)
+    lead = rank_sentences(parts[0].sentences, 1, settings, language)
     if not lead:
-        return rank_sentences(article.sentences, k, settings)
-    vectors = {s.id: Counter(content_words(s.text)) for s in article.sentences}
+        return rank_sentences(article.sentences, k, settings, language)
+    vectors = {s.id: Counter(content_words(s.text, language)) for s in article.sentences}
     centroid = _centroid(list(vectors.values()))
     centroid_norm = _norm(centroid)
     mean_words = words / len(parts)
     within = replace(settings, position_decay=0.3, centrality_weight=0.8)
     candidates: list[tuple[float, list[Sentence]]] = []
     for section in parts[1:]:
-        options = best_first(section.sentences, within)[:3]  # the section's point, not its opener
+        options = best_first(section.sentences, within, language)[:3]  # the point, not the opener
         if not options:
             continue
         weights = {w: float(c) for w, c in vectors[options[0].id].items()}
@@ -297,7 +318,7 @@ def summary_sentences(
             chosen.append(sentence)
             used += _words(sentence)
     if len(chosen) < k:  # sections that only repeat the lead: fill from the whole article
-        for sentence in rank_sentences(article.sentences, k + len(chosen), settings):
+        for sentence in rank_sentences(article.sentences, k + len(chosen), settings, language):
             if len(chosen) == k:
                 break
             if sentence not in chosen and not repeats(sentence):
@@ -305,14 +326,17 @@ def summary_sentences(
     return sorted(chosen, key=lambda s: s.id)
 
 
-def _substantive(section: Section) -> bool:
-    return sum(1 for s in section.sentences if is_bullet_worthy(s)) >= 1 and (
-        sum(_words(s) for s in section.sentences) >= 25
+def _substantive(section: Section, language: str = "en") -> bool:
+    return sum(1 for s in section.sentences if is_bullet_worthy(s, language)) >= 1 and (
+        sum(_sentence_words(s.text, language) for s in section.sentences) >= 25
     )
 
 
-def _words(sentence: Sentence) -> int:
-    return sentence.text.count(" ") + 1
+def _sentence_words(text: str, language: str) -> int:
+    """Words in a (whitespace-normalised) sentence; Chinese and Japanese counted by character."""
+    if language in CJK:
+        return word_count(text)
+    return text.count(" ") + 1
 
 
 def _centroid(vectors: list[Counter[str]]) -> dict[str, float]:

@@ -367,7 +367,8 @@ def bullet_problem(
     names = _names(text) - _names(article_text) - {w.lower() for w in _WORD.findall(article_text)}
     if names:
         return f"a bullet names what the article does not: {sorted(names)[:3]}"
-    words = set(content_words(text))
+    language = article.language
+    words = set(content_words(text, language))
     # the cited sentences with their neighbours: a paraphrase may name who "he" or "it" is
     order = sorted(by_id)
     near = {
@@ -376,21 +377,28 @@ def bullet_problem(
         for j in range(max(order.index(i) - 1, 0), order.index(i) + 2)
         if j < len(order)
     }
-    source = set(content_words(cited_text + " " + " ".join(by_id[i].text for i in near)))
+    source = set(content_words(cited_text + " " + " ".join(by_id[i].text for i in near), language))
     shared = len(words & source)
     if words and shared / len(words) < MIN_OVERLAP and shared < MIN_SHARED_WORDS:
         return "a bullet does not match the sentences it cites"
     return None
 
 
-_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
 def _names(text: str) -> set[str]:
-    """Capitalised words not at a sentence start: the names a bullet may not invent."""
+    """Capitalised words not at a sentence start, in any cased script: the names a bullet may
+    not invent ("Gómez", "Škoda", "Зеленский")."""
     found = set()
-    for match in re.finditer(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z][\w'’-]*)", text):
-        found.add(match.group(1).lower().removesuffix("'s").removesuffix("’s"))
+    for match in _WORD.finditer(text):
+        word = match.group(0)
+        if not (word[0].isupper() and word[1:2].islower()):
+            continue
+        before = text[: match.start()].rstrip()
+        if not before or before[-1] in ".!?":
+            continue  # a sentence starts with a capital whatever the word
+        found.add(word.lower().removesuffix("'s").removesuffix("’s"))
     return found
 
 

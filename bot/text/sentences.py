@@ -20,6 +20,7 @@ end-to-end summarization time.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -30,7 +31,7 @@ CJK_LANGUAGES = frozenset({"zh", "ja"})
 
 _BOUNDARY = re.compile(r"""(?:[.!?؟]+|…)(?:[ \u00a0\u202f]?»|["'”“’‘»)\]])*(?=\s|$)""")
 _NEXT_TOKEN = re.compile(r"""\s+(["'“‘„«‹(\[¿¡]*)(\S+)""")
-_INITIALISM = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]?$")
+_INITIALISM = re.compile(r"^(?:[^\W\d_]\.-?)+[^\W\d_]?$")  # U.S., J.-P.
 _ROMAN = re.compile(r"^[ivxlcdm]+$")
 _SPACES = re.compile(r"[^\S\u00a0\u202f]+")  # every white space but the no-break ones
 
@@ -75,17 +76,23 @@ def base_language(language: str | None) -> str:
 def split_sentences(text: str, language: str | None = "en") -> list[str]:
     """Split one paragraph into sentences; runs of white space inside become one space (the
     no-break spaces of French typography are kept)."""
-    text = _SPACES.sub(" ", text).strip()
+    if "\u00a0" in text or "\u202f" in text:
+        text = _SPACES.sub(" ", text).strip()
+    else:
+        text = " ".join(text.split())
     if not text:
         return []
     code = base_language(language)
     if code in CJK_LANGUAGES:
         return _split_cjk(text)
     rules = rules_for(code)
+    quoted = _quotations(text) if _QUOTE_MARK.search(text) else []
     sentences: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
         end = match.end()
+        if quoted and _within(quoted, match.start(), end):
+            continue  # a quotation is one sentence with its reporting clause: „A. B.“, sagte er
         if _is_boundary(text, start, match.start(), end, rules):
             piece = text[start:end].strip()
             if piece:
@@ -116,12 +123,46 @@ def _is_boundary(
         return False
     before_start = max(text.rfind(" ", start, mark_start) + 1, start)
     word = text[before_start:mark_start]
-    head = text[start:before_start].rstrip()
-    previous = head[head.rfind(" ") + 1 :]
-    return _period_ends_sentence(word, previous, next_word, rules)
+    return _period_ends_sentence(word, text, start, before_start, next_word, rules)
 
 
 _QUOTE_PAIRS = (("«", "»"), ("„", "“"), ("“", "”"), ("‹", "›"))
+_CLOSING = {"»": "«", "“": "„", "”": "“", "›": "‹"}
+_QUOTE_MARK = re.compile(r'["«»„“”‹›]')
+
+
+def _within(spans: list[tuple[int, int]], mark_start: int, mark_end: int) -> bool:
+    """Is this mark inside one of the (sorted) quotation spans, before its closing quote?"""
+    at = bisect.bisect_left(spans, (mark_start, -1)) - 1
+    while at >= 0:
+        opened, closed = spans[at]
+        if mark_end <= closed:
+            return True
+        at -= 1
+        if closed < mark_start and opened < mark_start - 2000:
+            return False
+    return False
+
+
+def _quotations(text: str) -> list[tuple[int, int]]:
+    """(opening, closing) positions of the quotations that open and close in this paragraph
+    (a quotation left open, as a quote running on into the next paragraph is, counts not)."""
+    spans: list[tuple[int, int]] = []
+    stack: list[tuple[str, int]] = []
+    straight: int | None = None
+    for found in _QUOTE_MARK.finditer(text):
+        i, char = found.start(), found.group(0)
+        if char == '"':
+            if straight is None:
+                straight = i
+            else:
+                spans.append((straight, i))
+                straight = None
+        elif stack and _CLOSING.get(char) == stack[-1][0]:
+            spans.append((stack.pop()[1], i))
+        elif char in "«„“‹":
+            stack.append((char, i))
+    return sorted(spans)
 
 
 def _inside_quotation(text: str, start: int, at: int) -> bool:
@@ -139,36 +180,52 @@ def _opens(first: str) -> bool:
 
 
 def _period_ends_sentence(
-    word_before: str, previous: str, next_word: str, rules: SentenceRules
+    word_before: str,
+    text: str,
+    start: int,
+    before_start: int,
+    next_word: str,
+    rules: SentenceRules,
 ) -> bool:
+    """After "word." with a capitalised word next: does a sentence end here?"""
     bare = word_before.lower().lstrip("'’\"$(-«„“")
-    elided = re.split(r"['’]", bare)[-1]  # "l'on" → "on", "dall'on" → "on"
-    bare = elided if elided and elided in rules.never_final else bare
+    if "'" in bare or "’" in bare:
+        elided = re.split(r"['’]", bare)[-1]  # "l'on" → "on", "dall'on" → "on"
+        bare = elided if elided and elided in rules.never_final else bare
     starter = next_word.strip("\"'“‘„«([¿¡").lower().rstrip(",;:")
-    starts = starter in rules.starters or starter.startswith(rules.starter_prefixes or ("\0",))
-    numbered = (bare.isdigit() and len(bare) <= 3) or _ROMAN.match(bare)
-    if numbered and (rules.ordinal_before or rules.ordinal_after):
-        ordinal = (
-            previous.lower().strip("\"'„“(") in rules.ordinal_before
-            or starter in rules.ordinal_after
+
+    def starts() -> bool:
+        return starter in rules.starters or (
+            bool(rules.starter_prefixes) and starter.startswith(rules.starter_prefixes)
         )
-        if ordinal or (_ROMAN.match(bare) and not bare.isdigit() and not starts):
-            return False  # "am 5. Mai", "der 3. Liga", "Benedikt XVI. sagte"
-    short = previous.lower().lstrip("(\"'„“«")
-    if short.endswith(".") and 1 < len(short) <= 4:  # "z. B.", "т. д.", "EE. UU.": one abbreviation
-        compound = f"{short}{bare}"
-        if compound in rules.never_final:
-            return False
-        if compound in rules.maybe_final:
-            return True  # the next word is not lower case: "и т. д. Затем", "a EE. UU. Allí"
+
+    def previous() -> str:
+        head = text[start:before_start].rstrip()
+        return head[head.rfind(" ") + 1 :].lower().lstrip("(\"'„“«")
+
+    if rules.ordinal_before or rules.ordinal_after:
+        roman = not bare.isdigit() and _ROMAN.match(bare) is not None
+        if (bare.isdigit() and len(bare) <= 3) or roman:
+            if previous().strip("\"'„“") in rules.ordinal_before or starter in rules.ordinal_after:
+                return False  # "am 5. Mai", "der 3. Liga"
+            if roman and not starts():
+                return False  # "Benedikt XVI. sagte"
+    if before_start > start + 1 and text[before_start - 2] == ".":
+        short = previous()  # "z." of "z. B.", "т." of "т. д.", "ee." of "EE. UU."
+        if 1 < len(short) <= 4:
+            compound = f"{short}{bare}"
+            if compound in rules.never_final:
+                return False
+            if compound in rules.maybe_final:
+                return True  # the next word is not lower case: "и т. д. Затем", "a EE. UU. Allí"
     if len(bare) == 1 and bare.isalpha():
-        return starts  # a middle initial, as in "John F. Kennedy"
+        return starts()  # a middle initial, as in "John F. Kennedy"
     if bare in rules.never_final:
         return False
     if bare in rules.maybe_final:
-        return starts or not rules.strict  # "Inc. The" (en), "руб. Средства" (ru)
-    if _INITIALISM.match(bare):
-        return starts
+        return not rules.strict or starts()  # "Inc. The" (en), "руб. Средства" (ru)
+    if "." in bare and _INITIALISM.match(bare):
+        return starts()
     return True
 
 
@@ -177,7 +234,9 @@ _CJK_END = "。！？!?"
 _OPENERS = "“‘「『（(《〈【〔"
 _CLOSERS = "”’」』）)》〉】〕"
 _CONTINUES_QUOTE = ("と", "って", "など", "という", "として", "、", "，", "。", "的")
-_REPORTING = re.compile(r"[^，,。！？：:；;]{0,6}(?:说|道|问|表示|指出|强调|称|告诉记者)[，,：:]")
+_REPORTING = re.compile(
+    r"[^，,。！？：:；;]{0,6}(?:说|說|道|问|問|表示|指出|强调|強調|称|稱|告诉记者|告訴記者)[，,：:。]"
+)
 
 
 def _split_cjk(text: str) -> list[str]:

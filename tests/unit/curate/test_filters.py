@@ -21,3 +21,18 @@ def test_catastrophic_patterns_cannot_hang_the_bot() -> None:
     assert matches(words, Candidate(1, "The VOTE passed", "")) and not matches(
         words, Candidate(1, "Voters queue", "")
     )
+
+
+def test_words_match_in_the_articles_language_and_chinese_as_written() -> None:
+    election = FilterRule(3, "exclude", "élection", False)
+    french = "Les Élections municipales auront lieu en mars."
+    assert matches(election, Candidate(1, "Politique", french, "fr"))
+    assert not matches(election, Candidate(2, "Politique", "Une sélection de livres.", "fr"))
+    phrase = FilterRule(4, "include", '"coupe du monde"', False)
+    assert matches(phrase, Candidate(3, "La Coupe du Monde commence", "", "fr"))
+    assert not matches(phrase, Candidate(4, "Le monde de la coupe", "", "fr"))
+    german = FilterRule(5, "exclude", "Größe", False)
+    assert matches(german, Candidate(5, "Die größe Frage", "", "de"))
+    chinese = FilterRule(6, "exclude", "地震", False)
+    assert matches(chinese, Candidate(6, "四川泸定发生6.8级地震", "", "zh"))
+    assert not matches(chinese, Candidate(7, "国家统计局公布数据", "", "zh"))
