@@ -7,7 +7,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 EXAMPLE := examples/printable-riverton-solar.txt
 RUSH_SIZES ?= 100 1000 10000
 
-.PHONY: install demo test lint bench fuzz audit docker clean
+.PHONY: install demo test lint bench fuzz audit docker clean messages
 
 install: $(STAMP)
 
@@ -37,6 +37,7 @@ lint: install
 bench: $(BENCH_STAMP)
 	@mkdir -p bench/results
 	$(BIN)/python -m bench.summarization | tee bench/results/summarization.txt
+	$(BIN)/python -m bench.sentences | tee bench/results/sentences.txt
 	$(BIN)/python -m bench.extraction | tee bench/results/extraction.txt
 	$(BIN)/python -m bench.fanout | tee bench/results/fanout.txt
 	$(BIN)/python -m bench.digest_quality | tee bench/results/digest_quality.txt
@@ -48,6 +49,22 @@ bench: $(BENCH_STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# The bot's own words: extract them from the code and bring every catalog up to date (new
+# messages appear untranslated; `make test` fails until they are translated).
+LOCALES := bot/i18n/locales
+MESSAGES_POT := $(VENV)/messages.pot
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k _ -k N_ -k lazy \
+	  -k ngettext:1,2 --project newsdigest -o $(MESSAGES_POT) .
+	@for lang in de fr es pt it ja zh; do \
+	  if [ -f $(LOCALES)/$$lang/LC_MESSAGES/newsdigest.po ]; then \
+	    $(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -D newsdigest -l $$lang \
+	      -i $(MESSAGES_POT) -d $(LOCALES); \
+	  else \
+	    $(BIN)/pybabel init -D newsdigest -l $$lang -i $(MESSAGES_POT) -d $(LOCALES); \
+	  fi; \
+	done
 
 FUZZ_SECONDS ?= 60
 fuzz: install

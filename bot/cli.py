@@ -31,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn news articles into short bullet digests (and run the Slack/Discord bot).",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument(
+        "--language",
+        metavar="LANG",
+        help="the bot's own words in this language: en de fr es pt it ja zh "
+        "(default: NEWSDIGEST_LANGUAGE, else en); articles keep theirs",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     digest = sub.add_parser("digest", help="summarize an article, page or feed into bullets")
@@ -132,23 +138,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     debug = args.debug or os.environ.get("NEWSDIGEST_DEBUG") == "1"
-    try:
-        return _run(args)
-    except NewsdigestError as exc:
-        _fail(exc.message)
-    except KeyboardInterrupt:
-        _fail("interrupted")
-    except BrokenPipeError:
-        return 0
-    except Exception as exc:
-        if debug:
-            raise
-        _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
+    from bot.i18n import LANGUAGES, _, supported, using
+
+    language = args.language or os.environ.get("NEWSDIGEST_LANGUAGE")
+    if language and supported(language) is None:
+        parser.error(f"--language must be one of {', '.join(LANGUAGES)}")
+    with using(language):
+        try:
+            return _run(args)
+        except NewsdigestError as exc:
+            _fail(exc.message)
+        except KeyboardInterrupt:
+            _fail(_("interrupted"))
+        except BrokenPipeError:
+            return 0
+        except Exception as exc:
+            if debug:
+                raise
+            _fail(
+                _("unexpected {error}: {detail} (run with --debug for details)").format(
+                    error=type(exc).__name__, detail=exc
+                )
+            )
     return EXIT_ERROR
 
 
 def _fail(message: str) -> None:
-    print(f"newsdigest: error: {message}", file=sys.stderr)
+    from bot.i18n import _
+
+    print("newsdigest: " + _("error: {message}").format(message=message), file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -266,8 +284,11 @@ def _print_rich(digest: Digest, section: SectionDigest | None, full: bool = Fals
     from rich.console import Console
     from rich.markup import escape
 
+    from bot.digest.channel_view import display_heading
     from bot.digest.formats import meta_line
+    from bot.i18n import _
 
+    summary, untitled = escape(_("Summary")), escape(_("untitled"))
     console = Console(highlight=False)
     console.print(f"[bold]{escape(digest.article.title)}[/bold]")
     console.print(f"[dim]{escape(meta_line(digest))}[/dim]")
@@ -275,33 +296,31 @@ def _print_rich(digest: Digest, section: SectionDigest | None, full: bool = Fals
         from bot.digest.channel_view import channel_view
 
         view = channel_view(digest)
-        console.print("\n[bold cyan]Summary[/bold cyan]")
+        console.print(f"\n[bold cyan]{summary}[/bold cyan]")
         for bullet in view.summary:
             console.print(f"  • {escape(bullet.text)}")
         for line in view.sections:
-            note = "" if line.titled else " [dim](untitled)[/dim]"
+            note = "" if line.titled else f" [dim]({untitled})[/dim]"
             console.print(
                 f"\n[bold cyan]{line.index}. {escape(line.heading)}[/bold cyan]{note}  [dim]{line.id}[/dim]"
             )
             if line.bullet is not None:
                 console.print(f"  • {escape(line.bullet.text)}")
         if view.listed:
-            console.print(
-                "\n[bold cyan]Also in this article[/bold cyan]  [dim](--section NAME)[/dim]"
-            )
+            also = escape(_("Also in this article"))
+            console.print(f"\n[bold cyan]{also}[/bold cyan]  [dim](--section NAME)[/dim]")
             for line in view.listed:
                 console.print(f"  {line.index}. {escape(line.heading)}  [dim]{line.id}[/dim]")
         console.print()
         return
     if section is None:
-        console.print("\n[bold cyan]Summary[/bold cyan]")
+        console.print(f"\n[bold cyan]{summary}[/bold cyan]")
         for bullet in digest.summary:
             console.print(f"  • {escape(bullet.text)}")
     for sec in [section] if section else digest.sections:
-        note = "" if sec.titled else " [dim](untitled)[/dim]"
-        console.print(
-            f"\n[bold cyan]{sec.index}. {escape(sec.heading)}[/bold cyan]{note}  [dim]{sec.id}[/dim]"
-        )
+        note = "" if sec.titled else f" [dim]({untitled})[/dim]"
+        heading = escape(display_heading(sec.heading, sec.titled))
+        console.print(f"\n[bold cyan]{sec.index}. {heading}[/bold cyan]{note}  [dim]{sec.id}[/dim]")
         for bullet in sec.bullets:
             console.print(f"  • {escape(bullet.text)}")
     console.print()
@@ -316,9 +335,12 @@ def _cmd_sections(args: argparse.Namespace) -> int:
                 )
             )
             continue
+        from bot.i18n import _
+
         print(article.title)
         for row in _section_rows(article):
-            marker = "" if row["titled"] else "  (untitled)"
+            untitled = _("untitled")
+            marker = "" if row["titled"] else f"  ({untitled})"
             print(f"{row['index']:>3}. {row['heading']}  [{row['id']}]{marker}")
     return 0
 
@@ -337,8 +359,15 @@ def _articles(source: str) -> list[Article]:
 
 
 def _section_rows(article: Article) -> list[dict[str, Any]]:
+    from bot.digest.sections import display_heading
+
     return [
-        {"id": s.id, "index": s.index, "heading": s.heading, "titled": s.titled}
+        {
+            "id": s.id,
+            "index": s.index,
+            "heading": display_heading(s.heading, s.titled),
+            "titled": s.titled,
+        }
         for s in article.sections
     ]
 
@@ -393,7 +422,10 @@ def _progress(label: str) -> Iterator[Callable[[int], Callable[[], None]] | None
 
 def _report_skipped(reader: Any) -> None:
     for skipped in reader.skipped:
-        print(f"newsdigest: skipped '{skipped.title}': {skipped.reason}", file=sys.stderr)
+        from bot.i18n import _
+
+        note = _("skipped '{title}': {reason}").format(title=skipped.title, reason=skipped.reason)
+        print(f"newsdigest: {note}", file=sys.stderr)
 
 
 if __name__ == "__main__":

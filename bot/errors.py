@@ -36,10 +36,13 @@ class UnknownSectionError(NewsdigestError):
     kind = "unknown_section"
 
     def __init__(self, wanted: str, suggestion: str | None, available: list[str]) -> None:
-        hint = f" Did you mean '{suggestion}'?" if suggestion else ""
-        super().__init__(
-            f"No section '{wanted}'.{hint} Sections: {', '.join(available) or 'none'}."
-        )
+        from bot.i18n import _
+
+        message = _("No section '{name}'.").format(name=wanted)
+        if suggestion:
+            message += " " + _("Did you mean '{suggestion}'?").format(suggestion=suggestion)
+        listed = ", ".join(available) or _("none")
+        super().__init__(message + " " + _("Sections: {sections}.").format(sections=listed))
         self.wanted = wanted
         self.suggestion = suggestion
         self.available = available

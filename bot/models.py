@@ -106,6 +106,7 @@ class Bullet:
 
     text: str
     sentence_ids: tuple[int, ...]
+    translated: bool = False  # by the LLM into the channel's language (marked where shown)
 
 
 @dataclass(frozen=True)

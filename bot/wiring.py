@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # fetching (httpx), the LLM client (openai) and the database 
     from bot.store.async_store import AsyncStore
     from bot.store.repo import Store
     from bot.summarize.llm import Completion, LLMOptions, SummaryCache
+    from bot.summarize.translate import Translator
     from bot.workers import Workers
 
 
@@ -136,11 +137,13 @@ def delivery_engine(
     grace: timedelta = timedelta(hours=2),
     lookback: timedelta = timedelta(hours=48),
     max_articles: int = 10,
+    language: str = "en",
     summary_bullets: int = 3,
     section_bullets: int = 3,
     workers: Workers | None = None,
     lease: timedelta | None = None,
     concurrency: int | None = None,
+    translator: Translator | None = None,
 ) -> Deliverer:
     """The delivery engine and what it needs (async store, digest cache), on its own: for the
     running bot, for benchmarks and for tests that drive it with a fake clock."""
@@ -156,9 +159,10 @@ def delivery_engine(
         async_store,
         digests,
         posters,
-        DeliveryPolicy(grace, lookback, max_articles),
+        DeliveryPolicy(grace, lookback, max_articles, language),
         lease=lease or LEASE,
         concurrency=concurrency or CHANNEL_CONCURRENCY,
+        translator=translator,
     )
 
 
@@ -213,6 +217,7 @@ class Core:
             preferences=self.preferences,
             admin_users=frozenset(self.settings.admin_users),
             local_files=local_files,
+            language=self.settings.language,
         )
 
     def command_handler(self, local_files: bool = False) -> CommandHandler:
@@ -268,10 +273,12 @@ def build_core(
         grace=timedelta(minutes=settings.grace_minutes),
         lookback=timedelta(hours=settings.lookback_hours),
         max_articles=settings.max_articles_per_digest,
+        language=settings.language,
         summary_bullets=settings.summary_bullets,
         section_bullets=settings.section_bullets,
         workers=workers,
         concurrency=settings.delivery_concurrency,
+        translator=_translator(settings, complete, store),
     )
     async_store, digests = deliverer.store, deliverer.digests
     polite = polite_fetch_options(settings)
@@ -284,11 +291,18 @@ def build_core(
         follow=_teaser_pages(settings, pages),
         pause_after=settings.source_max_failures,
         concurrency=settings.poll_concurrency,
+        language=settings.language,
     )
     reader = source_reader(settings, summarizer, workers.summarize, pages)
     admin = ChannelAdmin(async_store, digests, deliverer, poller, reader.fetch)
     preferences = ChannelPreferences(
-        async_store, DigestDefaults(settings.max_articles_per_digest, settings.summary_bullets)
+        async_store,
+        DigestDefaults(
+            settings.max_articles_per_digest,
+            settings.summary_bullets,
+            settings.language,
+            translate_available=settings.summarizer == "llm",
+        ),
     )
     memory = StoredChannelMemory(async_store, digests)
     return Core(
@@ -307,6 +321,16 @@ def build_core(
         connected,
         complete,
     )
+
+
+def _translator(settings: Settings, complete: Completion | None, store: Store) -> Translator | None:
+    """With an LLM configured, bullets can be translated into a channel's language."""
+    if complete is None:
+        return None
+    from bot.store.repo import StoreSummaryCache
+    from bot.summarize.translate import Translator
+
+    return Translator(complete, StoreSummaryCache(store), settings.llm_model)
 
 
 def _teaser_pages(settings: Settings, pages: PageReader) -> TeaserPages | None:

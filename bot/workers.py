@@ -12,6 +12,7 @@ gets back between; an LLM call releases it entirely while it waits.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +39,8 @@ class Workers:
         pool: ThreadPoolExecutor, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(pool, functools.partial(fn, *args, **kwargs))
+        context = contextvars.copy_context()  # the work in hand's language goes with it
+        return await loop.run_in_executor(pool, functools.partial(context.run, fn, *args, **kwargs))
 
     def close(self) -> None:
         self._summarize.shutdown(wait=False, cancel_futures=True)

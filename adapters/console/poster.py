@@ -8,6 +8,7 @@ from typing import IO
 
 from bot.delivery.poster import ChannelDigest, SentPart
 from bot.digest.formats import posted_text
+from bot.i18n import ngettext
 
 
 class ConsolePoster:
@@ -20,8 +21,10 @@ class ConsolePoster:
         self.count = 0
 
     def render(self, digest: ChannelDigest) -> Sequence[str]:
+        count = len(digest.digests)
+        new = ngettext("{count} new article", "{count} new articles", count).format(count=count)
         parts = [
-            f"=== {digest.title} — {len(digest.digests)} new article(s) ===\n"
+            f"=== {digest.title} — {new} ===\n"
             + "\n".join(f"  • {d.article.title}" for d in digest.digests)
         ]
         for n, d in enumerate(digest.digests):

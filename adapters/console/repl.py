@@ -21,7 +21,7 @@ def render_reply(reply: Reply) -> str:
     """Console rendering is the reply's own plain text; errors are marked so they stand out."""
     if reply.kind is ReplyKind.ERROR:
         return f"! {reply.text}"
-    return reply.text
+    return reply.text  # the command layer worded it in the channel's language
 
 
 async def run_console_async(

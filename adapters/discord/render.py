@@ -13,10 +13,11 @@ from typing import Any
 
 from bot.chat.replies import Reply, ReplyKind
 from bot.delivery.poster import ChannelDigest, Outlet
-from bot.digest.channel_view import channel_view
+from bot.digest.channel_view import channel_view, display_heading
 from bot.digest.fitting import clip as fit
 from bot.digest.fitting import group_within, pack_lines
 from bot.digest.formats import meta_line
+from bot.i18n import _, ngettext, using
 from bot.models import Digest
 
 MAX_CONTENT = 2000
@@ -78,7 +79,7 @@ def article_embeds(digest: Digest, also: Sequence[Outlet] = ()) -> list[Embed]:
     bullets = [f"• {escape(b.text)}" for b in view.summary]
     description = pack(bullets, MAX_DESCRIPTION)[0] if bullets else "\u200b"
     embed: Embed = {
-        "title": clip(escape(" ".join(article.title.split())), MAX_TITLE) or "Article",
+        "title": clip(escape(" ".join(article.title.split())), MAX_TITLE) or _("Article"),
         "description": description,
         "color": COLOUR,
         "footer": {"text": clip(meta_line(digest), 300)},
@@ -88,28 +89,26 @@ def article_embeds(digest: Digest, also: Sequence[Outlet] = ()) -> list[Embed]:
     if url:
         embed["url"] = url
     embeds = [embed]
-    lines = [(line.heading, [line.bullet.text] if line.bullet else []) for line in view.sections]
+    # (field name, lines already as markdown)
+    lines = [
+        (escape(line.heading), [f"• {escape(line.bullet.text)}"] if line.bullet else [])
+        for line in view.sections
+    ]
     if view.listed:
-        lines.append(("Also in this article", [" · ".join(s.heading for s in view.listed)]))
+        listed = escape(" · ".join(s.heading for s in view.listed))
+        lines.append((escape(_("Also in this article")), [listed]))
     if also:
         names = ", ".join(
             f"[{escape(o.name)}]({url})" if (url := safe_url(o.url)) else escape(o.name)
             for o in also
         )
-        lines.append(("Also reported by", [names]))
+        lines.append((escape(_("Also reported by")), [names]))
+    continued = _("(cont.)")
     for heading, texts in lines:
-        name = clip(escape(heading), MAX_FIELD_NAME) or "Section"
-        values = pack(
-            (
-                x
-                if heading == "Also reported by"
-                else (escape(x) if heading == "Also in this article" else f"• {escape(x)}")
-                for x in texts
-            ),
-            MAX_FIELD_VALUE,
-        ) or ["\u200b"]
+        name = clip(heading, MAX_FIELD_NAME) or _("Section")
+        values = pack(texts, MAX_FIELD_VALUE) or ["\u200b"]
         for n, value in enumerate(values):
-            field_name = name if n == 0 else clip(f"{name} (cont.)", MAX_FIELD_NAME)
+            field_name = name if n == 0 else clip(f"{name} {continued}", MAX_FIELD_NAME)
             field: dict[str, Any] = {
                 "name": field_name,
                 "value": value,
@@ -121,7 +120,7 @@ def article_embeds(digest: Digest, also: Sequence[Outlet] = ()) -> list[Embed]:
                 or embed_size(current) + len(field_name) + len(value) > MAX_EMBED_TOTAL - 200
             ):
                 current = {
-                    "title": clip(f"{embed['title']} (cont.)", MAX_TITLE),
+                    "title": clip(f"{embed['title']} {continued}", MAX_TITLE),
                     "color": COLOUR,
                     "fields": [],
                 }
@@ -143,26 +142,39 @@ def pack_embeds(embeds: list[Embed], content: str = "") -> list[Message]:
 
 def digest_messages(digest: ChannelDigest) -> list[Message]:
     embeds = [e for n, d in enumerate(digest.digests) for e in article_embeds(d, digest.others(n))]
-    headline = f"**{escape(digest.title)}** — {len(digest.digests)} new article(s)"
+    count = len(digest.digests)
+    new = ngettext("{count} new article", "{count} new articles", count).format(count=count)
+    headline = f"**{escape(digest.title)}** — {escape(new)}"
     return pack_embeds(embeds, headline)
 
 
 def reply_messages(reply: Reply) -> list[Message]:
-    """An interaction answer; `ephemeral` unless the user chose to share."""
+    """An interaction answer; `ephemeral` unless the user chose to share; the bot's own words
+    in the reply's language."""
+    with using(reply.language):
+        return _reply_messages(reply)
+
+
+def _reply_messages(reply: Reply) -> list[Message]:
     if reply.kind is ReplyKind.SUMMARY and reply.digest is not None:
         messages = pack_embeds(article_embeds(_summary_only(reply.digest)))
     elif reply.kind is ReplyKind.SECTIONS and reply.digest is not None:
         d = reply.digest
-        rows = [f"{s.index}. {escape(s.heading)} `{s.id}`" for s in d.sections]
+        rows = [
+            f"{s.index}. {escape(display_heading(s.heading, s.titled))} `{s.id}`"
+            for s in d.sections
+        ]
         messages = [
             {"content": clip(f"**{escape(d.article.title)}**\n" + "\n".join(rows), MAX_CONTENT)}
         ]
     elif reply.kind is ReplyKind.SECTION and reply.section is not None:
         s = reply.section
-        lines = [f"**{s.index}. {escape(s.heading)}**", *(f"• {escape(b.text)}" for b in s.bullets)]
+        heading = escape(display_heading(s.heading, s.titled))
+        lines = [f"**{s.index}. {heading}**", *(f"• {escape(b.text)}" for b in s.bullets)]
         messages = [{"content": text} for text in pack(lines, MAX_CONTENT)]
     elif reply.kind is ReplyKind.DIGESTS:
-        lines = ["**Latest digest**", *(f"• {escape(d.article.title)}" for d in reply.digests)]
+        latest = "**" + escape(_("Latest digest")) + "**"
+        lines = [latest, *(f"• {escape(d.article.title)}" for d in reply.digests)]
         messages = [{"content": text} for text in pack(lines, MAX_CONTENT)]
     else:
         prefix = "⚠️ " if reply.kind is ReplyKind.ERROR else ""

@@ -13,9 +13,10 @@ from typing import Any
 
 from bot.chat.replies import Reply, ReplyKind
 from bot.delivery.poster import ChannelDigest, Outlet
-from bot.digest.channel_view import channel_view
+from bot.digest.channel_view import channel_view, display_heading
 from bot.digest.fitting import clip, group_within, pack_lines
 from bot.digest.formats import meta_line
+from bot.i18n import _, ngettext, using
 from bot.models import Digest
 
 MAX_BLOCKS = 50
@@ -103,7 +104,7 @@ def split_messages(blocks: list[Block], fallback: str) -> list[Message]:
     for n, message in enumerate(messages, 1):
         suffix = f" ({n}/{total})" if total > 1 else ""
         message["text"] = clip(
-            (" ".join(escape(fallback).split()) or "News digest") + suffix, MAX_FALLBACK_TEXT
+            (" ".join(escape(fallback).split()) or _("News digest")) + suffix, MAX_FALLBACK_TEXT
         )
     return messages
 
@@ -120,15 +121,17 @@ def article_blocks(
     for text in section_texts(bullets(b.text for b in view.summary)):
         blocks.append(section(text))
     for line in view.sections:
-        title = f"*{escape(line.heading)}*" + ("" if line.titled else " _(untitled)_")
+        untitled = " _(" + _("untitled") + ")_"
+        title = f"*{escape(line.heading)}*" + ("" if line.titled else untitled)
         assert line.bullet is not None
         for text in section_texts([title, *bullets([line.bullet.text])]):
             blocks.append(section(text))
     if view.listed:
         names = " · ".join(escape(s.heading) for s in view.listed)
-        blocks.append(context(f"Also in this article: {names}"))
+        blocks.append(context(_("Also in this article: {sections}").format(sections=names)))
     if also:
-        blocks.append(context("Also: " + ", ".join(link(o.url, o.name) for o in also)))
+        outlets = ", ".join(link(o.url, o.name) for o in also)
+        blocks.append(context(_("Also: {outlets}").format(outlets=outlets)))
     buttons: list[dict[str, Any]] = []
     if article_ref:
         buttons.append(
@@ -136,7 +139,7 @@ def article_blocks(
                 "type": "button",
                 "action_id": "newsdigest_sections",
                 "value": article_ref[:2000],
-                "text": {"type": "plain_text", "text": "Sections"},
+                "text": {"type": "plain_text", "text": clip(_("Sections"), MAX_BUTTON_TEXT)},
             }
         )
     url = safe_url(article.url)
@@ -146,7 +149,7 @@ def article_blocks(
                 "type": "button",
                 "action_id": "newsdigest_open",
                 "url": url,
-                "text": {"type": "plain_text", "text": "Open article"},
+                "text": {"type": "plain_text", "text": clip(_("Open article"), MAX_BUTTON_TEXT)},
             }
         )
     if buttons:
@@ -167,7 +170,16 @@ def digest_messages(digest: ChannelDigest) -> list[Message]:
     ]
     for text in section_texts(overview):
         top_blocks.append(section(text))
-    top_blocks.append(context(f"{len(digest.digests)} new article(s) · details in the thread"))
+    count = len(digest.digests)
+    top_blocks.append(
+        context(
+            ngettext(
+                "{count} new article · details in the thread",
+                "{count} new articles · details in the thread",
+                count,
+            ).format(count=count)
+        )
+    )
     fallback = f"{digest.title}: " + "; ".join(d.article.title for d in digest.digests)
     messages = split_messages(top_blocks, fallback)
     for n, d in enumerate(digest.digests):
@@ -177,7 +189,13 @@ def digest_messages(digest: ChannelDigest) -> list[Message]:
 
 
 def reply_payloads(reply: Reply) -> list[Message]:
-    """A slash-command answer (one message unless very long): ephemeral unless the user said 'share'."""
+    """A slash-command answer (one message unless very long): ephemeral unless the user said
+    'share'; the bot's own words in the reply's language."""
+    with using(reply.language):
+        return _reply_payloads(reply)
+
+
+def _reply_payloads(reply: Reply) -> list[Message]:
     blocks: list[Block] = []
     if reply.kind is ReplyKind.SUMMARY and reply.digest is not None:
         d = reply.digest
@@ -185,19 +203,26 @@ def reply_payloads(reply: Reply) -> list[Message]:
         blocks += [section(t) for t in section_texts(bullets(b.text for b in d.summary))]
     elif reply.kind is ReplyKind.SECTIONS and reply.digest is not None:
         d = reply.digest
-        rows = [f"{s.index}. {escape(s.heading)} `{s.id}`" for s in d.sections]
+        rows = [
+            f"{s.index}. {escape(display_heading(s.heading, s.titled))} `{s.id}`"
+            for s in d.sections
+        ]
         blocks += [header(d.article.title)] + [section(t) for t in section_texts(rows)]
     elif reply.kind is ReplyKind.SECTION and reply.section is not None:
         s = reply.section
         blocks += [
             section(t)
             for t in section_texts(
-                [f"*{s.index}. {escape(s.heading)}*", *bullets(b.text for b in s.bullets)]
+                [
+                    f"*{s.index}. {escape(display_heading(s.heading, s.titled))}*",
+                    *bullets(b.text for b in s.bullets),
+                ]
             )
         ]
     elif reply.kind is ReplyKind.DIGESTS:
         rows = [f"• {link(d.article.url, d.article.title)}" for d in reply.digests]
-        blocks += [section("*Latest digest*")] + [section(t) for t in section_texts(rows)]
+        latest = "*" + escape(_("Latest digest")) + "*"
+        blocks += [section(latest)] + [section(t) for t in section_texts(rows)]
     else:
         prefix = ":warning: " if reply.kind is ReplyKind.ERROR else ""
         blocks += [

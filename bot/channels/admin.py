@@ -14,6 +14,7 @@ from bot.delivery.polling import local_source
 from bot.delivery.schedule import ScheduleError, parse_schedule
 from bot.digest.sections import build_article
 from bot.errors import FetchError, InputError, NewsdigestError
+from bot.i18n import _, ngettext
 from bot.ingest import is_url, read_source
 from bot.models import Digest
 from bot.store.async_store import AsyncStore
@@ -63,9 +64,13 @@ class ChannelAdmin:
         rows = []
         for source in await self.store.channel_sources((await self.channel(where)).id):
             status = (
-                f" — paused: {source.last_error}"
+                _(" — paused: {error}").format(error=source.last_error)
                 if source.paused
-                else (f" — failing: {source.last_error}" if source.failures else "")
+                else (
+                    _(" — failing: {error}").format(error=source.last_error)
+                    if source.failures
+                    else ""
+                )
             )
             rows.append(f"{display_source(source.url)}{status}")
         return rows
@@ -76,32 +81,42 @@ class ChannelAdmin:
         if where.platform == "console" and not is_url(url) and Path(url).exists():
             return await self._subscribe_local(where, url)
         if not url.lower().startswith(("http://", "https://")):
-            raise InputError("Subscribe to an http(s) link of a feed or a page.")
+            raise InputError(_("Subscribe to an http(s) link of a feed or a page."))
         from bot.ingest.teasers import followable
 
         try:
             docs = await read_source(url, self.fetch_settings)
         except (FetchError, InputError) as exc:
-            raise NewsdigestError(f"Could not subscribe to {url}: {exc.message}") from exc
+            raise NewsdigestError(
+                _("Could not subscribe to {url}: {message}").format(url=url, message=exc.message)
+            ) from exc
         if not any(followable(d) or build_article(d).sentences for d in docs):
-            raise NewsdigestError(f"{url} has no readable articles.")
+            raise NewsdigestError(_("{url} has no readable articles.").format(url=url))
         channel = await self.channel(where)
         _source, created = await self.store.subscribe(channel.id, url)
-        kind = "feed" if len(docs) > 1 or docs[0].guid else "page"
         if not created:
-            return f"This channel already follows {url}."
+            return _("This channel already follows {url}.").format(url=url)
         schedule_hint = (
             ""
             if channel.schedule
-            else " Set a schedule with /digest schedule weekdays 08:00 Europe/Berlin."
+            else " " + _("Set a schedule with /digest schedule weekdays 08:00 Europe/Berlin.")
         )
-        items = f"{len(docs)} item{'s' * (len(docs) != 1)}"
-        return f"Following {url} ({kind}, {items} now).{schedule_hint}"
+        if len(docs) > 1 or docs[0].guid:
+            followed = ngettext(
+                "Following {url} (feed, {count} item now).",
+                "Following {url} (feed, {count} items now).",
+                len(docs),
+            )
+        else:
+            followed = _("Following {url} (page).")
+        return followed.format(url=url, count=len(docs)) + schedule_hint
 
     async def _subscribe_local(self, where: ChannelRef, path: str) -> str:
         channel = await self.channel(where)
         _source, created = await self.store.subscribe(channel.id, local_source(path))
-        return f"Following {path}." if created else f"This channel already follows {path}."
+        if not created:
+            return _("This channel already follows {url}.").format(url=path)
+        return _("Following {path}.").format(path=path)
 
     async def unsubscribe(self, where: ChannelRef, which: str) -> str:
         """Stop following a source given by its number in `sources` or by its link."""
@@ -116,9 +131,13 @@ class ChannelAdmin:
                 None,
             )
         if chosen is None:
-            raise NewsdigestError(f"No source '{which}' here. See /digest sources for the numbers.")
+            raise NewsdigestError(
+                _("No source '{which}' here. See /digest sources for the numbers.").format(
+                    which=which
+                )
+            )
         await self.store.unsubscribe(channel.id, chosen.id)
-        return f"Stopped following {display_source(chosen.url)}."
+        return _("Stopped following {source}.").format(source=display_source(chosen.url))
 
     async def schedule(self, where: ChannelRef, when: str | None, timezone: str | None) -> str:
         """Show the schedule (no `when`), turn it off ("off"), or set it; setting one resumes a
@@ -126,12 +145,15 @@ class ChannelAdmin:
         channel = await self.channel(where)
         if when is None:
             if not channel.schedule:
-                return "No schedule set. Example: /digest schedule weekdays 08:00 Europe/Berlin"
-            paused = f" (paused: {channel.paused_reason})" if channel.paused else ""
-            return f"Digests are posted {channel.schedule}{paused}."
+                return _("No schedule set. Example: /digest schedule weekdays 08:00 Europe/Berlin")
+            if channel.paused:
+                return _("Digests are posted {schedule} (paused: {reason}).").format(
+                    schedule=channel.schedule, reason=channel.paused_reason
+                )
+            return _("Digests are posted {schedule}.").format(schedule=channel.schedule)
         if when.strip().lower() == "off":
             await self.store.set_schedule(channel.id, None, channel.timezone)
-            return "Scheduled digests are off for this channel."
+            return _("Scheduled digests are off for this channel.")
         try:
             schedule = parse_schedule(
                 when, timezone or (channel.timezone if channel.schedule else None)
@@ -141,7 +163,7 @@ class ChannelAdmin:
         await self.store.set_schedule(channel.id, schedule.describe(), schedule.timezone)
         if channel.paused:
             await self.store.resume_channel(channel.id)
-        return f"Digests will be posted {schedule.describe()}."
+        return _("Digests will be posted {schedule}.").format(schedule=schedule.describe())
 
     async def latest(self, where: ChannelRef) -> tuple[Digest, ...]:
         """The articles of the digest posted last in the channel."""
@@ -155,14 +177,19 @@ class ChannelAdmin:
         """Poll, then post what is new in a one-off slot of its own."""
         channel = await self.channel(where)
         if channel.platform not in self.deliverer.posters:
-            raise NewsdigestError("This channel's platform is not connected right now.")
+            raise NewsdigestError(_("This channel's platform is not connected right now."))
         await self.poller.poll_due()
         delivery = await self.deliverer.deliver_now(channel)
         if delivery is None or delivery.state == "skipped":
-            return "Nothing new since the last digest."
+            return _("Nothing new since the last digest.")
         if delivery.state == "sent":
-            return f"Posted a digest of {len(delivery.article_ids)} article(s)."
-        return f"The digest could not be posted yet ({delivery.error}); it will be retried."
+            count = len(delivery.article_ids)
+            return ngettext(
+                "Posted a digest of {count} article.", "Posted a digest of {count} articles.", count
+            ).format(count=count)
+        return _("The digest could not be posted yet ({error}); it will be retried.").format(
+            error=delivery.error
+        )
 
     async def thread_digests(self, where: ChannelRef, thread_ref: str | None) -> list[Digest]:
         """The articles of the digest posted in that thread, or the channel's latest article."""

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from bot.channels.admin import ChannelRef
 from bot.curate.filters import parse_pattern
 from bot.errors import NewsdigestError
+from bot.i18n import _, ngettext, using
 from bot.store.async_store import AsyncStore
 from bot.store.repo import ChannelInfo
 
@@ -24,6 +25,8 @@ class DigestDefaults:
 
     articles_per_digest: int = 10
     bullets_per_article: int = 3
+    language: str = "en"
+    translate_available: bool = False  # an LLM is configured
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class ChannelChoices:
     articles_per_digest: int | None = None
     bullets_per_article: int | None = None
     list_sections: bool | None = None
+    language: str | None = None
+    translate: bool | None = None
 
     @property
     def any(self) -> bool:
@@ -54,18 +59,24 @@ class ChannelPreferences:
         channel = await self._channel(where)
         rule = await self.store.add_filter(channel.id, action, parsed, is_regex)
         number = len(await self.store.filters(channel.id))
-        verb = (
-            "Keeping only items that match"
-            if action == "include"
-            else "Leaving out items that match"
+        what = rule.describe().split(" ", 1)[1]
+        if action == "include":
+            return _("Keeping only items that match {pattern} (filter {number}).").format(
+                pattern=what, number=number
+            )
+        return _("Leaving out items that match {pattern} (filter {number}).").format(
+            pattern=what, number=number
         )
-        return f"{verb} {rule.describe().split(' ', 1)[1]} (filter {number})."
 
     async def list_filters(self, where: ChannelRef) -> list[str]:
         channel = await self._channel(where)
         counts = await self.store.drop_counts(channel.id, datetime.now(UTC) - RECENT_DROPS)
         return [
-            f"{rule.describe()} — dropped {counts.get(rule.id, 0)} item(s) in the last 7 days"
+            ngettext(
+                "{rule} — dropped {count} item in the last 7 days",
+                "{rule} — dropped {count} items in the last 7 days",
+                counts.get(rule.id, 0),
+            ).format(rule=rule.describe(), count=counts.get(rule.id, 0))
             for rule in await self.store.filters(channel.id)
         ]
 
@@ -73,27 +84,59 @@ class ChannelPreferences:
         channel = await self._channel(where)
         rules = await self.store.filters(channel.id)
         if not 1 <= number <= len(rules):
-            raise NewsdigestError(f"No filter {number} here. See /digest filters for the numbers.")
+            raise NewsdigestError(
+                _("No filter {number} here. See /digest filters for the numbers.").format(
+                    number=number
+                )
+            )
         await self.store.remove_filter(channel.id, rules[number - 1].id)
-        return f"Removed filter {number} ({rules[number - 1].describe()})."
+        return _("Removed filter {number} ({rule}).").format(
+            number=number, rule=rules[number - 1].describe()
+        )
 
     async def clear_filters(self, where: ChannelRef) -> str:
         removed = await self.store.clear_filters((await self._channel(where)).id)
-        return f"Removed {removed} filter(s)." if removed else "There were no filters to remove."
+        if not removed:
+            return _("There were no filters to remove.")
+        return ngettext("Removed {count} filter.", "Removed {count} filters.", removed).format(
+            count=removed
+        )
 
     async def settings(self, where: ChannelRef, changes: ChannelChoices) -> str:
         """Apply the changes (if any), then describe the channel's settings."""
         channel = await self._channel(where)
+        if changes.translate and not self.defaults.translate_available:
+            raise NewsdigestError(
+                _(
+                    "Translating bullets needs an LLM (NEWSDIGEST_SUMMARIZER=llm with "
+                    "OPENAI_BASE_URL); without one, bullets stay as the article wrote them."
+                )
+            )
         if changes.any:
             values = {k: v for k, v in vars(changes).items() if v is not None}
             await self.store.set_channel_settings(channel.id, **values)
         current = await self.store.channel_settings(channel.id)
-        articles = current.articles_per_digest or self.defaults.articles_per_digest
-        bullets = current.bullets_per_article or self.defaults.bullets_per_article
-        sections = "on" if current.list_sections is not False else "off"
-        prefix = "Saved. " if changes.any else ""
-        return (
-            f"{prefix}Settings for this channel: articles {articles} per digest, "
-            f"bullets {bullets} per article, sections {sections}. "
-            "Change one with /digest settings articles 5 (admins)."
-        )
+        language = current.language or self.defaults.language
+        with using(language):  # a change of language answers in the new one
+            articles = current.articles_per_digest or self.defaults.articles_per_digest
+            bullets = current.bullets_per_article or self.defaults.bullets_per_article
+            on, off = _("on"), _("off")
+            described = _(
+                "Settings for this channel: articles {articles} per digest, bullets {bullets} "
+                "per article, sections {sections}, language {language}, translate {translate}. "
+                "Change one with /digest settings articles 5 (admins)."
+            ).format(
+                articles=articles,
+                bullets=bullets,
+                sections=on if current.list_sections is not False else off,
+                language=language,
+                translate=on if current.translate else off,
+            )
+            return (_("Saved.") + " " + described) if changes.any else described
+
+    async def language(self, where: ChannelRef) -> str:
+        """The language the bot speaks in this channel."""
+        channel = await self.store.channel(where.platform, where.channel_id, create=False)
+        if channel is None:
+            return self.defaults.language
+        return (await self.store.channel_settings(channel.id)).language or self.defaults.language

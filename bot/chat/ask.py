@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.i18n import _
 from bot.models import Article, Sentence
 from bot.text.lexicon import words
 from bot.text.words import base, content_words
@@ -129,10 +130,10 @@ def _expected_answer(question: str) -> re.Pattern[str] | None:
 
 def answer_text(article: Article, question: str, answer: Answer) -> str:
     if not answer.found:
-        return (
-            f"The article does not say. Nothing in “{article.title}” answers “{question.strip()}”."
+        return _("The article does not say. Nothing in “{title}” answers “{question}”.").format(
+            title=article.title, question=question.strip()
         )
-    lines = [f"From “{article.title}”:"]
+    lines = [_("From “{title}”:").format(title=article.title)]
     if answer.said:
         lines.append(answer.said)
     for quote in answer.quotes:

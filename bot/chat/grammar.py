@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.chat.spec import ArgumentError, Command, Link, Text
 from bot.errors import NewsdigestError
+from bot.i18n import _
 
 SHARE = "share"
 _RAW = re.compile(r"^\s*(?:/?digest\s+)?\S+\s*(.*)$", re.IGNORECASE | re.DOTALL)
@@ -28,8 +29,10 @@ class UnknownCommand(NewsdigestError):
     kind = "unknown_command"
 
     def __init__(self, name: str, suggestion: str | None) -> None:
-        hint = f" Did you mean '/digest {suggestion}'?" if suggestion else ""
-        super().__init__(f"Unknown command '{name}'.{hint}")
+        message = _("Unknown command '{name}'.").format(name=name)
+        if suggestion:
+            message += " " + _("Did you mean '/digest {suggestion}'?").format(suggestion=suggestion)
+        super().__init__(message)
         self.suggestion = suggestion
 
 
@@ -117,10 +120,17 @@ def _named(command: Command[Any], words: list[str]) -> dict[str, str]:
         name = words[i].lower()
         if name not in names:
             guess = difflib.get_close_matches(name, names, n=1)
-            hint = f" Did you mean '{guess[0]}'?" if guess else ""
-            raise ArgumentError(f"Unknown setting '{name}'.{hint} Settings: {', '.join(names)}.")
+            message = _("Unknown setting '{name}'.").format(name=name)
+            if guess:
+                message += " " + _("Did you mean '{suggestion}'?").format(suggestion=guess[0])
+            message += " " + _("Settings: {names}.").format(names=", ".join(names))
+            raise ArgumentError(message)
         if i + 1 >= len(words):
-            raise ArgumentError(f"Give a value: /digest {command.name} {name} …")
+            raise ArgumentError(
+                _("Give a value: /digest {command} {name} …").format(
+                    command=command.name, name=name
+                )
+            )
         values[name] = words[i + 1]
     return values
 
@@ -132,7 +142,7 @@ def _raw_rest(text: str, used: int) -> str:
 
 
 def _drop_words(text: str, count: int) -> str:
-    for _ in range(count):
+    for _word in range(count):
         parts = text.split(None, 1)
         text = parts[1] if len(parts) > 1 else ""
     return text.strip()
@@ -165,11 +175,11 @@ def help_text(commands: Sequence[Command[Any]]) -> str:
     lines = []
     for usage, summary in rows:
         if len(usage) < width:
-            lines.append(f"{usage.ljust(width)}{summary}")
+            lines.append(f"{usage.ljust(width)}{summary!s}")
         else:  # a long argument line: the summary goes under it
-            lines += [usage, f"{'':{width}}{summary}"]
+            lines += [usage, f"{'':{width}}{summary!s}"]
     lines += [
-        "Without a URL, lookups use the article most recently digested in this channel.",
-        "Add the word 'share' to post the answer for everyone.",
+        _("Without a URL, lookups use the article most recently digested in this channel."),
+        _("Add the word 'share' to post the answer for everyone."),
     ]
     return "\n".join(lines)

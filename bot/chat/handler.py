@@ -19,6 +19,7 @@ from bot.chat.replies import CommandContext, Reply, ReplyKind, error
 from bot.chat.services import Services
 from bot.chat.spec import Access, Command, Invocation
 from bot.errors import NewsdigestError
+from bot.i18n import _, using
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +35,17 @@ class CommandHandler:
 
     async def handle(self, text: str, context: CommandContext) -> Reply:
         """A command as typed: "/digest section why-now https://… share"."""
-        try:
-            parsed = parse_text(text, self.commands, self.services.local_files)
-        except UnknownCommand as exc:
-            return error(
-                f"{exc.message}\n\n{help_text(self.commands)}", exc.kind, exc.suggestion
-            ).shared(_shares(text))
-        except NewsdigestError as exc:
-            return error(exc.message, exc.kind).shared(_shares(text))
+        language = await self.language(context)
+        with using(language):
+            try:
+                parsed = parse_text(text, self.commands, self.services.local_files)
+            except UnknownCommand as exc:
+                reply = error(
+                    f"{exc.message}\n\n{help_text(self.commands)}", exc.kind, exc.suggestion
+                )
+                return reply.shared(_shares(text)).speaking(language)
+            except NewsdigestError as exc:
+                return error(exc.message, exc.kind).shared(_shares(text)).speaking(language)
         return await self.run(parsed.command, parsed.values, context, parsed.share)
 
     async def run(
@@ -51,15 +55,33 @@ class CommandHandler:
         context: CommandContext,
         share: bool = False,
     ) -> Reply:
-        """A command with its arguments' values, as text or already typed."""
+        """A command with its arguments' values, as text or already typed, answered in the
+        channel's language."""
+        language = await self.language(context)
+        with using(language):
+            try:
+                reply = await self._run(command, values, context)
+            except NewsdigestError as exc:
+                reply = error(exc.message, exc.kind, getattr(exc, "suggestion", None))
+            except Exception:
+                log.exception("command %r failed", command.name)
+                reply = error(
+                    _("Something went wrong on our side; the error was logged."), "internal"
+                )
+        if command.access is not Access.ANYONE and command.is_change(values):
+            language = await self.language(context)  # "/digest settings language de" answers in de
+        return reply.shared(share).speaking(language)
+
+    async def language(self, context: CommandContext) -> str:
+        """The language the bot speaks in the channel (the running bot stores it per channel)."""
+        preferences = self.services.preferences
+        if preferences is None:
+            return self.services.language
         try:
-            reply = await self._run(command, values, context)
-        except NewsdigestError as exc:
-            reply = error(exc.message, exc.kind, getattr(exc, "suggestion", None))
-        except Exception:
-            log.exception("command %r failed", command.name)
-            reply = error("Something went wrong on our side; the error was logged.", "internal")
-        return reply.shared(share)
+            return await preferences.language(context.where)
+        except Exception:  # the database is down: answer in the default language, still answer
+            log.warning("could not read the channel's language", exc_info=True)
+            return self.services.language
 
     async def _run(
         self, command: Command[Any], values: Mapping[str, object], context: CommandContext
@@ -67,7 +89,9 @@ class CommandHandler:
         services = self.services
         if command.needs_bot and services.admin is None:
             return error(
-                f"'/digest {command.name}' needs the running bot (newsdigest serve).",
+                _("'/digest {name}' needs the running bot (newsdigest serve).").format(
+                    name=command.name
+                ),
                 "unavailable",
             )
         needs_admin = command.access is Access.ADMIN or (
@@ -75,15 +99,14 @@ class CommandHandler:
         )
         if needs_admin:
             if not await self.is_admin(context):
-                refusal = (
-                    command.refusal
-                    or f"Only workspace or server admins can use '/digest {command.name}'."
-                )
+                refusal = (str(command.refusal) if command.refusal else None) or _(
+                    "Only workspace or server admins can use '/digest {name}'."
+                ).format(name=command.name)
                 return error(refusal, "forbidden")
             if context.request_id and services.admin is not None:
                 key = f"{context.platform}:{context.request_id}"
                 if not await services.admin.first_request(key):
-                    return Reply(ReplyKind.INFO, "That request was already handled.")
+                    return Reply(ReplyKind.INFO, _("That request was already handled."))
         args = command.build(values)
         return await command.handler(Invocation(context, services, self.commands), args)
 

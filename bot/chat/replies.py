@@ -60,9 +60,13 @@ class Reply:
     error_kind: str | None = None
     suggestion: str | None = None
     options: tuple[str, ...] = field(default_factory=tuple)
+    language: str = "en"  # of the bot's own words: the adapter renders its chrome in it too
 
     def shared(self, share: bool) -> Reply:
         return self if self.share == share else replace(self, share=share)
+
+    def speaking(self, language: str) -> Reply:
+        return self if self.language == language else replace(self, language=language)
 
 
 def info(text: str) -> Reply:

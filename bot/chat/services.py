@@ -40,3 +40,4 @@ class Services:
     preferences: ChannelPreferences | None = None
     admin_users: frozenset[str] = frozenset()
     local_files: bool = False  # the operator's console may name local files as sources
+    language: str = "en"  # the bot's words where a channel has not chosen (no database: always)

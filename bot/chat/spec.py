@@ -18,6 +18,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bot.errors import NewsdigestError
+from bot.i18n import _
 
 if TYPE_CHECKING:
     from bot.chat.replies import CommandContext, Reply
@@ -107,7 +108,9 @@ class Param:
                 number = int(value)
             if number is None or not kind.minimum <= number <= kind.maximum:
                 raise ArgumentError(
-                    f"{label} must be a number from {kind.minimum} to {kind.maximum}."
+                    _("{name} must be a number from {low} to {high}.").format(
+                        name=label, low=kind.minimum, high=kind.maximum
+                    )
                 )
             return number
         if isinstance(kind, Switch):
@@ -115,12 +118,16 @@ class Param:
                 return value
             word = str(value).strip().lower()
             if word not in ON + OFF:
-                raise ArgumentError(f"{label} are 'on' or 'off'.")
+                raise ArgumentError(_("{name} are 'on' or 'off'.").format(name=label))
             return word in ON
         text = str(value).strip()
         if isinstance(kind, Choice):
             if text.lower() not in kind.values:
-                raise ArgumentError(f"{label} is one of: {', '.join(kind.values)}.")
+                raise ArgumentError(
+                    _("{name} is one of: {choices}.").format(
+                        name=label, choices=", ".join(kind.values)
+                    )
+                )
             return text.lower()
         return text
 
@@ -240,7 +247,11 @@ class Command(Generic[A]):
             if value is None or (isinstance(value, str) and not value.strip()):
                 if p.required and p.applies(values):
                     raise MissingArgument(
-                        p.missing or f"Give {p.metavar}: /digest {self.usage_line()}"
+                        str(p.missing)
+                        if p.missing
+                        else _("Give {what}: /digest {usage}").format(
+                            what=p.metavar, usage=self.usage_line()
+                        )
                     )
                 continue
             if p.applies(values):

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.errors import NewsdigestError
+from bot.i18n import _
 from bot.text.words import stem, tokens
 
 MAX_PATTERN = 300
@@ -80,13 +81,15 @@ def parse_pattern(text: str) -> tuple[str, bool]:
     """'/REGEX/' or words; raise FilterError with the reason when it cannot be used."""
     text = text.strip()
     if not text:
-        raise FilterError("Give words or a /regular expression/ to filter on.")
+        raise FilterError(_("Give words or a /regular expression/ to filter on."))
     if len(text) > MAX_PATTERN:
-        raise FilterError(f"That filter is too long (at most {MAX_PATTERN} characters).")
+        raise FilterError(
+            _("That filter is too long (at most {limit} characters).").format(limit=MAX_PATTERN)
+        )
     if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
         pattern = text[1:-1]
         if not pattern:
-            raise FilterError("That regular expression is empty.")
+            raise FilterError(_("That regular expression is empty."))
         _compile(pattern, True)  # raises FilterError with RE2's own reason
         return pattern, True
     _words(text)
@@ -134,9 +137,9 @@ def _words(text: str) -> list[str]:
     try:
         words = [w for w in shlex.split(text) if w.strip()]
     except ValueError as exc:
-        raise FilterError(f"Could not read those words: {exc}.") from exc
+        raise FilterError(_("Could not read those words: {reason}.").format(reason=exc)) from exc
     if not words:
-        raise FilterError("Give words or a /regular expression/ to filter on.")
+        raise FilterError(_("Give words or a /regular expression/ to filter on."))
     return words
 
 
@@ -154,9 +157,11 @@ def _compile(pattern: str, is_regex: bool = True) -> Any:
         reason = exc.args[0] if exc.args else exc
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
-        hint = (
-            " (look-arounds and back-references are not supported)"
-            if "(?" in pattern or "\\1" in pattern
-            else ""
-        )
-        raise FilterError(f"That is not a valid regular expression: {reason}{hint}.") from exc
+        if "(?" in pattern or "\\1" in pattern:
+            message = _(
+                "That is not a valid regular expression: {reason} (look-arounds and "
+                "back-references are not supported)."
+            )
+        else:
+            message = _("That is not a valid regular expression: {reason}.")
+        raise FilterError(message.format(reason=reason)) from exc

@@ -17,7 +17,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from bot.delivery.leases import LEASE, Lease, LeaseClock, LeaseKeeper
 from bot.delivery.poster import ChannelDigest, Poster, PostError, part_key
 from bot.delivery.schedule import Schedule, ScheduleError, parse_schedule, slots_between
 from bot.digest.cache import DigestCache
+from bot.i18n import _, using
 from bot.models import Digest
 from bot.ops.metrics import METRICS
 from bot.store.async_store import AsyncStore
@@ -38,6 +39,7 @@ from bot.store.repo import (
     ChannelSettings,
     DeliveryInfo,
 )
+from bot.summarize.translate import Translator
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ class DeliveryPolicy:
     grace: timedelta = timedelta(hours=2)
     lookback: timedelta = timedelta(hours=48)
     max_articles: int = 10
+    language: str = "en"  # of the bot's own words, where a channel has not chosen
 
 
 @dataclass
@@ -77,9 +80,11 @@ class Deliverer:
         *,
         lease: timedelta = LEASE,
         concurrency: int = CHANNEL_CONCURRENCY,
+        translator: Translator | None = None,
     ) -> None:
         self.store = store
         self.digests = digests
+        self.translator = translator  # with an LLM: bullets in the channel's language on request
         self.posters = posters
         self.policy = policy
         self.lease = lease
@@ -158,9 +163,10 @@ class Deliverer:
         elif await self._skip(channel, latest_slot, "the bot was not running when it was due", now):
             await self._notice(
                 channel,
-                f"The {latest_slot.replace('T', ' ')} digest was skipped because "
-                "the bot was not running when it was due; the next one will "
-                "include those articles.",
+                lambda: _(
+                    "The {slot} digest was skipped because the bot was not running when it was "
+                    "due; the next one will include those articles."
+                ).format(slot=latest_slot.replace("T", " ")),
             )
 
     def _pending_slots(
@@ -252,8 +258,9 @@ class Deliverer:
             )
             await self._notice(
                 channel,
-                f"The {delivery.slot.replace('T', ' ')} digest was skipped: it "
-                "was interrupted and is now too late to post.",
+                lambda: _(
+                    "The {slot} digest was skipped: it was interrupted and is now too late to post."
+                ).format(slot=delivery.slot.replace("T", " ")),
             )
             return
         async with Lease(self.leases, delivery.id, clock) as lease:
@@ -267,7 +274,7 @@ class Deliverer:
                 digest = await self._channel_digest(
                     channel, delivery.slot, delivery.article_ids, stories
                 )
-                parts = self.posters[channel.platform].render(digest)
+                parts = self._render(digest)
             await self._send_parts(
                 channel,
                 delivery.id,
@@ -299,7 +306,13 @@ class Deliverer:
             log.info("%s for %s:%s slot %s", why, channel.platform, channel.external_id, slot)
             return None
         digest = await self._channel_digest(channel, slot, curated.shown, curated.stories)
-        parts = self.posters[channel.platform].render(digest)
+        if not digest.digests:  # every new article had text but gave no bullet: never post empty
+            why = "no new article gave a bullet"
+            await self.store.plan_delivery(delivery_id, [], 0, curated.as_plan())
+            await self.store.finish_delivery(delivery_id, SKIPPED, why)
+            log.info("%s for %s:%s slot %s", why, channel.platform, channel.external_id, slot)
+            return None
+        parts = self._render(digest)
         await self.store.plan_delivery(delivery_id, curated.shown, len(parts), curated.as_plan())
         return curated.shown, parts
 
@@ -411,9 +424,18 @@ class Deliverer:
             wait,
         )
 
-    async def _notice(self, channel: ChannelInfo, text: str) -> None:
+    def _render(self, digest: ChannelDigest) -> Sequence[Any]:
+        """The platform's payloads, with the bot's words in the channel's language."""
+        with using(digest.language):
+            return self.posters[digest.channel.platform].render(digest)
+
+    async def _notice(self, channel: ChannelInfo, text: Callable[[], str]) -> None:
+        """Tell the channel, in its language (`text` is worded once the language is set)."""
         try:
-            await self.posters[channel.platform].notice(channel.external_id, text)
+            settings = await self.store.channel_settings(channel.id)
+            with using(settings.language or self.policy.language):
+                worded = text()
+            await self.posters[channel.platform].notice(channel.external_id, worded)
         except Exception as exc:
             log.warning(
                 "could not send a notice to %s:%s: %s", channel.platform, channel.external_id, exc
@@ -445,13 +467,21 @@ class Deliverer:
         others = {i for story in by_first.values() for i in story[1:]}
         loaded = await self.store.articles(sorted(others)) if others else {}
         digests, also = [], []
+        language = settings.language or self.policy.language
         for article_id, digest in zip(article_ids, made, strict=True):
             if digest is None:
                 continue
-            digests.append(_as_channel_wants(digest, settings))
+            wanted = _as_channel_wants(digest, settings)
+            if settings.translate and self.translator is not None:
+                wanted = await self.store.workers.summarize(
+                    self.translator.translate, wanted, language
+                )
+            digests.append(wanted)
             also.append(also_outlets(loaded, by_first.get(article_id, [article_id])))
         day = slot.removeprefix("now-").split("T")[0]
-        return ChannelDigest(channel, slot, f"News digest — {day}", tuple(digests), tuple(also))
+        with using(language):
+            title = _("News digest — {day}").format(day=day)
+        return ChannelDigest(channel, slot, title, tuple(digests), tuple(also), language)
 
 
 def _as_channel_wants(digest: Digest, settings: ChannelSettings) -> Digest:

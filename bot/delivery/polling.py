@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from bot.digest.sections import build_article
 from bot.errors import FetchError, InputError, NewsdigestError
+from bot.i18n import N_, _, using
 from bot.ingest import parse_bytes
 from bot.ingest.fetch import FetchOptions, fetch
 from bot.ingest.teasers import PageReader, followable, is_teaser, read_teaser_articles, teaser_only
@@ -46,12 +47,28 @@ MAX_FOLDER_FILES = 200
 
 
 @dataclass(frozen=True)
+class Paused:
+    """A source paused after repeated failures: its channels are told once, in their language."""
+
+    source_id: int
+    url: str
+    attempts: int
+    error: str
+
+    def notice(self) -> str:
+        return _(
+            "Paused the source {url} after {attempts} failed attempts (last error: {error}). "
+            "It will be retried every few hours."
+        ).format(url=self.url, attempts=self.attempts, error=self.error)
+
+
+@dataclass(frozen=True)
 class PollResult:
     source_id: int
     new_articles: int
     seen_articles: int
     error: str | None = None
-    notice: str | None = None  # for subscribed channels, once, when the source gets paused
+    paused: Paused | None = None  # for subscribed channels, once, when the source gets paused
     upgraded: tuple[int, ...] = ()  # stored teasers now holding their full article
 
 
@@ -183,7 +200,7 @@ async def _with_articles(
                     wanted.append(doc)
                 continue  # stored before (from this feed or another): nothing to fetch
             if record and record[0] == "teaser" and not due:
-                keep.append(teaser_only(doc, "the article page failed earlier; retrying later"))
+                keep.append(teaser_only(doc, N_("the article page failed earlier; retrying later")))
                 continue
             wanted.append(doc)
         return keep, wanted, retries
@@ -247,13 +264,10 @@ def _failed(
     wait = timedelta(seconds=retry_after) if retry_after else backoff(source.failures)
     newly_paused = store.fetch_failed(source.id, exc.message, now + wait, pause_after)
     log.warning("source %s failed (%s); next try in %s", source.url, exc.message, wait)
-    notice = None
-    if newly_paused:
-        notice = (
-            f"Paused the source {source.url} after {source.failures + 1} failed attempts "
-            f"(last error: {exc.message}). It will be retried every few hours."
-        )
-    return PollResult(source.id, 0, 0, exc.message, notice)
+    paused = (
+        Paused(source.id, source.url, source.failures + 1, exc.message) if newly_paused else None
+    )
+    return PollResult(source.id, 0, 0, exc.message, paused)
 
 
 async def _read(
@@ -276,7 +290,7 @@ async def _read(
 def _read_local(path_text: str) -> list[Document]:
     path = Path(path_text)
     if not path.exists():
-        raise InputError(f"No such file or folder: {path}")
+        raise InputError(_("No such file or folder: {path}").format(path=path))
     files = (
         [path]
         if path.is_file()
@@ -316,6 +330,7 @@ class SourcePoller:
         follow: TeaserPages | None = None,
         pause_after: int = 5,
         concurrency: int = 16,
+        language: str = "en",
     ) -> None:
         self.store = store
         self.fetch_settings = fetch_settings
@@ -324,6 +339,7 @@ class SourcePoller:
         self.follow = follow
         self.pause_after = pause_after
         self.concurrency = concurrency
+        self.language = language  # of notices, where a channel has not chosen
         self._polling: SingleFlight[str, int] = SingleFlight()
 
     async def poll_due(self, now: datetime | None = None) -> int:
@@ -361,16 +377,19 @@ class SourcePoller:
             self.digests.forget(article_id)
         if result.error:
             METRICS.source_failures.inc()
-        if result.notice:
-            await self._tell_channels(source, result.notice)
+        if result.paused:
+            await self._tell_channels(result.paused)
         return result.new_articles
 
-    async def _tell_channels(self, source: SourceInfo, notice: str) -> None:
-        for channel in await self.store.subscribed_channels(source.id):
+    async def _tell_channels(self, paused: Paused) -> None:
+        for channel in await self.store.subscribed_channels(paused.source_id):
             poster = self.posters.get(channel.platform)
             if poster is None:
                 continue
             try:
-                await poster.notice(channel.external_id, notice)
+                settings = await self.store.channel_settings(channel.id)
+                with using(settings.language or self.language):
+                    text = paused.notice()
+                await poster.notice(channel.external_id, text)
             except Exception as exc:
                 log.warning("could not tell %s about a paused source: %s", channel.external_id, exc)

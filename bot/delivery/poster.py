@@ -25,6 +25,7 @@ class ChannelDigest:
     title: str
     digests: tuple[Digest, ...]
     also: tuple[tuple[Outlet, ...], ...] = ()  # per digest: other outlets telling the story
+    language: str = "en"  # of the bot's own words (headers, labels): the channel's
 
     def others(self, index: int) -> tuple[Outlet, ...]:
         return self.also[index] if index < len(self.also) else ()

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import NewsdigestError
+from bot.i18n import _
 from bot.store.repo import ChannelInfo
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -77,7 +78,9 @@ def parse_schedule(text: str, timezone: str | None = None) -> Schedule:
         ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ScheduleError(
-            f"Unknown time zone '{zone_name}'. Use a name like Europe/Berlin or UTC."
+            _("Unknown time zone '{zone}'. Use a name like Europe/Berlin or UTC.").format(
+                zone=zone_name
+            )
         ) from exc
     at: time | None = None
     days: set[int] = set()
@@ -99,10 +102,12 @@ def parse_schedule(text: str, timezone: str | None = None) -> Schedule:
             continue
         else:
             raise ScheduleError(
-                f"Cannot read '{word}' in the schedule. Try 'weekdays 08:00 Europe/Berlin'."
+                _(
+                    "Cannot read '{word}' in the schedule. Try 'weekdays 08:00 Europe/Berlin'."
+                ).format(word=word)
             )
     if at is None:
-        raise ScheduleError("The schedule needs a time, like 'daily 08:00'.")
+        raise ScheduleError(_("The schedule needs a time, like 'daily 08:00'."))
     return Schedule(frozenset(days or range(7)), at, zone_name)
 
 
@@ -114,7 +119,7 @@ def _to_time(match: re.Match[str]) -> time:
     elif ampm == "am" and hour == 12:
         hour = 0
     if hour > 23 or minute > 59:
-        raise ScheduleError(f"{match.group(0)} is not a time of day.")
+        raise ScheduleError(_("{value} is not a time of day.").format(value=match.group(0)))
     return time(hour, minute)
 
 

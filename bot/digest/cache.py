@@ -10,15 +10,19 @@ channel; an article that changes (a teaser that got its full text) is `forget`-t
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Sequence
 
 from bot.digest.article_digest import summarize_article
+from bot.errors import InputError
 from bot.models import Article, Digest
 from bot.ops.metrics import METRICS
 from bot.singleflight import SingleFlight
 from bot.store.async_store import AsyncStore
 from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS, Summarizer
+
+log = logging.getLogger(__name__)
 
 CACHE_SIZE = 2000
 
@@ -66,7 +70,12 @@ class DigestCache:
         article = await self.store.article(article_id)
         if article is None or not article.sentences:
             return None
-        digest = await self.store.workers.summarize(self._summarize, article)
+        try:
+            digest = await self.store.workers.summarize(self._summarize, article)
+        except InputError as exc:
+            METRICS.articles_without_bullets.inc()
+            log.warning("left article %d out of digests: %s", article_id, exc.message)
+            return None
         await self.store.save_digest(article_id, digest)
         return self._remember(article_id, digest)
 

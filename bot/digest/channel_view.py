@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.digest.sections import OVERVIEW_HEADING
+from bot.digest.sections import OVERVIEW_HEADING, display_heading
 from bot.models import Bullet, Digest
 from bot.text.words import base, content_words, word_count
+
+__all__ = ["ChannelView", "SectionLine", "channel_view", "display_heading"]
 
 POSTED_SHARE = 0.20  # of the article's words, summary included
 MIN_SECTION_WORDS = 40  # a short article still gets one section line when its summary is tiny
@@ -63,10 +65,11 @@ def channel_view(digest: Digest, share: float = POSTED_SHARE) -> ChannelView:
             ),
             None,
         )
-        line = SectionLine(section.id, section.index, section.heading, section.titled, None)
+        heading = display_heading(section.heading, section.titled)
+        line = SectionLine(section.id, section.index, heading, section.titled, None)
         if fresh is not None and used + heading_words + word_count(fresh.text) <= budget:
             with_bullet.append(
-                SectionLine(section.id, section.index, section.heading, section.titled, fresh)
+                SectionLine(section.id, section.index, heading, section.titled, fresh)
             )
             shown.update(fresh.sentence_ids)
             said.add(_said(fresh.text, language))

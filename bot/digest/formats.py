@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.digest.channel_view import channel_view
+from bot.digest.sections import display_heading
+from bot.i18n import _
 from bot.models import Digest, SectionDigest
 
 
@@ -28,7 +30,7 @@ def digest_to_json(digest: Digest, only_section: SectionDigest | None = None) ->
             {
                 "id": s.id,
                 "index": s.index,
-                "heading": s.heading,
+                "heading": display_heading(s.heading, s.titled),
                 "titled": s.titled,
                 "bullets": [b.text for b in s.bullets],
                 "sentence_ids": [list(b.sentence_ids) for b in s.bullets],
@@ -52,22 +54,24 @@ def digest_to_markdown(
     meta = meta_line(digest)
     if meta:
         lines += [f"_{meta}_", ""]
+    summary, untitled = _("Summary"), _("untitled")
     if only_section is None and not full:
         view = channel_view(digest)
-        lines += ["## Summary", "", *(f"- {b.text}" for b in view.summary), ""]
+        lines += [f"## {summary}", "", *(f"- {b.text}" for b in view.summary), ""]
         for line in view.sections:
-            marker = "" if line.titled else " _(untitled)_"
+            marker = "" if line.titled else f" _({untitled})_"
             assert line.bullet is not None
             lines += [f"## {line.index}. {line.heading}{marker}", "", f"- {line.bullet.text}", ""]
         if view.listed:
             names = " · ".join(f"{s.heading} (`{s.id}`)" for s in view.listed)
-            lines += [f"_Also in this article: {names}_", ""]
+            lines += ["_" + _("Also in this article: {sections}").format(sections=names) + "_", ""]
         return "\n".join(lines).rstrip() + "\n"
     if only_section is None:
-        lines += ["## Summary", "", *(f"- {b.text}" for b in digest.summary), ""]
+        lines += [f"## {summary}", "", *(f"- {b.text}" for b in digest.summary), ""]
     for section in [only_section] if only_section else digest.sections:
-        marker = "" if section.titled else " _(untitled)_"
-        lines += [f"## {section.index}. {section.heading}{marker}", ""]
+        marker = "" if section.titled else f" _({untitled})_"
+        heading = display_heading(section.heading, section.titled)
+        lines += [f"## {section.index}. {heading}{marker}", ""]
         lines += [f"- {b.text}" for b in section.bullets] + [""]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -80,11 +84,12 @@ def posted_text(digest: Digest, also: Sequence[str] = ()) -> str:
         assert line.bullet is not None
         lines += [f"  {line.heading}", f"    • {line.bullet.text}"]
     if view.listed:
-        lines.append("  Also in this article: " + " · ".join(s.heading for s in view.listed))
+        listed = " · ".join(s.heading for s in view.listed)
+        lines.append("  " + _("Also in this article: {sections}").format(sections=listed))
     if also:
-        lines.append("  Also: " + ", ".join(also))
+        lines.append("  " + _("Also: {outlets}").format(outlets=", ".join(also)))
     if digest.article.teaser:
-        lines.append(f"  (teaser only: {digest.article.teaser})")
+        lines.append("  (" + teaser_note(digest.article.teaser) + ")")
     if digest.article.url:
         lines.append(f"  {digest.article.url}")
     return "\n".join(lines)
@@ -98,11 +103,16 @@ def meta_line(digest: Digest) -> str:
     if article.dateline:
         parts.append(article.dateline)
     if article.author:
-        parts.append(f"by {article.author}")
+        parts.append(_("by {author}").format(author=article.author))
     parts.append(article.url or article.source)
     if article.teaser:
-        parts.append(f"teaser only: {article.teaser}")
+        parts.append(teaser_note(article.teaser))
     return " · ".join(p for p in parts if p)
+
+
+def teaser_note(reason: str) -> str:
+    """ "teaser only: why", in the bot's language (the reason too, when it is one of ours)."""
+    return _("teaser only: {reason}").format(reason=_(reason))
 
 
 def article_to_text(title: str, blocks: list[tuple[str, str]]) -> str:

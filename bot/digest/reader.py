@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 from bot.digest.article_digest import summarize_article
 from bot.digest.sections import build_article
 from bot.errors import InputError
+from bot.i18n import N_, _
 from bot.ingest import read_source
 from bot.models import Article, Digest, Document
 from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS, Summarizer
@@ -87,7 +88,7 @@ class SourceReader:
             docs, self.pages(), len(docs), self.follow_deadline, advance
         )
         return [
-            d if d is not None else teaser_only(o, "ran out of time")
+            d if d is not None else teaser_only(o, N_("ran out of time"))
             for d, o in zip(done, docs, strict=True)
         ]
 
@@ -147,7 +148,7 @@ class SourceReader:
                     raise
                 skipped.append(Skipped(doc.title, exc.message))
         if not digests:
-            raise InputError("No article text found in any item of the feed.")
+            raise InputError(_("No article text found in any item of the feed."))
         return digests, skipped
 
 

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from bot.i18n import N_, _
 from bot.ingest.cleanup import (
     interrupts_only,
     is_junk_heading,
@@ -24,8 +25,19 @@ from bot.text.lexicon import words
 from bot.text.sentences import split_sentences
 from bot.text.words import CJK, STOPWORDS, VERB_FORMS, base, content_words, stopwords, word_count
 
-OVERVIEW_HEADING = "Overview"
-CONTINUED_HEADING = "Continued"
+OVERVIEW_HEADING = N_("Overview")
+CONTINUED_HEADING = N_("Continued")
+PLACEHOLDER_HEADINGS = frozenset({OVERVIEW_HEADING, CONTINUED_HEADING})
+
+
+def display_heading(heading: str, titled: bool) -> str:
+    """A section's heading as shown: the bot's placeholders ("Overview") in the bot's
+    language, the article's own headings and key phrases as they are."""
+    if not titled and heading in PLACEHOLDER_HEADINGS:
+        return _(heading)
+    return heading
+
+
 _SLUG_FILLER = words("slug-filler")
 _SLUG_MAX_WORDS = 5
 COMMON_WORD_FACTOR = 0.5

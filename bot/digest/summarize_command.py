@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from bot.digest.plain_text import summarize_text
 from bot.errors import InputError, NewsdigestError
+from bot.i18n import _
 
 
 def summarize_lines(lines: Iterable[str], bullets: int) -> Iterator[dict[str, Any]]:
@@ -48,10 +49,10 @@ def _summarize_line(line: str, number: int, bullets: int) -> dict[str, Any]:
 
 def run_batch(input_path: str, bullets: int, out: IO[str] | None = None) -> int:
     if bullets < 1:
-        raise InputError("--bullets must be at least 1")
+        raise InputError(_("--bullets must be at least 1"))
     out = out or sys.stdout
     if input_path != "-" and not Path(input_path).is_file():
-        raise InputError(f"No such file: {input_path}")
+        raise InputError(_("No such file: {path}").format(path=input_path))
     total = _count_lines(input_path) if input_path != "-" else None
     with _open_input(input_path) as source, _progress(total) as advance:
         for result in summarize_lines(source, bullets):

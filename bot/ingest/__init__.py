@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import InputError
+from bot.i18n import _
 from bot.ingest.detect import SourceKind, decode_text, detect_kind
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Document
@@ -37,27 +38,33 @@ def read_source_bytes(source: str) -> tuple[bytes, str | None, str | None]:
 
     URLs are fetched by `read_source`, on the event loop."""
     if is_url(source):
-        raise InputError(f"{source} is a link: read it with read_source.")
+        raise InputError(f"{source} is a link: read it with read_source.")  # a caller's mistake
     if source == "-":
         data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         _check_size(len(data), MAX_FILE_BYTES, "standard input")
         return data, None, None
     path = Path(source)
     if not path.exists():
-        raise InputError(f"No such file: {source}")
+        raise InputError(_("No such file: {source}").format(source=source))
     if path.is_dir():
-        raise InputError(f"{source} is a folder; give a file, a URL or '-'.")
+        raise InputError(
+            _("{source} is a folder; give a file, a URL or '-'.").format(source=source)
+        )
     _check_size(path.stat().st_size, MAX_FILE_BYTES, source)
     try:
         return path.read_bytes(), None, None
     except OSError as exc:
-        raise InputError(f"Cannot read {source}: {exc.strerror}.") from exc
+        raise InputError(
+            _("Cannot read {source}: {reason}.").format(source=source, reason=exc.strerror)
+        ) from exc
 
 
 def _check_size(size: int, limit: int, what: str) -> None:
     if size > limit:
         raise InputError(
-            f"{what} is {size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB."
+            _("{what} is {size:.1f} MB; the limit is {limit:.0f} MB.").format(
+                what=what, size=size / 1024 / 1024, limit=limit / 1024 / 1024
+            )
         )
 
 
@@ -87,7 +94,7 @@ def parse_bytes(
         return [parse_html(text, source, url=url, language=language)]
     doc = parse_plaintext(text, source)
     if not doc.blocks:
-        raise InputError("No article text found: the input has no paragraphs.")
+        raise InputError(_("No article text found: the input has no paragraphs."))
     return [replace(doc, language=language)] if language else [doc]
 
 
@@ -101,7 +108,9 @@ def load_source(source: str) -> list[Document]:
     except InputError:
         raise
     except RecursionError as exc:
-        raise InputError("No article text found: the page is nested too deeply to read.") from exc
+        raise InputError(
+            _("No article text found: the page is nested too deeply to read.")
+        ) from exc
 
 
 async def read_source(source: str, fetch_settings: FetchOptions | None = None) -> list[Document]:
@@ -123,4 +132,6 @@ def _parse_fetched(
     try:
         return parse_bytes(data, url, content_type, url, language)
     except RecursionError as exc:
-        raise InputError("No article text found: the page is nested too deeply to read.") from exc
+        raise InputError(
+            _("No article text found: the page is nested too deeply to read.")
+        ) from exc

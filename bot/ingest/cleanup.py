@@ -75,9 +75,19 @@ class Dateline:
     agency: str | None
 
 
+_FULL_WIDTH = re.compile(r"([\uff01-\uff5e]+)")
+
+
 def normalize_text(text: str) -> str:
-    """Unify the invisible differences (NBSP, soft hyphens, zero-widths) that break matching."""
-    text = unicodedata.normalize("NFKC", text)
+    """Unify the invisible differences (NBSP, soft hyphens, zero-widths, ligatures) that break
+    matching; Chinese and Japanese full-width punctuation and digits (，：（４）) stay as written."""
+    if _FULL_WIDTH.search(text):
+        parts = _FULL_WIDTH.split(text)
+        text = "".join(
+            p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts)
+        )
+    else:
+        text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     return _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
 

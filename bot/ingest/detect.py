@@ -6,6 +6,7 @@ import re
 from enum import Enum
 
 from bot.errors import InputError
+from bot.i18n import _
 
 _MAGIC = {
     b"%PDF": "a PDF document",
@@ -35,16 +36,16 @@ class SourceKind(str, Enum):
 def detect_kind(data: bytes, content_type: str | None = None) -> SourceKind:
     head = data[:8192]
     if not data.strip():
-        raise InputError("The input is empty.")
+        raise InputError(_("The input is empty."))
     for magic, what in _MAGIC.items():
         if head.startswith(magic):
-            raise InputError(f"The input is {what}, not an article.")
+            raise InputError(_("The input is {what}, not an article.").format(what=what))
     if _looks_binary(head):
-        raise InputError("The input is binary data, not an article.")
+        raise InputError(_("The input is binary data, not an article."))
     stripped = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:9].lower() in (b"<?xml ver", b"<!doctype") and _ENTITY.search(stripped):
         # Feeds never need their own entities; declaring them is how XML bombs and XXE work.
-        raise InputError("The document declares XML entities; refused for safety.")
+        raise InputError(_("The document declares XML entities; refused for safety."))
     sniff = stripped[:4096]
     if _FEED_ROOT.search(sniff) and not _HTML_HINT.search(sniff[:512]):
         return SourceKind.FEED

@@ -13,6 +13,7 @@ from typing import Any
 import feedparser
 
 from bot.errors import InputError
+from bot.i18n import _
 from bot.ingest.html import parse_fragment
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Document
@@ -31,8 +32,11 @@ def parse_feed(
     entries = list(parsed.get("entries") or [])
     if not entries:
         reason = parsed.get("bozo_exception")
-        detail = f": {type(reason).__name__}" if reason else ""
-        raise InputError(f"The feed has no readable items{detail}.")
+        if reason:
+            raise InputError(
+                _("The feed has no readable items: {error}.").format(error=type(reason).__name__)
+            )
+        raise InputError(_("The feed has no readable items."))
     entries.sort(key=_entry_time, reverse=True)
     feed = parsed.get("feed") or {}
     outlet = " ".join(str(feed.get("title") or "").split())[:120] or None
@@ -43,7 +47,7 @@ def parse_feed(
         if doc is not None:
             documents.append(doc)
     if not documents:
-        raise InputError("The feed's items have no article text.")
+        raise InputError(_("The feed's items have no article text."))
     return documents
 
 

@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from bot.errors import FetchError
+from bot.i18n import _
 from bot.ingest.netguard import AddressPolicy, IPAddress, parse_host_address
 from bot.ingest.politeness import Politeness, RobotsAnswer
 
@@ -77,7 +78,7 @@ async def system_resolver(host: str, port: int) -> list[IPAddress]:
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise FetchError(f"Could not resolve {host}.") from exc
+        raise FetchError(_("Could not resolve {host}.").format(host=host)) from exc
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
@@ -96,7 +97,9 @@ async def fetch(
             return await _fetch(url, settings, etag, last_modified, resolver)
     except TimeoutError as exc:
         raise FetchError(
-            f"{_host(url)} took longer than {settings.total_timeout:g}s; gave up."
+            _("{host} took longer than {total_timeout:g}s; gave up.").format(
+                host=_host(url), total_timeout=settings.total_timeout
+            )
         ) from exc
 
 
@@ -134,20 +137,28 @@ async def _fetch(
                     response = await client.send(request, stream=True)
                 except httpx.HTTPError as exc:
                     raise FetchError(
-                        f"Could not reach {_host(current)}: {type(exc).__name__}."
+                        _("Could not reach {host}: {error}.").format(
+                            host=_host(current), error=type(exc).__name__
+                        )
                     ) from exc
                 try:
                     if response.is_redirect:
                         location = response.headers.get("location", "")
                         if not location:
-                            raise FetchError(f"{_host(current)} redirected without a location.")
+                            raise FetchError(
+                                _("{host} redirected without a location.").format(
+                                    host=_host(current)
+                                )
+                            )
                         current = urljoin(current, location)
                         continue
                     return await _read(response, current, settings)
                 finally:
                     await response.aclose()
         raise FetchError(
-            f"Too many redirects (more than {settings.max_redirects}) from {_host(url)}."
+            _("Too many redirects (more than {max_redirects}) from {host}.").format(
+                max_redirects=settings.max_redirects, host=_host(url)
+            )
         )
 
 
@@ -187,12 +198,16 @@ async def _pinned_target(
     """Check a URL and return (URL with the checked IP, Host header, SNI name)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise FetchError(f"Only http and https links can be fetched, not '{parts.scheme or url}'.")
+        raise FetchError(
+            _("Only http and https links can be fetched, not '{value}'.").format(
+                value=parts.scheme or url
+            )
+        )
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        raise FetchError("That link has no host name.")
+        raise FetchError(_("That link has no host name."))
     if parts.username or parts.password:
-        raise FetchError("Links with a user name or password are not fetched.")
+        raise FetchError(_("Links with a user name or password are not fetched."))
     port = parts.port or (443 if parts.scheme == "https" else 80)
     host_header = parts.netloc.rsplit("@", 1)[-1]
     if settings.proxy:
@@ -200,10 +215,10 @@ async def _pinned_target(
     literal = parse_host_address(host)
     addresses = [literal] if literal is not None else await resolver(host, port)
     if not addresses:
-        raise FetchError(f"Could not resolve {host}.")
+        raise FetchError(_("Could not resolve {host}.").format(host=host))
     reason = settings.policy.check(host, addresses)
     if reason:
-        raise FetchError(f"Refused to fetch {url}: {reason}.")
+        raise FetchError(_("Refused to fetch {url}: {reason}.").format(url=url, reason=reason))
     chosen = addresses[0]
     ip_text = f"[{chosen}]" if chosen.version == 6 else str(chosen)
     netloc = f"{ip_text}:{parts.port}" if parts.port else ip_text
@@ -223,23 +238,33 @@ async def _read(response: httpx.Response, url: str, settings: FetchOptions) -> F
         return FetchResult(url, 304, content_type, b"", **meta)
     if response.status_code >= 400:
         raise FetchError(
-            f"{_host(url)} answered HTTP {response.status_code}.",
+            _("{host} answered HTTP {status_code}.").format(
+                host=_host(url), status_code=response.status_code
+            ),
             response.status_code,
             _retry_after(response.headers.get("retry-after")),
         )
     if content_type and not content_type.startswith(_TEXTUAL_TYPES):
-        raise FetchError(f"{_host(url)} sent {content_type}, not a web page or feed.")
+        raise FetchError(
+            _("{host} sent {content_type}, not a web page or feed.").format(
+                host=_host(url), content_type=content_type
+            )
+        )
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.max_bytes:
         raise FetchError(
-            f"{_host(url)} sent {_mb(int(declared))}; the limit is {_mb(settings.max_bytes)}."
+            _("{host} sent {size}; the limit is {limit}.").format(
+                host=_host(url), size=_mb(int(declared)), limit=_mb(settings.max_bytes)
+            )
         )
     raw = bytearray()
     async for chunk in response.aiter_raw():
         raw.extend(chunk)
         if len(raw) > settings.max_bytes:
             raise FetchError(
-                f"{_host(url)} sent more than {_mb(settings.max_bytes)}; stopped reading."
+                _("{host} sent more than {size}; stopped reading.").format(
+                    host=_host(url), size=_mb(settings.max_bytes)
+                )
             )
     body = decode_content(
         bytes(raw), response.headers.get("content-encoding", ""), settings.max_bytes
@@ -258,14 +283,18 @@ def decode_content(raw: bytes, encoding_header: str, limit: int) -> bytes:
         elif coding == "deflate":
             wbits = zlib.MAX_WBITS if body[:1] == b"\x78" else -zlib.MAX_WBITS
         else:
-            raise FetchError(f"Unsupported content encoding '{coding}'.")
+            raise FetchError(_("Unsupported content encoding '{coding}'.").format(coding=coding))
         inflater = zlib.decompressobj(wbits)
         try:
             out = inflater.decompress(body, limit + 1)
         except zlib.error as exc:
-            raise FetchError("The response was not valid compressed data.") from exc
+            raise FetchError(_("The response was not valid compressed data.")) from exc
         if len(out) > limit or inflater.unconsumed_tail:
-            raise FetchError(f"The response decompresses to more than {_mb(limit)}; too large.")
+            raise FetchError(
+                _("The response decompresses to more than {size}; too large.").format(
+                    size=_mb(limit)
+                )
+            )
         body = out
     return body
 

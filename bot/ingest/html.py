@@ -14,6 +14,7 @@ from typing import Any
 import trafilatura
 
 from bot.errors import InputError
+from bot.i18n import _
 from bot.ingest.cleanup import (
     is_boilerplate,
     is_truncated,
@@ -62,11 +63,11 @@ def parse_html(
             html, url=url, with_metadata=True, include_comments=False, include_formatting=False
         )
     except (ValueError, RecursionError, MemoryError) as exc:  # pathological markup
-        raise InputError("No article text found: the page could not be parsed.") from exc
+        raise InputError(_("No article text found: the page could not be parsed.")) from exc
     body = getattr(result, "body", None) if result is not None else None
     blocks = _blocks(body) if body is not None else []
     if not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
-        raise InputError("No article text found on the page.")
+        raise InputError(_("No article text found on the page."))
     title = normalize_text(getattr(result, "title", None) or "").strip()
     if blocks and blocks[0].kind is BlockKind.HEADING and blocks[0].text.strip() == title:
         blocks = blocks[1:]  # the page repeats its <h1> title inside the body
@@ -103,7 +104,7 @@ def parse_fragment(html: str, source: str, url: str | None = None) -> Document:
     try:
         root = lxml_html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError) as exc:
-        raise InputError("No article text found: the item's HTML could not be parsed.") from exc
+        raise InputError(_("No article text found: the item's HTML could not be parsed.")) from exc
     for element in root.xpath(_FRAGMENT_DROP.replace("//", ".//")):
         element.drop_tree()
     texts: list[tuple[str, str]] = []

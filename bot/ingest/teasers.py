@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.errors import FetchError, InputError
+from bot.i18n import N_
 from bot.ingest.fetch import FetchOptions, allowed_by_robots, fetch
 from bot.ingest.urls import canonical_url
 from bot.models import BlockKind, Document
@@ -62,7 +63,7 @@ def merge_page(item: Document, page: Document) -> Document:
 
 
 def teaser_only(item: Document, reason: str) -> Document:
-    return replace(item, teaser=reason or "the article page could not be read")
+    return replace(item, teaser=reason or N_("the article page could not be read"))
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class PageReader:
         from bot.ingest import parse_bytes
 
         if not await allowed_by_robots(url, self.settings):
-            return PageOutcome(None, "robots.txt asks bots not to read the page")
+            return PageOutcome(None, N_("robots.txt asks bots not to read the page"))
         try:
             result = await fetch(url, self.settings)
             docs = await asyncio.to_thread(
@@ -105,9 +106,9 @@ class PageReader:
         except InputError as exc:
             return PageOutcome(None, exc.message)
         except RecursionError:
-            return PageOutcome(None, "the page is nested too deeply to read")
+            return PageOutcome(None, N_("the page is nested too deeply to read"))
         if len(docs) != 1:
-            return PageOutcome(None, "the link leads to a feed, not an article page")
+            return PageOutcome(None, N_("the link leads to a feed, not an article page"))
         return PageOutcome(docs[0])
 
 
@@ -119,7 +120,7 @@ def complete(item: Document, outcome: PageOutcome) -> Document:
     _, page_words = paragraph_words(outcome.document)
     if page_words < max(teaser_words * MORE_THAN_TEASER, teaser_words + 20):
         return teaser_only(
-            item, "the page shows no more than the teaser (paywall or consent wall?)"
+            item, N_("the page shows no more than the teaser (paywall or consent wall?)")
         )
     return merge_page(item, outcome.document)
 

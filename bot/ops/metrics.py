@@ -66,6 +66,11 @@ class Metrics:
             "LLM bullets that failed validation and were replaced or dropped",
             registry=r,
         )
+        self.articles_without_bullets = Counter(
+            "newsdigest_articles_without_bullets",
+            "Articles with text that gave no bullet, left out of digests (never posted empty)",
+            registry=r,
+        )
         self.pages_fetched = Counter(
             "newsdigest_article_pages",
             "Article pages behind feed items, by outcome",

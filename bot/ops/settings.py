@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     )
 
     # digests and delivery
+    language: str = (
+        "en"  # the bot's own words, where a channel has not chosen (en de fr es pt it ja zh)
+    )
     max_articles_per_digest: int = 10
     lookback_hours: int = 48
     grace_minutes: int = 120
@@ -125,6 +128,16 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: Any) -> Any:
         """Compose passes `${VAR:-}` as an empty string: that means "not set"."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        from bot.i18n import LANGUAGES, supported
+
+        code = supported(value)
+        if code is None:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {value!r}")
+        return code
 
     @field_validator("admin_users", mode="before")
     @classmethod

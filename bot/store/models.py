@@ -65,6 +65,7 @@ class ArticleRow(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     digest: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    language: Mapped[str | None] = mapped_column(String(16))
 
 
 class ArticleKeyRow(Base):
@@ -118,6 +119,8 @@ class ChannelRow(Base):
     articles_per_digest: Mapped[int | None] = mapped_column(Integer)
     bullets_per_article: Mapped[int | None] = mapped_column(Integer)
     list_sections: Mapped[bool | None] = mapped_column(Boolean)
+    language: Mapped[str | None] = mapped_column(String(16))  # the bot's words here
+    translate: Mapped[bool | None] = mapped_column(Boolean)  # bullets into that language (LLM)
 
 
 class SubscriptionRow(Base):

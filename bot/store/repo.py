@@ -87,6 +87,8 @@ class ChannelSettings:
     articles_per_digest: int | None = None
     bullets_per_article: int | None = None
     list_sections: bool | None = None
+    language: str | None = None
+    translate: bool | None = None
 
 
 def _channel(row: ChannelRow) -> ChannelInfo:
@@ -367,6 +369,7 @@ class Store:
                 content_hash=content_hash,
                 published_at=published_at,
                 body=article_to_dict(article),
+                language=article.language,
             )
             session.add(row)
             session.flush()
@@ -401,6 +404,7 @@ class Store:
             if row is None:
                 return
             row.title, row.body = article.title[:1000], article_to_dict(article)
+            row.language = article.language
             row.content_hash, row.digest = content_hash, None
 
     def page(self, url: str) -> tuple[str, int, datetime | None] | None:
@@ -582,11 +586,21 @@ class Store:
             if row is None:
                 return ChannelSettings()
             return ChannelSettings(
-                row.articles_per_digest, row.bullets_per_article, row.list_sections
+                row.articles_per_digest,
+                row.bullets_per_article,
+                row.list_sections,
+                row.language,
+                row.translate,
             )
 
     def set_channel_settings(self, channel_id: int, **values: Any) -> None:
-        allowed = {"articles_per_digest", "bullets_per_article", "list_sections"}
+        allowed = {
+            "articles_per_digest",
+            "bullets_per_article",
+            "list_sections",
+            "language",
+            "translate",
+        }
         unknown = set(values) - allowed
         if unknown:
             raise ValueError(f"unknown channel settings: {sorted(unknown)}")

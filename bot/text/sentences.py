@@ -282,7 +282,13 @@ def _ends_after(text: str, at: int) -> bool:
     if rest[0] in _OPENERS:  # quotations back to back: what follows the last one decides
         close = _matching_close(rest)
         return close < 0 or _ends_after(rest, close + 1)
-    return not _REPORTING.match(rest)  # “……”她说，“……”: the quotation goes on
+    clause = _REPORTING.match(rest)
+    if clause is None:
+        return True
+    if clause.group(0)[-1] == "。":
+        return False  # “……。”他说。: the speaker closes the sentence
+    after = rest[clause.end() :].lstrip()
+    return not after.startswith(tuple(_OPENERS))  # “……”她说，“……”: the quotation goes on
 
 
 def _matching_close(text: str) -> int:

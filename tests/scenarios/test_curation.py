@@ -116,7 +116,7 @@ def test_an_exclude_filter_drops_its_match_and_says_so(bot_and_server) -> None: 
     posted = deliver(bot)
     assert SPORT[0] not in posted and OTHER[0] in posted
     listing = command(bot, "/digest filters")
-    assert "1. exclude cup penalties — dropped 1 item(s)" in listing
+    assert "1. exclude cup penalties — dropped 1 item in" in listing
     [drop] = bot.store.drop_counts(
         bot.store.channel("console", "C1").id, NOW - timedelta(days=1)
     ).values()  # type: ignore[union-attr]

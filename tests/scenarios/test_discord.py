@@ -308,7 +308,7 @@ def test_filter_and_settings_take_typed_options(fake: FakeDiscord, tmp_path: Pat
         assert "Leaving out" in said()
         await invoke(adapter, interaction_payload([], subcommand="filters", interaction_id="802"))
         listing = said().replace("\\", "")  # Discord markdown escapes removed
-        assert "1. exclude /bcups+finalb/ — dropped 0 item(s)" in listing
+        assert "1. exclude /bcups+finalb/ — dropped 0 items" in listing
         bad = [
             {"type": 3, "name": "action", "value": "include"},
             {"type": 3, "name": "pattern", "value": "/(oops/"},

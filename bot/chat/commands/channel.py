@@ -8,16 +8,17 @@ from typing import Any
 from bot.channels.admin import ChannelAdmin
 from bot.chat.replies import Reply, ReplyKind, info
 from bot.chat.spec import Access, Command, Invocation, NoArgs, Text, arg
+from bot.i18n import _, lazy
 
 
 @dataclass(frozen=True)
 class SubscribeArgs:
     url: str | None = arg(
         Text(),
-        "Feed or page link",
+        lazy("Feed or page link"),
         metavar="URL",
         required=True,
-        missing="Give a feed or page link: /digest subscribe https://…",
+        missing=lazy("Give a feed or page link: /digest subscribe https://…"),
     )
 
 
@@ -25,11 +26,11 @@ class SubscribeArgs:
 class UnsubscribeArgs:
     source: str | None = arg(
         Text(),
-        "Number from /digest sources, or the link",
+        lazy("Number from /digest sources, or the link"),
         metavar="NUMBER|URL",
         complete="sources",
         required=True,
-        missing="Which one? Give its number from /digest sources, or its link.",
+        missing=lazy("Which one? Give its number from /digest sources, or its link."),
     )
 
 
@@ -37,10 +38,10 @@ class UnsubscribeArgs:
 class ScheduleArgs:
     when: str | None = arg(
         Text(rest=True),
-        "e.g. 'weekdays 08:00', 'daily 7:30', or 'off'; empty shows it",
+        lazy("e.g. 'weekdays 08:00', 'daily 7:30', or 'off'; empty shows it"),
         metavar="WHEN [TIMEZONE]",
     )
-    timezone: str | None = arg(Text(), "e.g. Europe/Berlin", in_text=False)
+    timezone: str | None = arg(Text(), lazy("e.g. Europe/Berlin"), in_text=False)
 
 
 def _admin(run: Invocation) -> ChannelAdmin:
@@ -52,16 +53,15 @@ def _admin(run: Invocation) -> ChannelAdmin:
 async def today(run: Invocation, _args: NoArgs) -> Reply:
     digests = await _admin(run).latest(run.context.where)
     if not digests:
-        return info("No digest has been posted in this channel yet.")
+        return info(_("No digest has been posted in this channel yet."))
     text = "\n".join(f"• {d.article.title}" for d in digests)
-    return Reply(ReplyKind.DIGESTS, f"Latest digest:\n{text}", digests=digests)
+    return Reply(ReplyKind.DIGESTS, _("Latest digest:") + "\n" + text, digests=digests)
 
 
 async def sources(run: Invocation, _args: NoArgs) -> Reply:
     rows = await _admin(run).sources(run.context.where)
-    text = (
-        "\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1))
-        or "This channel follows no sources yet. An admin can add one: /digest subscribe URL"
+    text = "\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1)) or _(
+        "This channel follows no sources yet. An admin can add one: /digest subscribe URL"
     )
     return info(text)
 
@@ -86,24 +86,29 @@ async def pause(run: Invocation, _args: NoArgs) -> Reply:
     admin = _admin(run)
     channel = await admin.channel(run.context.where)
     if not await admin.store.pause_channel(channel.id, "paused by an admin (/digest pause)"):
-        return info("Scheduled digests are already paused here. Resume them: /digest resume")
-    return info("Paused: no scheduled digests here until an admin runs /digest resume.")
+        return info(_("Scheduled digests are already paused here. Resume them: /digest resume"))
+    return info(_("Paused: no scheduled digests here until an admin runs /digest resume."))
 
 
 async def resume(run: Invocation, _args: NoArgs) -> Reply:
     admin = _admin(run)
     channel = await admin.channel(run.context.where)
     if not channel.paused:
-        return info("Scheduled digests are not paused here.")
+        return info(_("Scheduled digests are not paused here."))
     await admin.store.resume_channel(channel.id)
-    when = f" ({channel.schedule})" if channel.schedule else ""
-    return info(f"Resumed: scheduled digests are back on{when}.")
+    if channel.schedule:
+        return info(
+            _("Resumed: scheduled digests are back on ({schedule}).").format(
+                schedule=channel.schedule
+            )
+        )
+    return info(_("Resumed: scheduled digests are back on."))
 
 
 CHANNEL: tuple[Command[Any], ...] = (
     Command(
         "today",
-        "the latest digest posted here",
+        lazy("the latest digest posted here"),
         NoArgs,
         today,
         shareable=True,
@@ -111,7 +116,7 @@ CHANNEL: tuple[Command[Any], ...] = (
     ),
     Command(
         "sources",
-        "the sources this channel follows",
+        lazy("the sources this channel follows"),
         NoArgs,
         sources,
         shareable=True,
@@ -119,7 +124,7 @@ CHANNEL: tuple[Command[Any], ...] = (
     ),
     Command(
         "subscribe",
-        "follow a feed or page (admins)",
+        lazy("follow a feed or page (admins)"),
         SubscribeArgs,
         subscribe,
         access=Access.ADMIN,
@@ -128,7 +133,7 @@ CHANNEL: tuple[Command[Any], ...] = (
     ),
     Command(
         "unsubscribe",
-        "stop following a source (admins)",
+        lazy("stop following a source (admins)"),
         UnsubscribeArgs,
         unsubscribe,
         access=Access.ADMIN,
@@ -136,7 +141,7 @@ CHANNEL: tuple[Command[Any], ...] = (
     ),
     Command(
         "schedule",
-        "e.g. 'weekdays 08:00 Europe/Berlin'; 'schedule off' (admins)",
+        lazy("e.g. 'weekdays 08:00 Europe/Berlin'; 'schedule off' (admins)"),
         ScheduleArgs,
         schedule,
         access=Access.ADMIN_TO_CHANGE,
@@ -144,7 +149,7 @@ CHANNEL: tuple[Command[Any], ...] = (
     ),
     Command(
         "now",
-        "post a digest of what is new, now (admins)",
+        lazy("post a digest of what is new, now (admins)"),
         NoArgs,
         digest_now,
         access=Access.ADMIN,
@@ -154,7 +159,7 @@ CHANNEL: tuple[Command[Any], ...] = (
     ),
     Command(
         "pause",
-        "stop scheduled digests here until resumed (admins)",
+        lazy("stop scheduled digests here until resumed (admins)"),
         NoArgs,
         pause,
         access=Access.ADMIN,
@@ -162,7 +167,7 @@ CHANNEL: tuple[Command[Any], ...] = (
     ),
     Command(
         "resume",
-        "start scheduled digests here again (admins)",
+        lazy("start scheduled digests here again (admins)"),
         NoArgs,
         resume,
         access=Access.ADMIN,

@@ -8,8 +8,9 @@ from typing import Any
 from bot.channels.preferences import ChannelChoices, ChannelPreferences
 from bot.chat.replies import Reply, info
 from bot.chat.spec import Access, Choice, Command, Invocation, NoArgs, Number, Switch, Text, arg
+from bot.i18n import LANGUAGES, _, lazy
 
-FILTER_HELP = (
+FILTER_HELP = lazy(
     "Use /digest filter include|exclude WORDS or /REGEX/, filter remove NUMBER, or filter clear."
 )
 
@@ -18,13 +19,13 @@ FILTER_HELP = (
 class FilterArgs:
     action: str | None = arg(
         Choice(("include", "exclude", "remove", "clear")),
-        "include: keep only matches; exclude: drop matches; remove or clear filters",
+        lazy("include: keep only matches; exclude: drop matches; remove or clear filters"),
         required=True,
         missing=FILTER_HELP,
     )
     pattern: str | None = arg(
         Text(rest=True, raw=True),
-        "Words, or a /regular expression/ (include and exclude)",
+        lazy("Words, or a /regular expression/ (include and exclude)"),
         metavar="WORDS|/REGEX/",
         only_with=("action", ("include", "exclude")),
         required=True,
@@ -32,19 +33,25 @@ class FilterArgs:
     )
     number: int | None = arg(
         Number(1, 1000),
-        "Filter number to remove (see /digest filters)",
+        lazy("Filter number to remove (see /digest filters)"),
         complete="filters",
         only_with=("action", ("remove",)),
         required=True,
-        missing="Which one? Give its number from /digest filters.",
+        missing=lazy("Which one? Give its number from /digest filters."),
     )
 
 
 @dataclass(frozen=True)
 class SettingsArgs:
-    articles: int | None = arg(Number(1, 25), "Articles per digest", metavar="N")
-    bullets: int | None = arg(Number(1, 10), "Bullets per article", metavar="N")
-    sections: bool | None = arg(Switch(), "List sections", metavar="on|off")
+    articles: int | None = arg(Number(1, 25), lazy("Articles per digest"), metavar="N")
+    bullets: int | None = arg(Number(1, 10), lazy("Bullets per article"), metavar="N")
+    sections: bool | None = arg(Switch(), lazy("List sections"), metavar="on|off")
+    language: str | None = arg(
+        Choice(LANGUAGES), lazy("The bot's language in this channel"), metavar="|".join(LANGUAGES)
+    )
+    translate: bool | None = arg(
+        Switch(), lazy("Translate bullets into that language (needs an LLM)"), metavar="on|off"
+    )
 
 
 def _preferences(run: Invocation) -> ChannelPreferences:
@@ -56,7 +63,7 @@ def _preferences(run: Invocation) -> ChannelPreferences:
 async def list_filters(run: Invocation, _args: NoArgs) -> Reply:
     rows = await _preferences(run).list_filters(run.context.where)
     text = "\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1)) or (
-        "No filters here. An admin can add one: /digest filter exclude WORDS or /REGEX/"
+        _("No filters here. An admin can add one: /digest filter exclude WORDS or /REGEX/")
     )
     return info(text)
 
@@ -71,14 +78,16 @@ async def change_filters(run: Invocation, args: FilterArgs) -> Reply:
 
 
 async def settings(run: Invocation, args: SettingsArgs) -> Reply:
-    choices = ChannelChoices(args.articles, args.bullets, args.sections)
+    choices = ChannelChoices(
+        args.articles, args.bullets, args.sections, args.language, args.translate
+    )
     return info(await _preferences(run).settings(run.context.where, choices))
 
 
 CURATION: tuple[Command[Any], ...] = (
     Command(
         "filters",
-        "this channel's filters, with what each dropped lately",
+        lazy("this channel's filters, with what each dropped lately"),
         NoArgs,
         list_filters,
         shareable=True,
@@ -86,7 +95,7 @@ CURATION: tuple[Command[Any], ...] = (
     ),
     Command(
         "filter",
-        "keep or drop matching items; remove NUMBER; clear (admins)",
+        lazy("keep or drop matching items; remove NUMBER; clear (admins)"),
         FilterArgs,
         change_filters,
         access=Access.ADMIN,
@@ -95,14 +104,14 @@ CURATION: tuple[Command[Any], ...] = (
     ),
     Command(
         "settings",
-        "show or change (admins)",
+        lazy("show or change (admins)"),
         SettingsArgs,
         settings,
         access=Access.ADMIN_TO_CHANGE,
         needs_bot=True,
         shareable=True,
-        usage="[articles N | bullets N | sections on|off]",
+        usage="[articles N | bullets N | sections on|off | language de | translate on|off]",
         style="named",
-        refusal="Only workspace or server admins can change settings.",
+        refusal=lazy("Only workspace or server admins can change settings."),
     ),
 )

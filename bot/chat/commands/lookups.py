@@ -17,30 +17,35 @@ from bot.chat.replies import Reply, ReplyKind, error
 from bot.chat.services import Services
 from bot.chat.spec import Command, Invocation, Link, NoArgs, Text, arg
 from bot.digest.lookup import find_section
+from bot.digest.sections import display_heading
 from bot.errors import NewsdigestError
+from bot.i18n import _, lazy, ngettext
 from bot.models import Digest, SectionDigest
 
 
 @dataclass(frozen=True)
 class ArticleArgs:
-    url: str | None = arg(Link(), "Article link (default: the latest one here)")
+    url: str | None = arg(Link(), lazy("Article link (default: the latest one here)"))
 
 
 @dataclass(frozen=True)
 class SectionArgs:
     name: str | None = arg(
         Text(rest=True),
-        "Section name or number",
+        lazy("Section name or number"),
         metavar="NAME|NUMBER",
         complete="sections",
     )
-    url: str | None = arg(Link(), "Article link (default: the latest one here)")
+    url: str | None = arg(Link(), lazy("Article link (default: the latest one here)"))
 
 
 @dataclass(frozen=True)
 class LinkArgs:
     link: str | None = arg(
-        Link(), "Article link", required=True, missing="Give a link: /digest url https://…"
+        Link(),
+        lazy("Article link"),
+        required=True,
+        missing=lazy("Give a link: /digest url https://…"),
     )
 
 
@@ -48,12 +53,12 @@ class LinkArgs:
 class AskArgs:
     question: str | None = arg(
         Text(rest=True),
-        "What you want to know",
+        lazy("What you want to know"),
         metavar="QUESTION",
         required=True,
-        missing="Ask a question: /digest ask what did the council decide? [URL]",
+        missing=lazy("Ask a question: /digest ask what did the council decide? [URL]"),
     )
-    url: str | None = arg(Link(), "Article link (default: the latest one here)")
+    url: str | None = arg(Link(), lazy("Article link (default: the latest one here)"))
 
 
 async def article_for(run: Invocation, source: str | None) -> Digest:
@@ -66,7 +71,7 @@ async def article_for(run: Invocation, source: str | None) -> Digest:
     remembered = await services.memory.last_digest(where)
     if remembered is None:
         raise NewsdigestError(
-            "No article has been digested in this channel yet. Try /digest url https://…"
+            _("No article has been digested in this channel yet. Try /digest url https://…")
         )
     return remembered
 
@@ -93,7 +98,7 @@ async def show_section(run: Invocation, args: SectionArgs) -> Reply:
     digest = await article_for(run, args.url)
     if not args.name:
         return error(
-            "Which section? " + _section_list_inline(digest),
+            _("Which section? {sections}").format(sections=_section_list_inline(digest)),
             "missing_argument",
             options=tuple(s.id for s in digest.sections),
         )
@@ -111,10 +116,10 @@ async def ask(run: Invocation, args: AskArgs) -> Reply:
 async def ask_about(services: Services, question: str, digests: Sequence[Digest]) -> Reply:
     """A question about one of several articles (a digest's thread): the best-answered one."""
     if not question.strip():
-        return error("Ask a question after the mention.", "missing_argument")
+        return error(_("Ask a question after the mention."), "missing_argument")
     if not digests:
         return error(
-            "No article has been digested here yet. Try /digest url https://…", "no_article"
+            _("No article has been digested here yet. Try /digest url https://…"), "no_article"
         )
     answers = await asyncio.to_thread(
         lambda: [(services.answerer(d.article, question), d) for d in digests]
@@ -129,31 +134,48 @@ def summary_text(digest: Digest) -> str:
 
 
 def sections_text(digest: Digest) -> str:
-    lines = [f"{digest.article.title} — {len(digest.sections)} sections"]
-    lines += [f"{s.index}. {s.heading} [{s.id}]" for s in digest.sections]
+    count = len(digest.sections)
+    lines = [
+        ngettext("{title} — {count} section", "{title} — {count} sections", count).format(
+            title=digest.article.title, count=count
+        )
+    ]
+    lines += [
+        f"{s.index}. {display_heading(s.heading, s.titled)} [{s.id}]" for s in digest.sections
+    ]
     return "\n".join(lines)
 
 
 def section_text(section: SectionDigest) -> str:
-    lines = [f"{section.index}. {section.heading}", *(f"• {b.text}" for b in section.bullets)]
+    heading = display_heading(section.heading, section.titled)
+    lines = [f"{section.index}. {heading}", *(f"• {b.text}" for b in section.bullets)]
     return "\n".join(lines)
 
 
 def _section_list_inline(digest: Digest) -> str:
-    return "Sections: " + ", ".join(f"{s.index} {s.id}" for s in digest.sections) + "."
+    listed = ", ".join(f"{s.index} {s.id}" for s in digest.sections)
+    return _("Sections: {sections}.").format(sections=listed)
 
 
 LOOKUPS: tuple[Command[Any], ...] = (
-    Command("help", "this help", NoArgs, show_help),
-    Command("summary", "the top bullets of an article", ArticleArgs, show_summary, shareable=True),
+    Command("help", lazy("this help"), NoArgs, show_help),
     Command(
-        "sections", "the list of an article's sections", ArticleArgs, show_sections, shareable=True
+        "summary", lazy("the top bullets of an article"), ArticleArgs, show_summary, shareable=True
     ),
-    Command("section", "the bullets of one section", SectionArgs, show_section, shareable=True),
-    Command("url", "digest a link now", LinkArgs, show_link, shareable=True, slow=True),
+    Command(
+        "sections",
+        lazy("the list of an article's sections"),
+        ArticleArgs,
+        show_sections,
+        shareable=True,
+    ),
+    Command(
+        "section", lazy("the bullets of one section"), SectionArgs, show_section, shareable=True
+    ),
+    Command("url", lazy("digest a link now"), LinkArgs, show_link, shareable=True, slow=True),
     Command(
         "ask",
-        "answer from the article, quoted (or: it does not say)",
+        lazy("answer from the article, quoted (or: it does not say)"),
         AskArgs,
         ask,
         shareable=True,

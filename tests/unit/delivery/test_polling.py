@@ -159,7 +159,7 @@ def test_failing_source_backs_off_pauses_once_and_recovers(store: Store) -> None
             source = store.source_by_id(sid)
             assert source is not None and source.next_attempt_at is not None
             waits.append(source.next_attempt_at - now)
-            notices.append(result.notice)
+            notices.append(result.paused.notice() if result.paused else None)
             now = source.next_attempt_at
         assert waits == sorted(waits) and waits[1] == 2 * waits[0]
         assert [n is not None for n in notices] == [False] * 4 + [True]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.paths import ROOT
 
 from bot.text.sentences import split_sentences
 
@@ -55,3 +60,37 @@ def test_whitespace_only_gives_nothing() -> None:
 def test_sentences_cover_the_text(text: str, language: str) -> None:
     joined = "".join("".join(split_sentences(text, language)).split())  # no-break spaces are kept
     assert joined == "".join(text.split())
+
+
+SPLITS = ROOT / "bench" / "data" / "sentence-splits"
+
+
+@pytest.mark.parametrize("path", sorted(SPLITS.glob("*.jsonl")), ids=lambda p: p.stem)
+def test_the_labelled_paragraphs_are_split_right_in_each_language(path: Path) -> None:
+    cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    wrong = [c["why"] for c in cases if split_sentences(c["text"], path.stem) != c["sentences"]]
+    assert len(cases) >= 30
+    assert 1 - len(wrong) / len(cases) >= 0.97, wrong
+
+
+def test_chinese_japanese_spanish_and_german_boundaries() -> None:
+    assert split_sentences("经济增长放缓。专家认为，利率仍将维持高位！", "zh") == [
+        "经济增长放缓。",
+        "专家认为，利率仍将维持高位！",
+    ]
+    assert split_sentences(
+        "社長は「責任は私にある。辞任する。」と語った。後任は未定だ。", "ja"
+    ) == [
+        "社長は「責任は私にある。辞任する。」と語った。",
+        "後任は未定だ。",
+    ]
+    assert split_sentences("¿Qué pasó? ¡Nadie lo sabe!", "es") == ["¿Qué pasó?", "¡Nadie lo sabe!"]
+    assert split_sentences("La Dra. Gómez llegó ayer.", "es") == ["La Dra. Gómez llegó ayer."]
+    assert split_sentences("Es gilt ab dem 5. Mai 2015. Der 1. FC Köln gewann.", "de") == [
+        "Es gilt ab dem 5. Mai 2015.",
+        "Der 1. FC Köln gewann.",
+    ]
+    assert split_sentences("هل تنجح المفاوضات؟ يرى مراقبون ذلك.", "ar") == [
+        "هل تنجح المفاوضات؟",
+        "يرى مراقبون ذلك.",
+    ]
