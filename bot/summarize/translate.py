@@ -17,7 +17,8 @@ from dataclasses import replace
 
 from bot.models import Bullet, Digest, SectionDigest
 from bot.summarize.llm import Completion, SummaryCache, _names, parse_reply
-from bot.text.words import base
+from bot.text.lexicon import words
+from bot.text.words import base, stopwords
 
 log = logging.getLogger(__name__)
 
@@ -104,16 +105,16 @@ def faithful(original: str, translation: str, language: str = "en") -> bool:
 
 
 _ACRONYM = re.compile(r"\b[A-ZÄÖÜ]{2,}\b")
-_CAPITALISED_RUN = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+(?:[ -][A-ZÄÖÜ][a-zäöüß]+)+")
 
 
 def names_in(text: str, language: str = "en") -> set[str]:
-    """The names a translation must keep. German capitalises every noun, so there a name is
-    an acronym (EU, ARD) or a run of capitalised words (Henriette Reker), not any noun."""
-    if base(language) == "de":
-        runs = {m.group(0).lower() for m in _CAPITALISED_RUN.finditer(text)}
-        return runs | {m.group(0).lower() for m in _ACRONYM.finditer(text)}
-    return _names(text)
+    """The names a translation must keep. German capitalises every noun, so a capital does
+    not tell a name there: only acronyms (EU, ARD) are checked, and the numbers."""
+    code = base(language)
+    if code == "de":
+        return {m.group(0).lower() for m in _ACRONYM.finditer(text)}
+    titles = words("abbreviations", code) | stopwords(code)  # "Sr." becomes "Mr", "El" goes
+    return {name for name in _names(text) if name not in titles}
 
 
 def _number(text: str) -> str:
