@@ -37,3 +37,15 @@ def test_a_models_answer_must_cite_real_sentences_or_the_text_answers() -> None:
 
     fallback = grounded_answerer(broken)(ARTICLE, "Who will build the project?")
     assert fallback.found and fallback.said is None  # the extractive answer stands in
+
+
+def test_a_chinese_question_about_a_chinese_article() -> None:
+    from support.paths import ROOT
+
+    from bot.ingest import load_source
+
+    [doc] = load_source(str(ROOT / "tests" / "data" / "pages" / "zh-harbour.html"))
+    article = build_article(doc)
+    answer = answer_question(article, "项目总投资多少？")
+    assert answer.found and "42亿元" in answer.quotes[0].sentence.text
+    assert not answer_question(article, "市长喜欢什么足球队？").found
