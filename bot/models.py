@@ -43,6 +43,7 @@ class Document:
     teaser: str | None = None  # why only a feed's teaser could be read, when that is all we have
     outlet: str | None = None  # who published it: the feed's title or the site's name
     language: str | None = None  # as the page or feed declares it (BCP 47), if it does
+    published_guessed: bool = False  # the page printed no year ("04/23 06:41"): it was inferred
 
 
 @dataclass(frozen=True)

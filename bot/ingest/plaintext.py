@@ -83,7 +83,7 @@ def parse_plaintext(text: str, source: str, now: datetime | None = None) -> Docu
         _Line(t.rstrip(), len(t) - len(t.lstrip(" \t"))) for t in normalize_text(text).split("\n")
     ]
     lines = [ln if not is_boilerplate(ln.text) else _Line("", 0) for ln in lines]
-    title, published, body_start = _find_title(lines, now)
+    title, published, guessed, body_start = _find_title(lines, now)
     blocks = _blocks(lines[body_start:])
     blocks, dateline = take_dateline(blocks)
     if not title:
@@ -94,25 +94,30 @@ def parse_plaintext(text: str, source: str, now: datetime | None = None) -> Docu
         source=source,
         published=published,
         dateline=dateline.place or dateline.agency if dateline else None,
+        published_guessed=published is not None and guessed,
     )
 
 
-def _find_title(lines: list[_Line], now: datetime | None) -> tuple[str, datetime | None, int]:
+def _find_title(
+    lines: list[_Line], now: datetime | None
+) -> tuple[str, datetime | None, bool, int]:
+    """(title, time printed with it, whether its year was guessed, where the body starts)."""
     for i, line in enumerate(lines):
         text = line.text.strip()
         if not text:
             continue
         md = _MARKDOWN_HEADING.match(text)
         if md and len(md.group(1)) == 1:
-            return md.group(2).strip(), None, i + 1
+            return md.group(2).strip(), None, False, i + 1
         glued = _GLUED_TIMESTAMP.match(text) if len(text) <= _TITLE_MAX_CHARS + 20 else None
         if glued and len(glued.group("title")) <= _TITLE_MAX_CHARS:
-            return glued.group("title").strip(), _parse_timestamp(glued, now), i + 1
+            yearless = glued.group("date").count("/") == 1
+            return glued.group("title").strip(), _parse_timestamp(glued, now), yearless, i + 1
         next_blank = i + 1 >= len(lines) or not lines[i + 1].text.strip()
         if next_blank and _looks_like_headline(text):
-            return text, None, i + 1
-        return "", None, i
-    return "", None, len(lines)
+            return text, None, False, i + 1
+        return "", None, False, i
+    return "", None, False, len(lines)
 
 
 def _looks_like_headline(text: str) -> bool:

@@ -47,12 +47,14 @@ def followable(doc: Document) -> bool:
 
 
 def merge_page(item: Document, page: Document) -> Document:
-    """The page's body with the feed's metadata wherever the page has none."""
+    """The page's body with the feed's metadata wherever the page has none. The feed's date
+    decides what is new: a page's date never makes a dated feed item old, and a date printed
+    without a year ("04/23 06:41") is never taken over a real one."""
     return Document(
         title=page.title if page.title and page.title != page.source else item.title,
         blocks=page.blocks,
         source=item.source,
-        published=page.published or item.published,
+        published=item.published or (None if page.published_guessed else page.published),
         dateline=page.dateline or item.dateline,
         author=page.author or item.author,
         url=item.url,

@@ -265,3 +265,49 @@ def test_a_failed_page_is_retried_on_the_backoff_and_the_teaser_upgraded(store: 
         assert len(calls) == 2 and len(result.upgraded) == 1
     [article] = stored(store)
     assert article.teaser is None and len(article.sentences) >= 12
+
+
+def test_the_feeds_date_decides_what_is_new_not_a_yearless_page_date(store: Store) -> None:
+    """A feed item published 3 hours ago whose printable page prints "04/23 06:41" (no year)
+    is new, dated by the feed: the page's guess of a year never makes it old."""
+    from email.utils import format_datetime
+
+    from support.loopback import LoopbackServer, Response
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    if (now.month, now.day) == (4, 23):
+        now += timedelta(days=2)  # the printed date must differ from today
+    body = (
+        "Ferry service resumes after storm04/23 06:41\n\n"
+        + " ".join(
+            f"The harbour ferry resumed service on day {n} after the storm damaged the pier, "
+            f"and {n + 20} passengers crossed in the first hour, the operator said."
+            for n in range(1, 12)
+        )
+        + "\n"
+    )
+    with LoopbackServer() as server:
+        item = (
+            f"<item><guid>{server.url}/story</guid><link>{server.url}/story</link>"
+            f"<title>Ferry service resumes</title>"
+            f"<pubDate>{format_datetime(now - timedelta(hours=3))}</pubDate>"
+            "<description>The ferry is back.</description></item>"
+        )
+        rss = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Coast Ledger</title>{item}</channel></rss>'
+        server.route(
+            "/feed.xml", Response(200, rss.encode(), {"Content-Type": "application/rss+xml"})
+        )
+        server.route("/story", Response(200, body.encode(), {"Content-Type": "text/plain"}))
+        server.route("/robots.txt", Response(404, b""))
+        channel = store.channel("test", "C1")
+        assert channel is not None
+        source, _ = store.subscribe(channel.id, f"{server.url}/feed.xml")
+        settings = polite()
+        follow = TeaserPages(PageReader(settings))
+        result = asyncio.run(poll_source(store, source, settings, now, follow=follow))
+    assert result.new_articles == 1
+    [article_id] = store.new_articles_for(channel.id, now - timedelta(hours=48), 10)
+    article = store.article(article_id)
+    assert article is not None and article.teaser is None  # the page was read
+    assert article.published is not None
+    assert abs(article.published - (now - timedelta(hours=3))) < timedelta(minutes=1)
