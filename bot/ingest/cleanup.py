@@ -218,3 +218,54 @@ def take_dateline(blocks: list[Block]) -> tuple[list[Block], Dateline | None]:
             blocks[i] = Block(BlockKind.PARAGRAPH, rest, truncated=block.truncated)
         return blocks, dateline
     return blocks, None
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-–—·•»:/]|::)\s+")
+_MIN_TITLE_CHARS = 8
+
+
+def title_without_site(title: str, *sites: str | None) -> str:
+    """The headline without the site's name pages put before or after it ("… | Al Bawaba",
+    "Remember 80/90 - …"): a segment is dropped when it names the site as the page, the
+    feed or the host name call it (accents, case and punctuation aside). Only a segment that
+    names the site goes, with what follows it: a title that merely has a dash keeps it."""
+    names = {n for n in (_site_key(s) for s in sites if s) if len(n) >= 3}
+    if not names:
+        return title
+    parts = _TITLE_SEPARATOR.split(title)
+    if len(parts) < 2:
+        return title
+    seps = _TITLE_SEPARATOR.findall(title)
+
+    def names_site(part: str) -> bool:
+        key = _site_key(part)
+        return bool(key) and any(
+            key == n or n in key or (len(key) >= 4 and key in n) for n in names
+        )
+
+    start, end = 0, len(parts)
+    for i in range(1, len(parts)):  # the first segment naming the site, and all after it
+        if names_site(parts[i]):
+            end = i
+            break
+    if end == len(parts) and names_site(parts[0]):  # the site's name first: "Site | Headline"
+        start = 1
+    kept = parts[start:end]
+    if not kept:
+        return title
+    joined = kept[0] + "".join(
+        sep + part for sep, part in zip(seps[start:], kept[1:], strict=False)
+    )
+    return joined if len(joined) >= _MIN_TITLE_CHARS else title
+
+
+def _site_key(name: str) -> str:
+    """ "Aktuálně.cz", "www.aktualne.cz" and "AKTUALNE" all give "aktualne"."""
+    host = name.strip().lower()
+    if "://" in host:
+        host = host.split("://", 1)[1].split("/", 1)[0]
+    host = host.removeprefix("www.")
+    if re.fullmatch(r"[\w.-]+\.[a-z]{2,}", host):
+        host = host.rsplit(".", 1)[0]  # the host without its top-level domain
+    plain = unicodedata.normalize("NFKD", host)
+    return "".join(c for c in plain if c.isalnum())

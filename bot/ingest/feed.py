@@ -14,6 +14,7 @@ import feedparser
 
 from bot.errors import InputError
 from bot.i18n import _
+from bot.ingest.cleanup import title_without_site
 from bot.ingest.html import parse_fragment
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Document
@@ -90,7 +91,7 @@ def _entry_document(
     stamp = _entry_time(entry)
     published = datetime.fromtimestamp(stamp, tz=UTC) if stamp else doc.published
     return Document(
-        title=title or doc.title,
+        title=title_without_site(title, outlet) if title else doc.title,
         blocks=doc.blocks,
         source=source,
         published=published,

@@ -21,6 +21,7 @@ from bot.ingest.cleanup import (
     normalize_dashes,
     normalize_text,
     take_dateline,
+    title_without_site,
 )
 from bot.models import Block, BlockKind, Document
 
@@ -68,7 +69,12 @@ def parse_html(
     blocks = _blocks(body) if body is not None else []
     if not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
         raise InputError(_("No article text found on the page."))
-    title = normalize_text(getattr(result, "title", None) or "").strip()
+    sitename = normalize_text(getattr(result, "sitename", None) or "").strip() or None
+    title = title_without_site(
+        normalize_text(getattr(result, "title", None) or "").strip(),
+        sitename,
+        url or getattr(result, "url", None),
+    )
     if blocks and blocks[0].kind is BlockKind.HEADING and blocks[0].text.strip() == title:
         blocks = blocks[1:]  # the page repeats its <h1> title inside the body
     blocks, dateline = take_dateline(blocks)
@@ -84,7 +90,7 @@ def parse_html(
         dateline=(dateline.place or dateline.agency) if dateline else None,
         author=getattr(result, "author", None) or None,
         url=url or getattr(result, "url", None) or None,
-        outlet=normalize_text(getattr(result, "sitename", None) or "").strip() or None,
+        outlet=sitename,
         language=declared_language(html) or language,
     )
 

@@ -98,9 +98,7 @@ def parse_plaintext(text: str, source: str, now: datetime | None = None) -> Docu
     )
 
 
-def _find_title(
-    lines: list[_Line], now: datetime | None
-) -> tuple[str, datetime | None, bool, int]:
+def _find_title(lines: list[_Line], now: datetime | None) -> tuple[str, datetime | None, bool, int]:
     """(title, time printed with it, whether its year was guessed, where the body starts)."""
     for i, line in enumerate(lines):
         text = line.text.strip()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from bot.errors import FetchError, InputError
 from bot.i18n import N_
+from bot.ingest.cleanup import title_without_site
 from bot.ingest.fetch import FetchOptions, allowed_by_robots, fetch
 from bot.ingest.urls import canonical_url
 from bot.models import BlockKind, Document
@@ -51,7 +52,12 @@ def merge_page(item: Document, page: Document) -> Document:
     decides what is new: a page's date never makes a dated feed item old, and a date printed
     without a year ("04/23 06:41") is never taken over a real one."""
     return Document(
-        title=page.title if page.title and page.title != page.source else item.title,
+        title=title_without_site(
+            page.title if page.title and page.title != page.source else item.title,
+            item.outlet,
+            page.outlet,
+            item.url,
+        ),
         blocks=page.blocks,
         source=item.source,
         published=item.published or (None if page.published_guessed else page.published),

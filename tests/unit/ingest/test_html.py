@@ -50,3 +50,35 @@ def test_shared_extraction_pages_parse() -> None:
         )
         [doc] = parse_bytes(html, sha)
         assert build_article(doc).sentences
+
+
+def test_titles_lose_the_sites_name_however_the_site_writes_it() -> None:
+    from bot.ingest.cleanup import title_without_site
+
+    assert title_without_site("Court rules | Al Bawaba", "Al Bawaba") == "Court rules"
+    assert title_without_site("BBC News - Storm hits coast", "BBC News") == "Storm hits coast"
+    assert (
+        title_without_site(
+            "Vasco Rossi live - Remember 80/90 - Memorabilia anni 80/90",
+            None,
+            "https://www.remember8090.it/vasco",
+        )
+        == "Vasco Rossi live"
+    )
+    assert (
+        title_without_site("Vláda schválila rozpočet | Aktuálně.cz", "https://zpravy.aktualne.cz")
+        == "Vláda schválila rozpočet"
+    )
+    assert (
+        title_without_site("Covid-19 - the story so far", "BBC News")
+        == "Covid-19 - the story so far"
+    )
+    page = (
+        "<html><head><title>Harbour reopens after storm | Coast Ledger</title>"
+        '<meta property="og:site_name" content="Coast Ledger"></head><body><article>'
+        "<h1>Harbour reopens after storm</h1>"
+        + "<p>The harbour reopened on Monday after the storm damaged two piers badly.</p>" * 3
+        + "</article></body></html>"
+    )
+    [doc] = parse_bytes(page.encode(), "test", "text/html", "https://coastledger.example/a")
+    assert doc.title == "Harbour reopens after storm" and doc.outlet == "Coast Ledger"
