@@ -131,7 +131,27 @@ def _group_blocks(blocks: Iterable[Block]) -> list[tuple[str | None, list[Block]
                 groups.append((None, []))
         elif block.text.strip():
             groups[-1][1].append(block)
-    return [g for g in groups if g[1]]
+    kept = [g for g in groups if g[1]]
+    # a heading over nothing but a teaser is a promo for another article, not a section
+    return kept[:1] + [g for g in kept[1:] if not _promo(g[0], g[1])]
+
+
+def _promo(heading: str | None, blocks: list[Block]) -> bool:
+    """Another article's headline (a long heading, not a section's label) over its teaser."""
+    return (
+        heading is not None
+        and word_count(heading) >= 6
+        and len(blocks) <= 2
+        and all(_teaser_like(b) for b in blocks)
+    )
+
+
+def _teaser_like(block: Block) -> bool:
+    """A link's teaser: short, and not a finished sentence (or trailing off into "…")."""
+    text = block.text.rstrip()
+    return word_count(text) < 30 and (
+        text.endswith(("…", "...")) or text[-1:] not in ".!?\"”’'。！？」』)"
+    )
 
 
 def _reads_as_article(text: str) -> bool:

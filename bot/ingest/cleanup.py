@@ -33,6 +33,20 @@ _BOILERPLATE_LINE = [
         r"^(?:published|updated):?\s*[\d.:, ]+\w{0,12}\s*[\d,: ]*(?:am|pm|gmt|est|edt|bst|utc)?\W*$",
         r"^(?:by\s+)?(?:associated press|reuters|daily mail reporter)\s*\.?$",
         r"^(?:photo|image|picture|video)(?: credit)?:",
+        # players, galleries and sliders that lost their media
+        r"\b(?:this|the) video (?:is (?:not|no longer) available|is unavailable|cannot be played)",
+        r"^unfortunately,? (?:this|the) (?:video|content|media|player)\b",
+        r"\byour browser does not support\b",
+        r"\bvideo (?:non (?:è )?disponibile|nicht verfügbar|no (?:está )?disponible|non disponible"
+        r"|indisponível|não está disponível)",
+        r"^\d{1,3}\s*(?:/|of|von|di|de|sur)\s*\d{1,3}\W*$",
+        r"^(?:previous|prev|zurück|précédent|anterior|precedente)\W*"
+        r"(?:next|weiter|suivant|siguiente|próximo|successivo)\W*$",
+        # "like us on Facebook", "follow our Instagram page": a site's plug, not the article
+        r"\b(?:like|follow|find|join|visit|support) (?:us|our(?: \w+){0,2}) on "
+        r"(?:facebook|twitter|instagram|x|tiktok|youtube|linkedin|telegram|whatsapp)\b",
+        r"\b(?:like|follow|join|visit) our (?:official )?(?:facebook|instagram|twitter|telegram)"
+        r"(?: page| group| channel)?\b",
     )
 ]
 _MAX_BOILERPLATE_LINE = 160
@@ -174,9 +188,33 @@ def _looks_like_place(place: str) -> bool:
     return bool(letters) and all(c.isupper() for c in letters) and len(head.split()) <= 4
 
 
+_SLIDER_OPENER = re.compile(
+    r"^(?:previous\s*next|prev\s*next|zurück\s*weiter|précédent\s*suivant|anterior\s*siguiente)"
+    r"\s+(?=\S)",
+    re.IGNORECASE,
+)
+_GALLERY_COUNTER = re.compile(r"^\d{1,3}\s*(?:/|of)\s*\d{1,3}\s+(?=\S)")
+# "SUSIE O’BRIEN THE good thing about…": a byline in capitals glued to a first word in capitals
+_GLUED_BYLINE = re.compile(r"^(?:[A-Z][A-Z'’.\-]+\s+){2,3}(?=(?P<first>[A-Z]{2,})\s+[a-z])")
+# "本报讯（记者 王丽）", "新华社北京9月5日电（记者 张三）", "【环球网报道】": the wire's opener
+_CJK_OPENER = re.compile(
+    r"^(?:[^（(【\s]{0,24}(?:讯|电|報|报道|報導)\s*[（(][^）)]{0,30}[）)]|【[^】]{1,30}】)"
+)
+
+
 def strip_agency_dateline(sentence: str) -> str:
     """Wire copy pasted mid-article keeps its "(CNN) --" opener, scraped copy a glued photo
-    credit ("Photograph: Name/Getty Images The man…"); a bullet must have neither."""
+    credit ("Photograph: Name/Getty Images The man…"), a slider's "PreviousNext", a
+    gallery's "1/50", a byline in capitals ("SUSIE O’BRIEN THE good thing…") or a Chinese
+    wire's "本报讯（记者 王丽）"; a bullet must have none of them."""
+    for opener, rest_at_least in ((_SLIDER_OPENER, 20), (_GALLERY_COUNTER, 20), (_CJK_OPENER, 8)):
+        found = opener.match(sentence)
+        if found and len(sentence) - found.end() >= rest_at_least:
+            sentence = sentence[found.end() :].lstrip()
+    byline = _GLUED_BYLINE.match(sentence)
+    if byline and len(sentence) - byline.end() >= 20:
+        first = byline.group("first")
+        sentence = first[0] + first[1:].lower() + sentence[byline.end() + len(first) :]
     credit = _PHOTO_CREDIT.match(sentence)
     if credit:
         sentence = sentence[credit.end() :]

@@ -82,3 +82,45 @@ def test_titles_lose_the_sites_name_however_the_site_writes_it() -> None:
     )
     [doc] = parse_bytes(page.encode(), "test", "text/html", "https://coastledger.example/a")
     assert doc.title == "Harbour reopens after storm" and doc.outlet == "Coast Ledger"
+
+
+def test_furniture_glued_to_sentences_never_becomes_a_bullet() -> None:
+    from bot.ingest.cleanup import is_boilerplate, strip_agency_dateline
+
+    assert strip_agency_dateline(
+        "SUSIE O’BRIEN THE good thing about Ikea is that you can build it yourself."
+    ).startswith("The good thing about Ikea")
+    assert strip_agency_dateline("PreviousNext “One girl can be silenced,” she said.").startswith(
+        "“One girl"
+    )
+    assert strip_agency_dateline("1/50 United goin down was a shock for the fans.").startswith(
+        "United"
+    )
+    assert strip_agency_dateline(
+        "本报讯（记者 王丽）滨海新区港口扩建工程于周一正式开工。"
+    ).startswith("滨海")
+    assert strip_agency_dateline("NASA SAID on Monday it would delay the launch.").startswith(
+        "NASA"
+    )
+    for line in (
+        "Unfortunately, this video is not available",
+        "Like us on Facebook for more local news",
+        "Follow our Facebook page!",
+        "12/50",
+        "Previous Next",
+    ):
+        assert is_boilerplate(line), line
+
+
+def test_another_articles_headline_over_its_teaser_is_no_section() -> None:
+    body = "<p>The council approved the new harbour plan on Monday after a long debate.</p>" * 4
+    promo = (
+        "<h2>Il sindaco annuncia un nuovo piano per le piste ciclabili in centro</h2>"
+        "<p>Leggi l'intervista completa al sindaco</p>"
+    )
+    page = (
+        f"<html><body><article><h1>Harbour plan approved</h1>{body}{promo}</article></body></html>"
+    )
+    [doc] = parse_bytes(page.encode(), "test", "text/html")
+    article = build_article(doc)
+    assert [s.heading for s in article.sections][1:] == []
