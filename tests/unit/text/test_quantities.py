@@ -1,0 +1,71 @@
+"""Figures as values: one term for every way a newsroom writes the same number."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text.quantities import Quantity, quantities
+
+
+def terms(text: str, language: str = "en") -> list[str]:
+    return [q.term for q in quantities(text, language)]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Amazon agreed to pay $13.7bn", "en"),
+        ("a $13.7 billion deal", "en"),
+        ("13,7 milliards de dollars", "fr"),
+        ("13,7 Milliarden Dollar", "de"),
+        ("13.700 millones de dólares", "es"),
+    ],
+)
+def test_one_amount_written_five_ways_is_one_term(text: str, language: str) -> None:
+    assert "#1.37e+10" in terms(text, language)
+
+
+def test_thousands_lakhs_and_shorthand_meet() -> None:
+    assert terms("lost 200,000 subscribers") == terms("lost 200K subscribers")
+    assert terms("a loss of 2 lakh paid subscribers") == ["#2e+05"]
+    assert terms("it lost 9,70,000 subscribers") == ["#9.7e+05"]  # Indian grouping
+
+
+def test_the_separator_means_what_the_language_says() -> None:
+    assert terms("1.500 Menschen", "de") == ["#1500"]
+    assert terms("58,5 %", "fr") == ["%58.5"]
+    assert terms("2 500 000 habitants", "fr") == ["#2.5e+06"]
+    assert terms("at 10 500 people", "en") == ["#10"]  # English does not group with spaces
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "raised rates by three-quarters of a percentage point",
+        "a 0.75 percentage point increase",
+        "by 75 basis points",
+        "a 75-bp hike",
+    ],
+)
+def test_rate_moves_in_points_and_basis_points_meet(text: str) -> None:
+    assert "%0.75" in terms(text)
+
+
+def test_scores_years_and_dates_are_kinds_of_their_own() -> None:
+    assert terms("Argentina beat France 4-2 on penalties at 10:30") == ["4-2", "#10", "#30"]
+    assert terms("the 2022 final") == ["y2022"]
+    assert terms("on Wednesday, 15 June, hiked") == ["d0615"]
+    assert terms("The Federal Reserve on July 27, 2022, raised") == ["d0727", "y2022"]
+    assert terms("le 24 avril 2022", "fr") == ["d0424", "y2022"]
+    assert terms("prices may rise in June") == ["d0600"]  # "may" the verb is no month
+
+
+def test_matching_allows_for_rounding_but_not_for_a_different_rate() -> None:
+    [share] = quantities("58.2%")
+    [rounded] = quantities("58%")
+    [rate], [other_rate] = quantities("4.5 percent"), quantities("4.25 percent")
+    [nearly], [exact] = quantities("nearly one million"), quantities("970,000")
+    assert share.matches(rounded) and nearly.matches(exact)
+    assert not rate.matches(other_rate)
+    assert not Quantity("score", 4, 2).matches(Quantity("score", 3, 3))
+    assert Quantity("date", 600).matches(Quantity("date", 615))  # "in June" is "June 15"
