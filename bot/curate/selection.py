@@ -16,7 +16,7 @@ from bot.curate.stories import StoryItem, group_stories, rank_stories
 from bot.models import Article
 from bot.text.words import word_count
 
-LEAD_SENTENCES = 3
+LEAD_WORDS = 150  # the opening says who, what, where and when; the rest is background
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def curate(articles: Mapping[int, Article], rules: Sequence[FilterRule], cap: in
         StoryItem(
             c.article_id,
             articles[c.article_id].title,
-            " ".join(s.text for s in articles[c.article_id].sentences[:LEAD_SENTENCES]),
+            _opening(articles[c.article_id]),
             outlet_name(articles[c.article_id]),
             articles[c.article_id].url,
             articles[c.article_id].published,
@@ -70,6 +70,18 @@ def curate(articles: Mapping[int, Article], rules: Sequence[FilterRule], cap: in
     ranked = rank_stories(group_stories(items))[: max(cap, 1)]
     stories = [[s.shown.article_id, *(o.article_id for o in s.others)] for s in ranked]
     return Curated(stories, [(c.article_id, r.id, r.describe()) for c, r in dropped])
+
+
+def _opening(article: Article) -> str:
+    """The first sentences of the article, up to about LEAD_WORDS words."""
+    taken: list[str] = []
+    words = 0
+    for sentence in article.sentences:
+        taken.append(sentence.text)
+        words += word_count(sentence.text)
+        if words >= LEAD_WORDS:
+            break
+    return " ".join(taken)
 
 
 def also_outlets(articles: Mapping[int, Article], story: Sequence[int]) -> tuple[Outlet, ...]:
