@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from pathlib import PurePath
+from urllib.parse import urlsplit
 
 
 class BlockKind(str, Enum):
@@ -99,6 +101,17 @@ class Article:
 
     def section_by_id(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)
+
+    @property
+    def outlet_name(self) -> str:
+        """Who reported it, as readers know them: the feed's title or the site's name, else
+        the host of the link, else the folder a local file came from."""
+        if self.outlet:
+            return self.outlet
+        host = urlsplit(self.url or self.source).hostname or ""
+        if host:
+            return host.removeprefix("www.")
+        return PurePath(self.source).parent.name or self.source
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ class ConsolePoster:
         new = ngettext("{count} new article", "{count} new articles", count).format(count=count)
         parts = [
             f"=== {digest.title} — {new} ===\n"
-            + "\n".join(f"  • {d.article.title}" for d in digest.digests)
+            + "\n".join(f"  • {d.article.title} — {d.article.outlet_name}" for d in digest.digests)
         ]
         for n, d in enumerate(digest.digests):
             parts.append(posted_text(d, [o.name for o in digest.others(n)]))

@@ -28,6 +28,7 @@ MAX_FIELDS = 25
 MAX_FIELD_NAME = 256
 MAX_FIELD_VALUE = 1024
 MAX_FOOTER = 2048
+MAX_AUTHOR = 256
 MAX_EMBED_TOTAL = 6000
 COLOUR = 0x2B6CB0
 NO_MENTIONS: dict[str, Any] = {"parse": []}
@@ -82,9 +83,11 @@ def article_embeds(digest: Digest, also: Sequence[Outlet] = ()) -> list[Embed]:
         "title": clip(escape(" ".join(article.title.split())), MAX_TITLE) or _("Article"),
         "description": description,
         "color": COLOUR,
-        "footer": {"text": clip(meta_line(digest), 300)},
+        "footer": {"text": clip(meta_line(digest, outlet=False), 300)},
         "fields": [],
     }
+    if outlet := clip(" ".join(article.outlet_name.split()), MAX_AUTHOR):
+        embed["author"] = {"name": outlet}  # who reported it; plain text, not markdown
     url = safe_url(article.url)
     if url:
         embed["url"] = url

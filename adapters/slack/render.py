@@ -159,7 +159,10 @@ def article_blocks(
 
 def digest_messages(digest: ChannelDigest) -> list[Message]:
     """Top message (headlines + overview) then the thread replies, one or more per article."""
-    headlines = [f"• {link(d.article.url, d.article.title)}" for d in digest.digests]
+    headlines = [
+        f"• {link(d.article.url, d.article.title)} · _{escape(d.article.outlet_name)}_"
+        for d in digest.digests
+    ]
     top_blocks: list[Block] = [header(digest.title)]
     for text in section_texts(headlines):
         top_blocks.append(section(text))

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
-from urllib.parse import urlsplit
 
 from bot.curate.filters import Candidate, FilterRule, apply_filters
 from bot.curate.stories import StoryItem, group_stories, rank_stories
@@ -38,16 +36,6 @@ class Curated:
         return {"stories": self.stories, "dropped": [d[0] for d in self.dropped]}
 
 
-def outlet_name(article: Article) -> str:
-    """The feed's title or the site's name; the host of the link when neither is known."""
-    if article.outlet:
-        return article.outlet
-    host = urlsplit(article.url or article.source).hostname or ""
-    if host:
-        return host.removeprefix("www.")
-    return PurePath(article.source).parent.name or article.source  # a local folder of files
-
-
 def curate(articles: Mapping[int, Article], rules: Sequence[FilterRule], cap: int) -> Curated:
     candidates = [
         Candidate(i, a.title, " ".join(s.text for s in a.sentences), a.language)
@@ -59,7 +47,7 @@ def curate(articles: Mapping[int, Article], rules: Sequence[FilterRule], cap: in
             c.article_id,
             articles[c.article_id].title,
             _opening(articles[c.article_id]),
-            outlet_name(articles[c.article_id]),
+            articles[c.article_id].outlet_name,
             articles[c.article_id].url,
             articles[c.article_id].published,
             word_count(c.text),
@@ -86,5 +74,5 @@ def _opening(article: Article) -> str:
 
 def also_outlets(articles: Mapping[int, Article], story: Sequence[int]) -> tuple[Outlet, ...]:
     return tuple(
-        Outlet(outlet_name(articles[i]), articles[i].url) for i in story[1:] if i in articles
+        Outlet(articles[i].outlet_name, articles[i].url) for i in story[1:] if i in articles
     )

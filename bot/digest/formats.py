@@ -15,12 +15,17 @@ from bot.i18n import _
 from bot.models import Digest, SectionDigest
 
 
-def digest_to_json(digest: Digest, only_section: SectionDigest | None = None) -> dict[str, Any]:
-    """The stable JSON contract of `newsdigest digest --format json` (extra keys are allowed)."""
+def digest_to_json(
+    digest: Digest, only_section: SectionDigest | None = None, also: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The stable JSON contract of `newsdigest digest --format json` (extra keys are allowed);
+    `also` names the other outlets that reported the same story."""
     article = digest.article
     sections = [only_section] if only_section else list(digest.sections)
     return {
         "title": article.title,
+        "outlet": article.outlet_name,
+        "also": list(also),
         "language": article.language,
         "published": article.published.isoformat() if article.published else None,
         "dateline": article.dateline,
@@ -79,7 +84,8 @@ def digest_to_markdown(
 def posted_text(digest: Digest, also: Sequence[str] = ()) -> str:
     """The posted digest as plain text, for the console; `also` names other outlets."""
     view = channel_view(digest)
-    lines = [f"--- {digest.article.title}", *(f"  • {b.text}" for b in view.summary)]
+    heading = f"--- {digest.article.title} — {digest.article.outlet_name}"
+    lines = [heading, *(f"  • {b.text}" for b in view.summary)]
     for line in view.sections:
         assert line.bullet is not None
         lines += [f"  {line.heading}", f"    • {line.bullet.text}"]
@@ -95,9 +101,10 @@ def posted_text(digest: Digest, also: Sequence[str] = ()) -> str:
     return "\n".join(lines)
 
 
-def meta_line(digest: Digest) -> str:
+def meta_line(digest: Digest, outlet: bool = True) -> str:
+    """Who reported it, when, where, by whom, and the link: the line under a title."""
     article = digest.article
-    parts = []
+    parts = [article.outlet_name] if outlet else []
     if article.published:
         parts.append(article.published.strftime("%Y-%m-%d %H:%M"))
     if article.dateline:

@@ -102,7 +102,9 @@ def test_one_story_from_two_outlets_is_one_item_first_with_the_other_named(bot_a
     parts = posted.split("--- ")[1:]
     assert len(parts) == 3  # the vote once, the library, the cup
     assert parts[0].startswith(VOTE_A[0])  # told by two outlets: first; the fuller version shown
+    assert parts[0].startswith(f"{VOTE_A[0]} — Coast Ledger")  # each entry names its outlet
     assert "Also: Harbour Post" in parts[0]
+    assert all(" — Coast Ledger" in p or " — Harbour Post" in p for p in parts)
     assert VOTE_B[0] not in posted
     [delivery] = bot.store.deliveries()
     assert delivery.state == "sent" and len(delivery.plan["stories"][0]) == 2  # type: ignore[index]

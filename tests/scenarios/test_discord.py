@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from support.paths import EXAMPLE
 from adapters.discord.client import DiscordAdapter
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.render import digest_messages, escape
-from bot.delivery.poster import ChannelDigest, PostError
+from bot.delivery.poster import ChannelDigest, Outlet, PostError
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Digest
@@ -228,6 +229,27 @@ def test_scheduled_digest_posts_embeds_and_a_retry_reuses_the_nonce(fake: FakeDi
         for body in sent:
             assert_discord_payload(body)
             assert body["allowed_mentions"]["parse"] == []
+
+    poster_with_client(fake, test)
+
+
+def test_each_entry_names_its_outlet_and_the_others_that_told_the_story(fake: FakeDiscord) -> None:
+    ledger = replace(
+        example_digest(), article=replace(example_digest().article, outlet="Coast Ledger")
+    )
+    others = (Outlet("Harbour Post", "https://post.example/vote"), Outlet("Bay *Times*", None))
+    digest = replace(channel_digest([ledger, example_digest()]), also=((others), ()))
+
+    async def test(poster: DiscordPoster) -> None:
+        [part] = poster.render(digest)
+        await poster.send("555", part, "nd2p0", None)
+        [body] = fake.channel_messages["555"]
+        assert_discord_payload(body)
+        first, second = body["embeds"][0], body["embeds"][1]
+        assert first["author"]["name"] == "Coast Ledger"  # who reported it, as an embed author
+        assert second["author"]["name"] == "example"  # no feed title: where it came from
+        also = [f["value"] for f in first["fields"] if f["name"] == "Also reported by"]
+        assert also == ["[Harbour Post](https://post.example/vote), Bay \\*Times\\*"]
 
     poster_with_client(fake, test)
 

@@ -9,6 +9,7 @@ import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from adapters.slack.app import SlackAdapter
 from adapters.slack.poster import SlackPoster, make_client
 from adapters.slack.render import digest_messages, escape, reply_payloads
 from bot.chat.replies import Reply, ReplyKind
-from bot.delivery.poster import ChannelDigest, PostError
+from bot.delivery.poster import ChannelDigest, Outlet, PostError
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Digest
@@ -260,6 +261,20 @@ def test_payloads_stay_within_limits_for_long_and_many_articles() -> None:
             assert_slack_payload(message)
     many = digest_messages(channel_digest([example_digest()] * 40))
     assert sum("Riverton" in m["text"] for m in many) >= 40
+
+
+def test_each_entry_names_its_outlet_and_the_others_that_told_the_story() -> None:
+    example = example_digest()
+    ledger = replace(example, article=replace(example.article, outlet="Coast <Ledger>"))
+    others = (Outlet("Harbour Post", "https://post.example/vote"), Outlet("Bay Times", None))
+    messages = digest_messages(replace(channel_digest([ledger, example]), also=(others, ())))
+    for message in messages:
+        assert_slack_payload(message)
+    top = json.dumps(messages[0]["blocks"])
+    assert "_Coast &lt;Ledger&gt;_" in top and "_example_" in top  # in the headlines
+    first_thread = json.dumps(messages[1]["blocks"], ensure_ascii=False)
+    assert "Coast &lt;Ledger&gt; · " in first_thread  # the line under the title
+    assert "Also: <https://post.example/vote|Harbour Post>, Bay Times" in first_thread
 
 
 def test_article_text_is_escaped() -> None:

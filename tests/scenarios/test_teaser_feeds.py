@@ -224,6 +224,7 @@ def test_cli_digest_of_a_teaser_feed_reads_the_articles() -> None:
     assert len(items) == 2  # the dateline-only item is skipped, not fatal
     assert "skipped 'Dateline only'" in followed.stderr
     full, teaser = items
+    assert full["outlet"] == teaser["outlet"] == "Coast Ledger"  # the feed's title
     assert not full["teaser_only"] and len(full["sections"]) >= 2
     assert teaser["teaser_only"] and "404" in teaser["teaser_reason"]
     assert own.returncode == 0

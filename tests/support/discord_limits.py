@@ -18,8 +18,11 @@ def assert_discord_payload(payload: dict[str, Any]) -> None:
         for field in fields:
             assert 0 < len(field["name"]) <= 256 and 0 < len(field["value"]) <= 1024
         assert len((embed.get("footer") or {}).get("text", "")) <= 2048
+        author = (embed.get("author") or {}).get("name")
+        assert author is None or 0 < len(author) <= 256
         total += (
-            len(embed.get("title", ""))
+            len(author or "")
+            + len(embed.get("title", ""))
             + len(embed.get("description", ""))
             + len((embed.get("footer") or {}).get("text", ""))
             + sum(len(f["name"]) + len(f["value"]) for f in fields)

@@ -36,6 +36,7 @@ def test_json_contract_on_the_shared_sample() -> None:
     assert data["published"].endswith("04-23T06:41:00")
     assert data["dateline"] == "TOKYO"
     assert isinstance(data["source"], str)
+    assert data["outlet"] == "samples" and data["also"] == []  # a local file: its folder
     assert 3 <= len(data["summary"]) <= 5
     for section in data["sections"]:
         assert set(section) >= {"id", "index", "heading", "titled", "bullets"}

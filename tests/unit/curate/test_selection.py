@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.curate.filters import FilterRule
-from bot.curate.selection import also_outlets, curate, outlet_name
+from bot.curate.selection import also_outlets, curate
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Article
@@ -53,7 +53,7 @@ def test_filtered_grouped_ranked_and_capped() -> None:
     assert sorted(curated.stories[0]) == [1, 2]  # told by two outlets: first
     assert curated.stories[1] == [3]
     others = also_outlets(articles, curated.stories[0])
-    assert [o.name for o in others] == [outlet_name(articles[i]) for i in curated.stories[0][1:]]
+    assert [o.name for o in others] == [articles[i].outlet_name for i in curated.stories[0][1:]]
     assert curate(articles, [], cap=1).shown == curated.shown[:1]
     dropping = curate(articles, [FilterRule(9, "exclude", "penalties", False)], cap=5)
     assert [d[0] for d in dropping.dropped] == [3] and 3 not in dropping.shown
@@ -62,7 +62,7 @@ def test_filtered_grouped_ranked_and_capped() -> None:
 
 def test_the_outlet_is_the_feed_the_site_or_the_folder() -> None:
     named = article(*VOTE, "Coast Ledger", 0, "https://ledger.example/a")
-    assert outlet_name(named) == "Coast Ledger"
+    assert named.outlet_name == "Coast Ledger"
     unnamed = Article("t", (), "https://www.example.org/x", url="https://www.example.org/x")
-    assert outlet_name(unnamed) == "example.org"
-    assert outlet_name(Article("t", (), "/data/feeds/harbour/a.txt")) == "harbour"
+    assert unnamed.outlet_name == "example.org"
+    assert Article("t", (), "/data/feeds/harbour/a.txt").outlet_name == "harbour"
