@@ -18,12 +18,16 @@ from bot.workers import Workers
 
 
 class CountingSummarizer(ExtractiveSummarizer):
-    calls = 0
+    """Counts its own calls (per instance, so parametrized runs do not add up)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
 
     def summarize(
         self, article: Article, summary_bullets: int = 3, section_bullets: int = 3
     ) -> Digest:
-        CountingSummarizer.calls += 1
+        self.calls += 1
         return super().summarize(article, summary_bullets, section_bullets)
 
 
@@ -38,10 +42,10 @@ def test_made_once_saved_for_other_processes_and_forgotten_on_change(store: Stor
     async def main() -> None:
         made = await asyncio.gather(*(cache.get(article_id) for _ in range(20)))
         assert all(d is not None and d is made[0] for d in made)
-        assert CountingSummarizer.calls == 1
+        assert summarizer.calls == 1
         assert store.cached_digest(article_id) is not None  # another process finds it saved
         other = DigestCache(AsyncStore(store, workers), summarizer)
-        assert await other.get(article_id) is not None and CountingSummarizer.calls == 1
+        assert await other.get(article_id) is not None and summarizer.calls == 1
         cache.forget(article_id)
         assert await cache.get(article_id) is not None  # reloaded from the database
         assert await cache.get(99999) is None
