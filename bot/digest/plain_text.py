@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Article
-from bot.summarize.extractive import RankerWeights, bullet_text, summary_sentences
+from bot.summarize.extractive import RankerWeights, group_text, summary_groups
 
 
 def article_from_text(text: str, source: str = "-") -> Article:
@@ -15,5 +15,5 @@ def article_from_text(text: str, source: str = "-") -> Article:
 def summarize_text(text: str, bullets: int = 3, settings: RankerWeights | None = None) -> list[str]:
     """Whole-article summary bullets for raw text (the batch `summarize` contract)."""
     article = article_from_text(text)
-    chosen = summary_sentences(article, bullets, settings or RankerWeights())
-    return [bullet_text(s) for s in chosen]
+    chosen = summary_groups(article, bullets, settings or RankerWeights())
+    return [group_text(g) for g in chosen]

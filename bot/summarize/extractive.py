@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
-from bot.models import Article, Bullet, Digest, Section, SectionDigest, Sentence
+from bot.models import Article, Bullet, Digest, Paragraph, Section, SectionDigest, Sentence
 from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS
 from bot.summarize.standalone import (
+    announcement,
     is_boilerplate_sentence,
     opens_with_pronoun,
     without_connective,
@@ -74,8 +76,12 @@ class RankerWeights:
 
 def is_bullet_worthy(sentence: Sentence, language: str = "en") -> bool:
     """A sentence a reader would accept as a bullet on its own."""
-    text = sentence.text
-    if sentence.truncated or text.endswith(_UNFINISHED):
+    return _worthy(sentence.text, sentence.truncated, language)
+
+
+@lru_cache(maxsize=512)  # one article's sentences, asked about by each ranking pass
+def _worthy(text: str, truncated: bool, language: str) -> bool:
+    if truncated or text.endswith(_UNFINISHED):
         return False
     if language in CJK and len(text) > MAX_CJK_CHARS:
         return False
@@ -86,8 +92,45 @@ def is_bullet_worthy(sentence: Sentence, language: str = "en") -> bool:
         return False
     if without_connective(text) is None:
         return False  # "And so it goes.": nothing left once the connective is dropped
+    if announcement(text, language) is not None:
+        return False  # "Kim has two urgent concerns.": what follows is the bullet
     lowered = text.lower()
     return not (any(k in lowered for k in _JUNK_KEYWORDS) and _JUNK_ANYWHERE.search(text))
+
+
+@dataclass(frozen=True)
+class Announcement:
+    sentence: Sentence  # "Kim has two urgent concerns as he heads to the summit."
+    items: tuple[Sentence, ...]  # the sentences that tell them
+
+
+Announced = Mapping[int, Announcement]  # by the announcing sentence's id
+ANNOUNCED_MAX_ITEMS = 4
+JOINED_MAX_WORDS = 70  # an announcement joined with its items stays one readable bullet
+
+
+def announced_items(
+    paragraphs: Sequence[Paragraph], language: str = "en"
+) -> dict[int, Announcement]:
+    """What each announcing sentence announces: the next sentences of its paragraph, or, when
+    it ends its paragraph ("Kim has two urgent concerns as he heads to the summit."), the
+    first sentence of each of the paragraphs that follow, as many as it counts (two when it
+    does not say)."""
+    found: dict[int, Announcement] = {}
+    for p, paragraph in enumerate(paragraphs):
+        for n, sentence in enumerate(paragraph.sentences):
+            count = announcement(sentence.text, language)
+            if count is None:
+                continue
+            wanted = min(count or 2, ANNOUNCED_MAX_ITEMS)
+            if n + 1 < len(paragraph.sentences):
+                items = paragraph.sentences[n + 1 : n + 1 + wanted]
+            else:
+                following = paragraphs[p + 1 : p + 1 + wanted]
+                items = tuple(q.sentences[0] for q in following if q.sentences)
+            if items:
+                found[sentence.id] = Announcement(sentence, tuple(items))
+    return found
 
 
 def rank_sentences(
@@ -95,11 +138,12 @@ def rank_sentences(
     k: int,
     settings: RankerWeights = RankerWeights(),
     language: str = "en",
+    announced: Announced | None = None,
 ) -> list[Sentence]:
     """Choose up to k sentences, returned in reading order."""
     if k <= 0:
         return []
-    scored, vectors, eligible = _score(sentences, settings, language)
+    scored, vectors, eligible = _score(sentences, settings, language, announced)
     lead = set(eligible[: settings.lead_sentences])
     banned: set[int] = set()
     while True:
@@ -116,14 +160,35 @@ def best_first(
     sentences: Sequence[Sentence],
     settings: RankerWeights = RankerWeights(),
     language: str = "en",
+    announced: Announced | None = None,
 ) -> list[Sentence]:
     """The bullet-worthy sentences, best first (no redundancy control)."""
-    scored, _, _ = _score(sentences, settings, language)
+    scored, _, _ = _score(sentences, settings, language, announced)
     return [sentences[i] for _, i in scored]
 
 
+def _reading_order(sentences: Sequence[Sentence], announced: Announced | None) -> list[int]:
+    """Positions, with what a sentence announces moved up to where it is announced: the
+    announcement's place in the story is theirs."""
+    if not announced:
+        return list(range(len(sentences)))
+    index = {s.id: i for i, s in enumerate(sentences)}
+    order: list[int] = []
+    placed: set[int] = set()
+    for i, sentence in enumerate(sentences):
+        told = announced[sentence.id].items if sentence.id in announced else ()
+        for j in [index[t.id] for t in told if t.id in index] + [i]:
+            if j not in placed:
+                placed.add(j)
+                order.append(j)
+    return order
+
+
 def _score(
-    sentences: Sequence[Sentence], settings: RankerWeights, language: str = "en"
+    sentences: Sequence[Sentence],
+    settings: RankerWeights,
+    language: str = "en",
+    announced: Announced | None = None,
 ) -> tuple[list[tuple[float, int]], list[Counter[str]], list[int]]:
     vectors = [Counter(content_words(s.text, language)) for s in sentences]
     doc_freq: Counter[str] = Counter()
@@ -137,12 +202,13 @@ def _score(
         for word, value in weights.items():
             centroid[word] = centroid.get(word, 0.0) + value
     centroid_norm = _norm(centroid)
-    eligible = [i for i, s in enumerate(sentences) if is_bullet_worthy(s, language)] or [
+    order = _reading_order(sentences, announced)
+    eligible = [i for i in order if is_bullet_worthy(sentences[i], language)] or [
         i
-        for i, s in enumerate(sentences)
-        if not s.truncated
-        and _sentence_words(s.text, language) >= 3
-        and not (language in CJK and len(s.text) > MAX_CJK_CHARS)
+        for i in order
+        if not sentences[i].truncated
+        and _sentence_words(sentences[i].text, language) >= 3
+        and not (language in CJK and len(sentences[i].text) > MAX_CJK_CHARS)
     ]
     scored: list[tuple[float, int]] = []
     for rank, i in enumerate(eligible):
@@ -221,7 +287,7 @@ class ExtractiveSummarizer:
         summary_bullets: int = DEFAULT_SUMMARY_BULLETS,
         section_bullets: int = DEFAULT_SECTION_BULLETS,
     ) -> Digest:
-        summary = summary_sentences(article, summary_bullets, self.settings)
+        summary = summary_groups(article, summary_bullets, self.settings)
         language = base(article.language)
         sections = tuple(
             SectionDigest(
@@ -230,9 +296,13 @@ class ExtractiveSummarizer:
                 heading=section.heading,
                 titled=section.titled,
                 bullets=tuple(
-                    _bullet(s)
-                    for s in rank_sentences(
-                        section.sentences, section_bullets, self.settings, language
+                    group_bullet(g)
+                    for g in ranked_groups(
+                        section.sentences,
+                        section_bullets,
+                        self.settings,
+                        language,
+                        announced_items(section.paragraphs, language),
                     )
                 ),
             )
@@ -240,10 +310,53 @@ class ExtractiveSummarizer:
         )
         return Digest(
             article=article,
-            summary=tuple(_bullet(s) for s in summary),
+            summary=tuple(group_bullet(g) for g in summary),
             sections=sections,
             summarizer=self.name,
         )
+
+
+Group = tuple[Sentence, ...]  # one bullet: a sentence, or an announcement with what it announces
+
+
+def ranked_groups(
+    sentences: Sequence[Sentence],
+    k: int,
+    settings: RankerWeights = RankerWeights(),
+    language: str = "en",
+    announced: Announced | None = None,
+) -> list[Group]:
+    """Up to k bullets in reading order; an announced item comes with its announcement when
+    the two read as one bullet ("Kim has two urgent concerns…: X. Y.")."""
+    groups: list[Group] = []
+    for extra in range(3):  # a joined bullet takes several sentences: choose a few more
+        chosen = rank_sentences(sentences, k + extra, settings, language, announced)
+        groups = joined(chosen, announced or {}, language)
+        if len(groups) >= k or len(chosen) < k + extra:
+            break
+    return groups[:k]
+
+
+def joined(chosen: Sequence[Sentence], announced: Announced, language: str = "en") -> list[Group]:
+    """The chosen sentences as bullets: each announced item with its announcement and the
+    other items (all of them, or the item alone when together they are too long to read)."""
+    owner = {item.id: a for a in announced.values() for item in a.items}
+    groups: list[Group] = []
+    used: set[int] = set()
+    for sentence in sorted(chosen, key=lambda x: x.id):
+        if sentence.id in used:
+            continue
+        hit = owner.get(sentence.id)
+        if hit is not None:
+            group = (hit.sentence, *hit.items)
+            words = sum(_sentence_words(g.text, language) for g in group)
+            if words <= JOINED_MAX_WORDS and not any(g.id in used for g in group[1:]):
+                groups.append(group)
+                used.update(g.id for g in group)
+                continue
+        groups.append((sentence,))
+        used.add(sentence.id)
+    return groups
 
 
 def bullet_text(sentence: Sentence) -> str:
@@ -251,8 +364,20 @@ def bullet_text(sentence: Sentence) -> str:
     return without_connective(sentence.text) or sentence.text
 
 
-def _bullet(sentence: Sentence) -> Bullet:
-    return Bullet(text=bullet_text(sentence), sentence_ids=(sentence.id,))
+def group_text(group: Group) -> str:
+    """One sentence as a bullet, or an announcement and what it announces as one:
+    "Kim has two urgent concerns as he heads to the summit: X. Y." """
+    if len(group) == 1:
+        return bullet_text(group[0])
+    head = group[0].text.rstrip()
+    if head.endswith((".", "。")):
+        head = head[:-1]
+    opener = head if head.endswith((":", "：")) else head + ":"
+    return " ".join([opener, *(bullet_text(s) for s in group[1:])])
+
+
+def group_bullet(group: Group) -> Bullet:
+    return Bullet(text=group_text(group), sentence_ids=tuple(s.id for s in group))
 
 
 COVERAGE_MIN_WORDS = 250  # shorter articles tell one story: the lead is the summary
@@ -264,66 +389,89 @@ COVERAGE_MIN_BUDGET = 70
 def summary_sentences(
     article: Article, k: int, settings: RankerWeights = RankerWeights()
 ) -> list[Sentence]:
+    """The sentences of the summary, in reading order (see `summary_groups`)."""
+    return [s for group in summary_groups(article, k, settings) for s in group]
+
+
+def summary_groups(
+    article: Article, k: int, settings: RankerWeights = RankerWeights()
+) -> list[Group]:
     """The summary: the lead for a one-part story; for a sectioned article, the lead plus the
     central sentence of its most important other sections, within a word budget.
 
     A sectioned feature puts its news after the opening ("Why now?", "What it means"); a
-    lead-only summary would leave those out."""
+    lead-only summary would leave those out. A section that announces its points ("Kim has
+    two urgent concerns") is covered by the points, with the announcement when they fit."""
     language = base(article.language)
+    announced = {
+        key: value
+        for section in article.sections
+        for key, value in announced_items(section.paragraphs, language).items()
+    }
 
-    def _words(sentence: Sentence) -> int:
-        return _sentence_words(sentence.text, language)
+    def _words(group: Group) -> int:
+        """What a bullet costs of the summary's budget: an announcement joined with its
+        points costs what its first point would alone (the section is told either way)."""
+        point = group[1] if len(group) > 1 else group[0]
+        return _sentence_words(point.text, language)
 
     parts = [s for s in article.sections if _substantive(s, language)]
-    words = sum(_words(s) for s in article.sentences)
+    words = sum(_sentence_words(s.text, language) for s in article.sentences)
     if len(parts) < 2 or words < COVERAGE_MIN_WORDS or k < 2:
-        return rank_sentences(article.sentences, k, settings, language)
-    lead = rank_sentences(parts[0].sentences, 1, settings, language)
+        return ranked_groups(article.sentences, k, settings, language, announced)
+    lead = ranked_groups(parts[0].sentences, 1, settings, language, announced)
     if not lead:
-        return rank_sentences(article.sentences, k, settings, language)
+        return ranked_groups(article.sentences, k, settings, language, announced)
     vectors = {s.id: Counter(content_words(s.text, language)) for s in article.sentences}
     centroid = _centroid(list(vectors.values()))
     centroid_norm = _norm(centroid)
     mean_words = words / len(parts)
     within = replace(settings, position_decay=0.3, centrality_weight=0.8)
-    candidates: list[tuple[float, list[Sentence]]] = []
+    candidates: list[tuple[float, list[Group]]] = []
     for section in parts[1:]:
-        options = best_first(section.sentences, within, language)[:3]  # the point, not the opener
-        if not options:
+        # the point, not the opener; with what announced it, when the two read as one
+        best = best_first(section.sentences, within, language, announced)[:3]
+        if not best:
             continue
-        weights = {w: float(c) for w, c in vectors[options[0].id].items()}
+        options = [joined([s], announced, language)[0] for s in best] + [(s,) for s in best]
+        weights = {w: float(c) for w, c in vectors[best[0].id].items()}
         centrality = _cosine(weights, centroid, centroid_norm)
-        size = min(sum(_words(s) for s in section.sentences) / mean_words, 2.0)
+        size = min(
+            sum(_sentence_words(s.text, language) for s in section.sentences) / mean_words, 2.0
+        )
         candidates.append((centrality + 0.25 * size, options))
     limit = max(k, min(1 + len(candidates), COVERAGE_MAX_BULLETS))
     budget = max(COVERAGE_BUDGET * words, COVERAGE_MIN_BUDGET)
     chosen = [lead[0]]
     used = _words(lead[0])
 
-    def repeats(sentence: Sentence) -> bool:
+    def repeats(group: Group) -> bool:
         return any(
-            _overlap(vectors[sentence.id], vectors[c.id]) > settings.redundancy_threshold
-            for c in chosen
-        )
+            _overlap(vectors[s.id], vectors[c.id]) > settings.redundancy_threshold
+            for s in group
+            for g in chosen
+            for c in g
+            if s.id != c.id
+        ) or any(s.id == c.id for s in group for g in chosen for c in g)
 
     for _, options in sorted(candidates, key=lambda c: -c[0]):
         if len(chosen) == limit:
             break
         # over budget, the section's next-best shorter sentence still covers it
-        fits = [s for s in options if used + _words(s) <= budget]
+        fits = [g for g in options if used + _words(g) <= budget]
         if len(chosen) < 2 and not fits:
             fits = options[:1]
-        sentence = next((s for s in fits if not repeats(s)), None)
-        if sentence is not None:
-            chosen.append(sentence)
-            used += _words(sentence)
+        group = next((g for g in fits if not repeats(g)), None)
+        if group is not None:
+            chosen.append(group)
+            used += _words(group)
     if len(chosen) < k:  # sections that only repeat the lead: fill from the whole article
         for sentence in rank_sentences(article.sentences, k + len(chosen), settings, language):
             if len(chosen) == k:
                 break
-            if sentence not in chosen and not repeats(sentence):
-                chosen.append(sentence)
-    return sorted(chosen, key=lambda s: s.id)
+            if not repeats((sentence,)):
+                chosen.append((sentence,))
+    return sorted(chosen, key=lambda g: g[0].id)
 
 
 def _substantive(section: Section, language: str = "en") -> bool:

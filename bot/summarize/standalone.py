@@ -9,6 +9,10 @@ is never a bullet, whichever path the text came in by.
 from __future__ import annotations
 
 import re
+from functools import cache
+
+from bot.text.lexicon import words as lexicon
+from bot.text.words import base
 
 _CONNECTIVE = re.compile(
     r"""^(?:and|but|yet|so|or|nor|plus|still|also|however|meanwhile|moreover|furthermore|
@@ -60,3 +64,45 @@ def opens_with_pronoun(text: str) -> bool:
 
 def is_boilerplate_sentence(text: str) -> bool:
     return bool(_BOILERPLATE.search(text))
+
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*|\d+")
+ANNOUNCER_MAX_WORDS = 20  # "Kim has two urgent concerns as he heads to the summit."
+CATAPHORA_MAX_WORDS = 12  # "Here's why." "What we know so far:"
+
+
+def announcement(text: str, language: str = "en") -> int | None:
+    """How many items a sentence announces instead of telling them: "Kim has two urgent
+    concerns as he heads to the summit." → 2, "Here's why:" → 0 (a number not given); None
+    for a sentence that informs by itself. Such a sentence is no bullet: what it announces is."""
+    stripped = text.rstrip()
+    if stripped.endswith((":", "：")):
+        return 0
+    if stripped.count(" ") >= ANNOUNCER_MAX_WORDS:
+        return None
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(stripped)]
+    if not words or len(words) > ANNOUNCER_MAX_WORDS:
+        return None
+    phrases, counts, nouns = _announcing(base(language))
+    if len(words) <= CATAPHORA_MAX_WORDS:
+        joined = " ".join(words)
+        if any(joined.startswith(p) or joined.endswith(p) for p in phrases):
+            return 0
+    if sum(w.isdigit() for w in words) > 1:
+        return None  # figures are facts: "two factories and 300 jobs" informs
+    for n, word in enumerate(words):
+        count = counts.get(word, int(word) if word.isdigit() and 2 <= int(word) <= 9 else None)
+        if count is not None and any(w in nouns for w in words[n + 1 : n + 4]):
+            return count
+    return None
+
+
+@cache
+def _announcing(language: str) -> tuple[tuple[str, ...], dict[str, int], frozenset[str]]:
+    """The language's announcing phrases, count words (word=number) and counted nouns."""
+    counts = {}
+    for line in lexicon("announcing-counts", language):
+        word, _, number = line.partition("=")
+        counts[word] = int(number or 0)
+    phrases = tuple(sorted(lexicon("announcing-phrases", language)))
+    return phrases, counts, lexicon("announcing-nouns", language)

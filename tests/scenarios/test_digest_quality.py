@@ -28,6 +28,7 @@ def test_the_sample_summary_covers_its_sections(sample_text: str) -> None:
     assert "wish list" in summary  # what Kim wants
     assert "late in the game" in summary  # why now
     assert "Putin" in summary and "opportunity for Putin" in summary  # what Putin gains
+    assert "laborers" in summary and "food shortage" in summary  # Kim's two urgent concerns
     assert not any(b.text.startswith(("But ", "And ")) for b in digest.summary)
 
 
@@ -42,7 +43,7 @@ def test_the_posted_digest_repeats_nothing_and_stays_short(sample_text: str) -> 
     ]
     assert len(shown) == len(set(shown))
     words = sum(len(s.text.split()) for s in article.sentences)
-    assert view.words <= 0.22 * words
+    assert view.words <= 0.25 * words  # a fifth for the summary, one section's point beside it
     named = {s.id for s in (*view.sections, *view.listed)}
     assert named == {s.id for s in article.sections} - {"overview"}  # every section, by name
     markdown = digest_to_markdown(digest)

@@ -81,3 +81,21 @@ def test_example_article_is_handled_like_the_sample(example_text: str) -> None:
     assert article.dateline == "RIVERTON"
     assert {"took-long", "happens-next"} <= {s.id for s in article.sections}
     assert any(s.truncated for s in article.sentences)
+
+
+def test_announced_concerns_are_told_not_announced(article: Article) -> None:
+    """ "Kim has two urgent concerns as he heads to the summit." is never a bullet alone:
+    the two concerns (the laborers sent home, a food shortage) are."""
+    from bot.digest.channel_view import channel_view
+
+    digest = summarize_article(article)
+    announcer = "Kim has two urgent concerns as he heads to the summit."
+    every = [*digest.summary, *(b for s in digest.sections for b in s.bullets)]
+    assert all(b.text != announcer for b in every)
+    summary = " ".join(b.text for b in digest.summary)
+    for point in ("wish list", "laborers", "food shortage", "late in the game", "Washington"):
+        assert point in summary, point
+    view = channel_view(digest)
+    shown = [b.text for b in (*view.summary, *(s.bullet for s in view.sections if s.bullet))]
+    [concerns] = [text for text in shown if "urgent concerns" in text]  # posted once
+    assert "laborers" in concerns and "food shortage" in concerns

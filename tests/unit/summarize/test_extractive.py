@@ -7,6 +7,7 @@ from bot.errors import InputError
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Article
 from bot.summarize.extractive import ExtractiveSummarizer
+from bot.summarize.standalone import announcement
 
 
 def test_deterministic_and_cites_sentences(sample_text: str) -> None:
@@ -16,7 +17,42 @@ def test_deterministic_and_cites_sentences(sample_text: str) -> None:
     assert first == second
     texts = {s.id: s.text for s in article.sentences}
     for bullet in first.summary:
-        assert [texts[i] for i in bullet.sentence_ids] == [bullet.text]
+        sentences = [texts[i] for i in bullet.sentence_ids]
+        if len(sentences) == 1:  # the sentence, without a connective ("And for Kim, …")
+            assert sentences[0].endswith(bullet.text[1:])
+        else:  # an announcement joined with what it announces, every word of each kept
+            assert bullet.text.startswith(sentences[0].rstrip(".") + ":")
+            assert all(s in bullet.text for s in sentences[1:])
+
+
+def test_an_announcing_sentence_brings_what_it_announces() -> None:
+    text = (
+        "The council approved the harbour plan on Tuesday after a year of public hearings.\n\n"
+        "The mayor has two big worries as building starts.\n\n"
+        "Costs have risen by a third since the plan was first drawn up in 2022.\n\n"
+        "The contractor has also warned that steel deliveries could slip into next spring.\n\n"
+        "Work on the sea wall is due to begin in March and to last about two years.\n\n"
+        "The harbour will stay open to fishing boats for the whole of the construction work."
+    )
+    bullets = summarize_text(text, 3)
+    assert "The mayor has two big worries as building starts." not in bullets  # never alone
+    worries = next(b for b in bullets if "worries" in b)
+    assert worries.startswith("The mayor has two big worries as building starts: Costs have")
+    assert "steel deliveries" in worries
+
+
+def test_an_announcement_too_long_to_join_gives_way_to_what_it_announces() -> None:
+    long_point = " ".join(["The first reason is that the old bridge"] + ["was built"] * 20) + "."
+    text = (
+        "The city will close the old bridge for good at the end of the month.\n\n"
+        "Here's why:\n\n"
+        f"{long_point}\n\n"
+        "The second is that a new crossing opens two streets away in the same week.\n\n"
+        "Residents were told about the closure in letters sent out on Friday morning."
+    )
+    bullets = summarize_text(text, 3)
+    assert all(not b.startswith("Here's why") for b in bullets)
+    assert any("a new crossing opens" in b for b in bullets)
 
 
 def test_junk_sentences_are_never_bullets() -> None:
@@ -45,3 +81,21 @@ def test_near_duplicates_are_dropped() -> None:
 def test_empty_article_is_a_clear_error() -> None:
     with pytest.raises(InputError, match="No article text"):
         summarize_article(Article(title="t", sections=(), source="s"))
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "count"),
+    [
+        ("Kim has two urgent concerns as he heads to the summit.", "en", 2),
+        ("There are three reasons to be cautious.", "en", 3),
+        ("Here's why.", "en", 0),
+        ("The reasons:", "en", 0),
+        ("What we know so far", "en", 0),
+        ("Es gibt zwei Gründe dafür.", "de", 2),
+        ("Voici pourquoi.", "fr", 0),
+        ("Police arrested two suspects on Monday.", "en", None),
+        ("Two factories closed and 300 jobs were lost.", "en", None),
+    ],
+)
+def test_which_sentences_announce(text: str, language: str, count: int | None) -> None:
+    assert announcement(text, language) == count
