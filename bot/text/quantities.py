@@ -242,10 +242,10 @@ def _month_pattern(language: str) -> tuple[dict[str, int], re.Pattern[str]]:
                     months.setdefault(key, number)
     months["may"] = 5  # only with a day: "May 5", "5 May"
     names = "|".join(sorted((re.escape(m) for m in months), key=len, reverse=True))
-    day = r"(?:[0-3]?\d)(?:st|nd|rd|th|er|º)?"
+    ordinal = r"(?:st|nd|rd|th|er|º)?"  # "June 5th", "1er mai": the day is the digits
     pattern = re.compile(
-        rf"(?:\b(?P<day>{day})\.?\s+(?:de\s+)?)?\b(?P<month>{names})\.?(?![^\W\d_])"
-        rf"(?:\s+(?P<day2>{day})\b(?!\s*(?:%|[.,]\d)))?",
+        rf"(?:\b(?P<day>[0-3]?\d){ordinal}\.?\s+(?:de\s+)?)?\b(?P<month>{names})\.?"
+        rf"(?![^\W\d_])(?:\s+(?P<day2>[0-3]?\d){ordinal}\b(?!\s*(?:%|[.,]\d)))?",
         re.IGNORECASE,
     )
     return months, pattern

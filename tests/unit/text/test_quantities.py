@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.text.quantities import Quantity, quantities
 
@@ -58,6 +60,8 @@ def test_scores_years_and_dates_are_kinds_of_their_own() -> None:
     assert terms("The Federal Reserve on July 27, 2022, raised") == ["d0727", "y2022"]
     assert terms("le 24 avril 2022", "fr") == ["d0424", "y2022"]
     assert terms("prices may rise in June") == ["d0600"]  # "may" the verb is no month
+    assert terms("on June 5th") == ["d0605"] and terms("the 1st of May") == ["#1"]
+    assert terms("le 1er mai", "fr") == ["d0501"]
 
 
 def test_matching_allows_for_rounding_but_not_for_a_different_rate() -> None:
@@ -69,3 +73,35 @@ def test_matching_allows_for_rounding_but_not_for_a_different_rate() -> None:
     assert not rate.matches(other_rate)
     assert not Quantity("score", 4, 2).matches(Quantity("score", 3, 3))
     assert Quantity("date", 600).matches(Quantity("date", 615))  # "in June" is "June 15"
+
+
+PIECES = [
+    "June",
+    "5th",
+    "1er",
+    "mai",
+    "15.",
+    "Juni",
+    "3rd",
+    "May",
+    "31st",
+    "99th",
+    "2022",
+    "4-2",
+    "$13.7bn",
+    "75",
+    "basis",
+    "points",
+    "%",
+    ",",
+    ".",
+    "de",
+    "lakh",
+    "twenty",
+]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=12), st.sampled_from(["en", "fr", "de", "zh"]))
+def test_reading_figures_never_raises(words: list[str], language: str) -> None:
+    for q in quantities(" ".join(words), language):  # every term is a kind and a value
+        assert q.kind in ("number", "percent", "score", "year", "date") and q.term
