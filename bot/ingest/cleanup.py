@@ -33,6 +33,11 @@ _BOILERPLATE_LINE = [
         r"^(?:published|updated):?\s*[\d.:, ]+\w{0,12}\s*[\d,: ]*(?:am|pm|gmt|est|edt|bst|utc)?\W*$",
         r"^(?:by\s+)?(?:associated press|reuters|daily mail reporter)\s*\.?$",
         r"^(?:photo|image|picture|video)(?: credit)?:",
+        # "Read more", "Lire aussi : <another headline>": a pointer to another article
+        r"^(?:read (?:more|also)|also read|see also|related(?: (?:articles?|stories|news))?"
+        r"|leia (?:mais|também)|saiba mais|veja (?:também|mais)|(?:à )?lire (?:aussi|la suite)"
+        r"|lee (?:también|más)|leer más|lesen sie (?:auch|mehr)|mehr zum thema|weiterlesen"
+        r"|leggi (?:anche|di più)|potrebbe interessarti)\s*(?:[:>»|–-]\s*.{0,150})?$",
         # players, galleries and sliders that lost their media
         r"\b(?:this|the) video (?:is (?:not|no longer) available|is unavailable|cannot be played)",
         r"^unfortunately,? (?:this|the) (?:video|content|media|player)\b",

@@ -108,8 +108,17 @@ def test_furniture_glued_to_sentences_never_becomes_a_bullet() -> None:
         "Follow our Facebook page!",
         "12/50",
         "Previous Next",
+        "Leia também: Governo anuncia novo pacote para a habitação",
+        "LIRE AUSSI : Les agriculteurs bloquent l'autoroute",
+        "Saiba mais",
+        "Lesen Sie auch",
     ):
         assert is_boilerplate(line), line
+    for line in (  # the same words inside a sentence are the article's own
+        "Read more about the plan on the council's website, the mayor said.",
+        "Saiba mais sobre o plano, disse o prefeito na segunda-feira.",
+    ):
+        assert not is_boilerplate(line), line
 
 
 def test_another_articles_headline_over_its_teaser_is_no_section() -> None:
