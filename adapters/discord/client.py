@@ -105,6 +105,7 @@ class DiscordAdapter:
             "sections": self.section_choices,
             "filters": self.filter_choices,
             "sources": self.source_choices,
+            "source numbers": self.source_number_choices,
         }
         return completers[what]
 
@@ -138,6 +139,16 @@ class DiscordAdapter:
             app_commands.Choice(name=row[:100], value=str(i))
             for i, row in enumerate(rows, 1)
             if current.lower() in row.lower()
+        ][:25]
+
+    async def source_number_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[int]]:
+        rows = await self.core.admin.sources(self.context(interaction).where)
+        return [
+            app_commands.Choice(name=f"{i}. {row}"[:100], value=i)
+            for i, row in enumerate(rows, 1)
+            if current.lower() in f"{i} {row}".lower()
         ][:25]
 
 

@@ -54,10 +54,24 @@ class ChannelPreferences:
         assert channel is not None
         return channel
 
-    async def add_filter(self, where: ChannelRef, action: str, pattern: str) -> str:
+    async def add_filter(
+        self, where: ChannelRef, action: str, pattern: str, source: int | None = None
+    ) -> str:
+        """`source`: the number of one of the channel's sources (as /digest sources lists
+        them) when the rule is for that source's items only."""
         parsed, is_regex = parse_pattern(pattern)  # FilterError reaches the user as a reply
         channel = await self._channel(where)
-        rule = await self.store.add_filter(channel.id, action, parsed, is_regex)
+        source_id = None
+        if source is not None:
+            followed = await self.store.channel_sources(channel.id)
+            if not 1 <= source <= len(followed):
+                raise NewsdigestError(
+                    _("No source {number} here. See /digest sources for the numbers.").format(
+                        number=source
+                    )
+                )
+            source_id = followed[source - 1].id
+        rule = await self.store.add_filter(channel.id, action, parsed, is_regex, source_id)
         number = len(await self.store.filters(channel.id))
         what = rule.describe().split(" ", 1)[1]
         if action == "include":

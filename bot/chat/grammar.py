@@ -69,6 +69,11 @@ def parse_text(
     rest = words[used:]
     raw = _raw_rest(text, used)
     values: dict[str, str] = {}
+    for param in command.params:
+        if param.flag and param.in_text:
+            rest, raw, value = _take_flag(param.name, rest, raw)
+            if value is not None:
+                values[param.name] = value
     link = next((p for p in command.params if isinstance(p.kind, Link)), None)
     if link is not None and rest and _is_source(rest[-1], local_files):
         values[link.name] = _unwrap(rest[-1])
@@ -95,7 +100,12 @@ def _positional(command: Command[Any], words: list[str], raw: str) -> dict[str, 
     values: dict[str, str] = {}
     position = 0
     for param in command.params:
-        if isinstance(param.kind, Link) or not param.in_text or not param.applies(values):
+        if (
+            isinstance(param.kind, Link)
+            or param.flag
+            or not param.in_text
+            or not param.applies(values)
+        ):
             continue
         if position >= len(words):
             break
@@ -110,6 +120,22 @@ def _positional(command: Command[Any], words: list[str], raw: str) -> dict[str, 
         values[param.name] = _unwrap(words[position])
         position += 1
     return values
+
+
+def _take_flag(name: str, words: list[str], raw: str) -> tuple[list[str], str, str | None]:
+    """Words and raw text without "--name VALUE", and the value (None when not given)."""
+    option = "--" + name
+    lowered = [w.lower() for w in words]
+    if option not in lowered:
+        return words, raw, None
+    at = lowered.index(option)
+    if at + 1 >= len(words):
+        raise ArgumentError(_("Give a value after {option}.").format(option=option))
+    value = words[at + 1]
+    raw = re.sub(
+        rf"(?:^|\s){re.escape(option)}\s+{re.escape(value)}(?=\s|$)", "", raw, count=1, flags=re.I
+    )
+    return words[:at] + words[at + 2 :], raw.strip(), value
 
 
 def _named(command: Command[Any], words: list[str]) -> dict[str, str]:

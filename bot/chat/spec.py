@@ -91,6 +91,7 @@ class Param:
     )
     in_text: bool = True  # False: only where options are typed (Discord, web forms)
     missing: str | None = None  # the error when a required argument is absent
+    flag: bool = False  # in text, given anywhere as "--name VALUE" (not by position)
 
     def applies(self, values: Mapping[str, object]) -> bool:
         if self.only_with is None:
@@ -142,6 +143,7 @@ class _ArgInfo:
     in_text: bool
     missing: str | None
     required: bool
+    flag: bool
 
 
 def arg(
@@ -154,10 +156,12 @@ def arg(
     in_text: bool = True,
     missing: str | None = None,
     required: bool = False,
+    flag: bool = False,
 ) -> Any:
     """Declare a command argument as a dataclass field. Arguments default to None; `required`
-    ones must be given (where `only_with` applies)."""
-    info = _ArgInfo(kind, help, metavar, complete, only_with, in_text, missing, required)
+    ones must be given (where `only_with` applies); a `flag` is written "--name VALUE" in text,
+    anywhere on the line, so that it can follow free text such as a filter's words."""
+    info = _ArgInfo(kind, help, metavar, complete, only_with, in_text, missing, required, flag)
     return field(default=None, metadata={"arg": info})
 
 
@@ -178,6 +182,7 @@ def params_of(args_type: Any) -> tuple[Param, ...]:
                 info.only_with,
                 info.in_text,
                 info.missing,
+                info.flag,
             )
         )
     return tuple(params)

@@ -6,7 +6,8 @@ as words in the article's language: whole words, whatever their case, in any of 
 forms ("élection" matches "Élections", "vote" matches "votes" but not "voters"); several
 words match any of them; "a phrase" in quotes matches as a phrase; Chinese and Japanese
 words, written without spaces, match where they occur. Exclude rules drop what they match;
-when include rules exist, an item must match one of them.
+when include rules exist, an item must match one of them. A rule may hold for one of the
+channel's sources only ("--source 2"): it then judges that source's items and no others.
 """
 
 from __future__ import annotations
@@ -37,10 +38,20 @@ class FilterRule:
     action: str  # "include" or "exclude"
     pattern: str
     is_regex: bool
+    source_id: int | None = None  # None: every source of the channel
+    source: str | None = None  # that source as people read it ("example.org/feed")
 
     def describe(self) -> str:
         shown = f"/{self.pattern}/" if self.is_regex else self.pattern
-        return f"{self.action} {shown}"
+        if self.source_id is None:
+            return f"{self.action} {shown}"
+        return _("{action} {pattern} (from {source} only)").format(
+            action=self.action, pattern=shown, source=self.source or self.source_id
+        )
+
+    def judges(self, candidate: Candidate) -> bool:
+        """Whether this rule applies to that item at all."""
+        return self.source_id is None or self.source_id in candidate.sources
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,7 @@ class Candidate:
     title: str
     text: str
     language: str = "en"
+    sources: frozenset[int] = frozenset()  # the channel's sources that carried it
 
     @property
     def searched(self) -> str:
@@ -123,9 +135,12 @@ def apply_filters(
     dropped: list[tuple[Candidate, FilterRule]] = []
     stems = _Stems()
     for candidate in candidates:
-        rule = next((r for r in excludes if matches(r, candidate, stems)), None)
-        if rule is None and includes and not any(matches(r, candidate, stems) for r in includes):
-            rule = includes[0]
+        rule = next(
+            (r for r in excludes if r.judges(candidate) and matches(r, candidate, stems)), None
+        )
+        judging = [r for r in includes if r.judges(candidate)]
+        if rule is None and judging and not any(matches(r, candidate, stems) for r in judging):
+            rule = judging[0]
         if rule is None:
             kept.append(candidate)
         else:

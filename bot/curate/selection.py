@@ -36,9 +36,22 @@ class Curated:
         return {"stories": self.stories, "dropped": [d[0] for d in self.dropped]}
 
 
-def curate(articles: Mapping[int, Article], rules: Sequence[FilterRule], cap: int) -> Curated:
+def curate(
+    articles: Mapping[int, Article],
+    rules: Sequence[FilterRule],
+    cap: int,
+    sources: Mapping[int, frozenset[int]] | None = None,
+) -> Curated:
+    """`sources`: the sources each article came from, for rules that hold for one source."""
+    carried = sources or {}
     candidates = [
-        Candidate(i, a.title, " ".join(s.text for s in a.sentences), a.language)
+        Candidate(
+            i,
+            a.title,
+            " ".join(s.text for s in a.sentences),
+            a.language,
+            carried.get(i, frozenset()),
+        )
         for i, a in articles.items()
     ]
     kept, dropped = apply_filters(rules, candidates)

@@ -446,10 +446,13 @@ class Deliverer:
         """Filters, one story across outlets, ranking, the channel's cap (runs in a worker)."""
         store = self.store.sync
         settings = store.channel_settings(channel.id)
+        rules = store.filters(channel.id)
+        per_source = any(r.source_id is not None for r in rules)
         curated = curate(
             store.articles(candidates),
-            store.filters(channel.id),
+            rules,
             settings.articles_per_digest or self.policy.max_articles,
+            store.article_sources(list(candidates)) if per_source else None,
         )
         store.record_drops(channel.id, curated.dropped, now)
         return curated

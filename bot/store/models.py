@@ -200,6 +200,10 @@ class ChannelFilterRow(Base):
     action: Mapped[str] = mapped_column(String(8))  # "include" or "exclude"
     pattern: Mapped[str] = mapped_column(String(500))
     is_regex: Mapped[bool] = mapped_column(Boolean, default=False)
+    # set: the rule judges that source's items only
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -265,9 +265,13 @@ class Store:
                 return source, False
 
     def unsubscribe(self, channel_id: int, source_id: int) -> bool:
+        """Stop following; the channel's filters for that source alone go with it."""
         with self._sessions.begin() as session:
             result = session.execute(
                 delete(SubscriptionRow).filter_by(channel_id=channel_id, source_id=source_id)
+            )
+            session.execute(
+                delete(ChannelFilterRow).filter_by(channel_id=channel_id, source_id=source_id)
             )
             return bool(getattr(result, "rowcount", 0))
 
@@ -516,23 +520,68 @@ class Store:
         }
 
     # curation: filters, what they dropped, channel settings ------------------------------------
-    def add_filter(self, channel_id: int, action: str, pattern: str, is_regex: bool) -> FilterRule:
+    def add_filter(
+        self,
+        channel_id: int,
+        action: str,
+        pattern: str,
+        is_regex: bool,
+        source_id: int | None = None,
+    ) -> FilterRule:
+        """A rule for the channel, or (with `source_id`) for one of its sources only."""
         with self._sessions.begin() as session:
             row = ChannelFilterRow(
-                channel_id=channel_id, action=action, pattern=pattern, is_regex=is_regex
+                channel_id=channel_id,
+                action=action,
+                pattern=pattern,
+                is_regex=is_regex,
+                source_id=source_id,
             )
             session.add(row)
             session.flush()
-            return FilterRule(row.id, row.action, row.pattern, row.is_regex)
+            source = session.get(SourceRow, source_id) if source_id is not None else None
+            return FilterRule(
+                row.id,
+                row.action,
+                row.pattern,
+                row.is_regex,
+                source_id,
+                source.url.removeprefix("path:") if source else None,
+            )
 
     def filters(self, channel_id: int) -> list[FilterRule]:
         with self._sessions() as session:
-            rows = session.scalars(
-                select(ChannelFilterRow)
+            rows = session.execute(
+                select(ChannelFilterRow, SourceRow.url)
+                .outerjoin(SourceRow, SourceRow.id == ChannelFilterRow.source_id)
                 .where(ChannelFilterRow.channel_id == channel_id)
                 .order_by(ChannelFilterRow.id)
             )
-            return [FilterRule(r.id, r.action, r.pattern, r.is_regex) for r in rows]
+            return [
+                FilterRule(
+                    r.id,
+                    r.action,
+                    r.pattern,
+                    r.is_regex,
+                    r.source_id,
+                    url.removeprefix("path:") if url else None,
+                )
+                for r, url in rows
+            ]
+
+    def article_sources(self, article_ids: Sequence[int]) -> dict[int, frozenset[int]]:
+        """The sources that carried each article (one story may come through several feeds)."""
+        found: dict[int, set[int]] = {}
+        with self._sessions() as session:
+            for start in range(0, len(article_ids), 500):
+                rows = session.execute(
+                    select(ArticleSourceRow.article_id, ArticleSourceRow.source_id).where(
+                        ArticleSourceRow.article_id.in_(article_ids[start : start + 500])
+                    )
+                )
+                for article_id, source_id in rows:
+                    found.setdefault(article_id, set()).add(source_id)
+        return {k: frozenset(v) for k, v in found.items()}
 
     def remove_filter(self, channel_id: int, filter_id: int) -> bool:
         with self._sessions.begin() as session:

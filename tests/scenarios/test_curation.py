@@ -137,6 +137,25 @@ def test_include_regex_and_invalid_patterns(bot_and_server) -> None:  # type: ig
     assert command(bot, "/digest filter remove 7").startswith("ERROR No filter 7")
 
 
+def test_a_filter_for_one_source_judges_only_that_sources_items(bot_and_server) -> None:  # type: ignore[no-untyped-def]
+    bot, _ = bot_and_server
+    assert command(bot, "/digest filter include solar --source 9").startswith("ERROR No source 9")
+    assert command(bot, "/digest filters").startswith("No filters")  # nothing saved
+    reply = command(bot, "/digest filter include solar --source 2")  # Harbour Post only
+    assert reply.startswith("Keeping only items that match solar (from http://127.0.0.1:")
+    assert "/post.xml only) (filter 1)" in reply
+    assert "Leaving out" in command(bot, '/digest filter exclude "sundays" --source 1')
+    posted = deliver(bot)
+    assert VOTE_A[0] in posted  # Coast Ledger's: no include rule judges it
+    assert SPORT[0] not in posted  # Harbour Post's, and not about solar
+    assert OTHER[0] not in posted  # Coast Ledger's own exclude rule
+    listing = command(bot, "/digest filters")
+    assert "1. include solar (from http://127.0.0.1:" in listing and "dropped 1 item" in listing
+    assert command(bot, "/digest filter exclude x --source").startswith("ERROR Give a value")
+    command(bot, "/digest unsubscribe 2")  # the source's own filters go with it
+    assert command(bot, "/digest filters").startswith('1. exclude "sundays" (from')
+
+
 def test_channel_settings_are_stored_and_used(bot_and_server) -> None:  # type: ignore[no-untyped-def]
     bot, _ = bot_and_server
     assert "articles 10 per digest" in command(bot, "/digest settings", GUEST)

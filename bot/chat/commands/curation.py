@@ -11,7 +11,8 @@ from bot.chat.spec import Access, Choice, Command, Invocation, NoArgs, Number, S
 from bot.i18n import LANGUAGES, _, lazy
 
 FILTER_HELP = lazy(
-    "Use /digest filter include|exclude WORDS or /REGEX/, filter remove NUMBER, or filter clear."
+    "Use /digest filter include|exclude WORDS or /REGEX/ [--source N], filter remove NUMBER, "
+    "or filter clear."
 )
 
 
@@ -38,6 +39,14 @@ class FilterArgs:
         only_with=("action", ("remove",)),
         required=True,
         missing=lazy("Which one? Give its number from /digest filters."),
+    )
+    source: int | None = arg(
+        Number(1, 1000),
+        lazy("Only for this source's items (its number in /digest sources)"),
+        metavar="N",
+        complete="source numbers",
+        only_with=("action", ("include", "exclude")),
+        flag=True,
     )
 
 
@@ -71,7 +80,9 @@ async def list_filters(run: Invocation, _args: NoArgs) -> Reply:
 async def change_filters(run: Invocation, args: FilterArgs) -> Reply:
     preferences, where = _preferences(run), run.context.where
     if args.action in ("include", "exclude"):
-        return info(await preferences.add_filter(where, args.action, args.pattern or ""))
+        return info(
+            await preferences.add_filter(where, args.action, args.pattern or "", args.source)
+        )
     if args.action == "remove":
         return info(await preferences.remove_filter(where, args.number or 0))
     return info(await preferences.clear_filters(where))
@@ -100,7 +111,7 @@ CURATION: tuple[Command[Any], ...] = (
         change_filters,
         access=Access.ADMIN,
         needs_bot=True,
-        usage="include|exclude WORDS|/REGEX/ | remove NUMBER | clear",
+        usage="include|exclude WORDS|/REGEX/ [--source N] | remove NUMBER | clear",
     ),
     Command(
         "settings",

@@ -43,6 +43,19 @@ def test_a_regex_keeps_what_was_typed_and_slack_links_are_unwrapped() -> None:
     }
 
 
+def test_a_flag_may_follow_free_text() -> None:
+    parsed = parse_command(r"filter exclude /\bads?\b/ --source 2 share")
+    assert parsed.values == {"action": "exclude", "pattern": r"/\bads?\b/", "source": "2"}
+    assert parsed.share
+    assert parse_command('filter include --source 3 "world cup"').values == {
+        "action": "include",
+        "source": "3",
+        "pattern": '"world cup"',
+    }
+    with pytest.raises(ArgumentError, match="Give a value after --source"):
+        parse_command("filter include cup --source")
+
+
 def test_aliases_and_named_settings() -> None:
     assert parse_command("/digest digest now").command.name == "now"
     assert parse_command("settings articles 5 sections off").values == {

@@ -36,3 +36,21 @@ def test_words_match_in_the_articles_language_and_chinese_as_written() -> None:
     chinese = FilterRule(6, "exclude", "地震", False)
     assert matches(chinese, Candidate(6, "四川泸定发生6.8级地震", "", "zh"))
     assert not matches(chinese, Candidate(7, "国家统计局公布数据", "", "zh"))
+
+
+def test_a_rule_for_one_source_judges_only_that_sources_items() -> None:
+    from bot.curate.filters import apply_filters
+
+    only_sport = FilterRule(7, "include", "cup", False, source_id=2, source="sport.example/feed")
+    no_ads = FilterRule(8, "exclude", "sponsored", False)
+    items = [
+        Candidate(1, "Cup final tonight", "", sources=frozenset({2})),
+        Candidate(2, "Transfer rumours", "", sources=frozenset({2})),
+        Candidate(3, "Council budget", "", sources=frozenset({1})),
+        Candidate(4, "Sponsored: a new car", "", sources=frozenset({1})),
+        Candidate(5, "Council budget and cup", "", sources=frozenset({1, 2})),
+    ]
+    kept, dropped = apply_filters([only_sport, no_ads], items)
+    assert [c.article_id for c in kept] == [1, 3, 5]
+    assert [(c.article_id, r.id) for c, r in dropped] == [(2, 7), (4, 8)]
+    assert only_sport.describe() == "include cup (from sport.example/feed only)"
