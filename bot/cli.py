@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from bot.errors import NewsdigestError
@@ -121,6 +122,21 @@ def build_parser() -> argparse.ArgumentParser:
         "health",
         help="probe the running bot's /healthz on the configured port (the image's HEALTHCHECK)",
     )
+    opml = sub.add_parser("opml", help="import or export a channel's feeds as OPML")
+    opml_sub = opml.add_subparsers(dest="opml_command", metavar="ACTION", required=True)
+    opml_import = opml_sub.add_parser(
+        "import", help="follow every feed of an OPML file in a channel (nothing is posted)"
+    )
+    opml_import.add_argument("file", metavar="FILE", help="the OPML file ('-' for stdin)")
+    opml_export = opml_sub.add_parser("export", help="print a channel's feeds as OPML")
+    opml_export.add_argument("--output", "-o", metavar="FILE", help="write here, not to stdout")
+    for action in (opml_import, opml_export):
+        action.add_argument(
+            "--channel",
+            required=True,
+            metavar="PLATFORM:ID",
+            help="the channel, e.g. slack:C0123ABCD, discord:112233445566778899, console:C1",
+        )
     discord_cmd = sub.add_parser("discord", help="Discord maintenance")
     discord_sub = discord_cmd.add_subparsers(
         dest="discord_command", metavar="ACTION", required=True
@@ -200,12 +216,52 @@ def _run(args: argparse.Namespace) -> int:
 
         print(asyncio.run(sync_commands(build_core(load_settings()))))
         return 0
+    if args.command == "opml":
+        return _cmd_opml(args)
     if args.command == "serve":
         from adapters.serve import serve
         from bot.ops.settings import load_settings
 
         return serve(load_settings(), console=args.console, slack_http_port=args.slack_http_port)
     raise NewsdigestError(f"unknown command {args.command}")
+
+
+def _cmd_opml(args: argparse.Namespace) -> int:
+    """OPML in and out of a channel, on the configured database."""
+    from bot.channels.opml import export_feeds, import_feeds, read_opml
+    from bot.ops.settings import load_settings
+    from bot.store.repo import Store
+
+    platform, _sep, external_id = args.channel.partition(":")
+    if platform not in ("slack", "discord", "console") or not external_id.strip():
+        raise NewsdigestError(
+            "--channel is PLATFORM:ID with PLATFORM slack, discord or console (e.g. slack:C0123ABCD)"
+        )
+    store = Store.open(load_settings().database_url_value)
+    if args.opml_command == "import":
+        data = sys.stdin.buffer.read() if args.file == "-" else _read_file(args.file)
+        opml = read_opml(data)  # InputError: a clear message, nothing imported
+        channel = store.channel(platform, external_id)
+        assert channel is not None
+        report = import_feeds(store, channel.id, opml)
+        print(report.describe(args.channel))
+        return 0 if opml.feeds or not opml.rejected else EXIT_ERROR
+    channel = store.channel(platform, external_id, create=False)
+    if channel is None:
+        raise NewsdigestError(f"no channel {args.channel} in the database")
+    data = export_feeds(store, channel.id, f"newsdigest: {args.channel}")
+    if args.output:
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data + b"\n")
+    return 0
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise NewsdigestError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def _cmd_console(args: argparse.Namespace) -> int:
