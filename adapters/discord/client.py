@@ -82,6 +82,9 @@ class DiscordAdapter:
         """A command with Discord's typed options → the command layer → the interaction's answer;
         slow work (reading a link, posting) is deferred within Discord's 3 seconds."""
         ephemeral = not share
+        options = {  # an attached file reaches the command layer as its link
+            k: (v.url if isinstance(v, discord.Attachment) else v) for k, v in options.items()
+        }
         if command.slow or any(
             isinstance(p.kind, Link) and options.get(p.name) for p in command.params
         ):

@@ -6,10 +6,12 @@ this one place, so a subscription made in Slack and one made in a browser are ch
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.channels.opml import import_feeds
 from bot.delivery.polling import local_source
 from bot.delivery.schedule import ScheduleError, parse_schedule
 from bot.digest.sections import build_article
@@ -110,6 +112,24 @@ class ChannelAdmin:
         else:
             followed = _("Following {url} (page).")
         return followed.format(url=url, count=len(docs)) + schedule_hint
+
+    async def import_opml(self, where: ChannelRef, url: str) -> str:
+        """Follow every feed an OPML file lists (read from its link: an attachment's too)."""
+        from bot.channels.opml import read_opml
+        from bot.ingest.fetch import fetch
+
+        if not url.lower().startswith(("http://", "https://")):
+            raise InputError(_("Attach an OPML file or give its http(s) link."))
+        try:
+            fetched = await fetch(url, self.fetch_settings)
+        except (FetchError, InputError) as exc:
+            raise NewsdigestError(
+                _("Could not read {url}: {message}").format(url=url, message=exc.message)
+            ) from exc
+        opml = await asyncio.to_thread(read_opml, fetched.body)
+        channel = await self.channel(where)
+        report = await self.store.run(import_feeds, self.store.sync, channel.id, opml)
+        return report.describe(_("this channel"))
 
     async def _subscribe_local(self, where: ChannelRef, path: str) -> str:
         channel = await self.channel(where)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, SubElement, tostring  # nosec B405: writing only
 
 from bot.errors import InputError
-from bot.i18n import _
+from bot.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from bot.store.repo import Store
@@ -127,9 +127,11 @@ class ImportReport:
 
     def describe(self, channel: str) -> str:
         lines = [
-            _("Imported {added} feeds into {channel} ({already} already followed).").format(
-                added=self.added, channel=channel, already=self.already
-            )
+            ngettext(
+                "Imported {added} feed into {channel} ({already} already followed).",
+                "Imported {added} feeds into {channel} ({already} already followed).",
+                self.added,
+            ).format(added=self.added, channel=channel, already=self.already)
         ]
         if self.rejected:
             lines.append(_("Rejected {count}:").format(count=len(self.rejected)))

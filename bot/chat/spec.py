@@ -64,7 +64,13 @@ class Link:
     """An article's link, the last word of a line (a local file where the operator allows it)."""
 
 
-Kind = Text | Number | Switch | Choice | Link
+@dataclass(frozen=True)
+class File:
+    """A file the person attaches where the platform allows it (Discord); its link in text.
+    The handler gets a link either way: the adapter passes an attachment's URL."""
+
+
+Kind = Text | Number | Switch | Choice | Link | File
 
 ON = ("on", "yes", "true")
 OFF = ("off", "no", "false")

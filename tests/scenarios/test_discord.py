@@ -363,3 +363,44 @@ def test_filter_and_settings_take_typed_options(fake: FakeDiscord, tmp_path: Pat
         assert (stored.articles_per_digest, stored.list_sections) == (3, False)
 
     with_discord(fake, tmp_path, test)
+
+
+def test_import_takes_an_attached_opml_file(fake: FakeDiscord, tmp_path: Path) -> None:
+    feeds = (
+        b'<?xml version="1.0"?><opml version="2.0"><body>'
+        b'<outline type="rss" text="Ledger" xmlUrl="https://ledger.example/feed.xml"/>'
+        b"</body></opml>"
+    )
+    fake.server.route(
+        "/attachments/1/900/feeds.opml", Response(200, feeds, {"Content-Type": "text/x-opml"})
+    )
+
+    async def test(adapter: DiscordAdapter) -> None:
+        payload = interaction_payload(
+            [{"type": 11, "name": "file", "value": "900"}],
+            subcommand="import",
+            permissions=MANAGE_GUILD,
+            interaction_id="901",
+        )
+        url = f"{fake.server.url}/attachments/1/900/feeds.opml"
+        payload["data"]["resolved"] = {
+            "attachments": {
+                "900": {
+                    "id": "900",
+                    "filename": "feeds.opml",
+                    "size": len(feeds),
+                    "url": url,
+                    "proxy_url": url,
+                    "content_type": "text/x-opml",
+                }
+            }
+        }
+        await invoke(adapter, payload)
+        assert fake.callbacks[-1]["type"] == 5  # deferred: reading a link may take a while
+        assert "Imported 1 feed into this channel" in str(fake.followups[-1]["content"])
+        [channel] = adapter.core.store.channels()
+        assert [s.url for s in adapter.core.store.channel_sources(channel.id)] == [
+            "https://ledger.example/feed.xml"
+        ]
+
+    with_discord(fake, tmp_path, test)

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.channels.admin import ChannelAdmin
 from bot.chat.replies import Reply, ReplyKind, info
-from bot.chat.spec import Access, Command, Invocation, NoArgs, Text, arg
+from bot.chat.spec import Access, Command, File, Invocation, NoArgs, Text, arg
 from bot.i18n import _, lazy
 
 
@@ -31,6 +31,17 @@ class UnsubscribeArgs:
         complete="sources",
         required=True,
         missing=lazy("Which one? Give its number from /digest sources, or its link."),
+    )
+
+
+@dataclass(frozen=True)
+class ImportArgs:
+    file: str | None = arg(
+        File(),
+        lazy("An OPML file (attach it, or give its link)"),
+        metavar="OPML-URL",
+        required=True,
+        missing=lazy("Attach an OPML file or give its link: /digest import https://…/feeds.opml"),
     )
 
 
@@ -72,6 +83,10 @@ async def subscribe(run: Invocation, args: SubscribeArgs) -> Reply:
 
 async def unsubscribe(run: Invocation, args: UnsubscribeArgs) -> Reply:
     return info(await _admin(run).unsubscribe(run.context.where, args.source or ""))
+
+
+async def import_opml(run: Invocation, args: ImportArgs) -> Reply:
+    return info(await _admin(run).import_opml(run.context.where, args.file or ""))
 
 
 async def schedule(run: Invocation, args: ScheduleArgs) -> Reply:
@@ -138,6 +153,15 @@ CHANNEL: tuple[Command[Any], ...] = (
         unsubscribe,
         access=Access.ADMIN,
         needs_bot=True,
+    ),
+    Command(
+        "import",
+        lazy("follow every feed of an OPML file (admins)"),
+        ImportArgs,
+        import_opml,
+        access=Access.ADMIN,
+        needs_bot=True,
+        slow=True,
     ),
     Command(
         "schedule",
