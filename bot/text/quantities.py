@@ -106,12 +106,15 @@ _PERCENT = (
     r"%|percentage points?\b|percent\b|per cent\b|pour cent\b|por ciento\b|per cento\b"
     r"|prozent\b|procent\b|por cento\b|個百分點|个百分点|％"
 )
+# Chinese and Japanese write figures against the words ("发生6.8级地震"): after one of their
+# characters a figure starts; after a letter of a spaced script it is part of a word ("A320").
+_CJK_BEFORE = r"(?<=[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af])"
 _NUMBER = re.compile(
-    r"(?<![\w.,])"
+    rf"(?<![\d.,_])(?:{_CJK_BEFORE}|(?<![^\W\d_]))"
     r"(?P<int>\d{1,2}(?:,\d{2})+,\d{3}|\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+|\d+)"
     r"(?:(?P<sep>[.,])(?P<frac>\d+))?"
     rf"(?:\s*(?P<pct>{_PERCENT}))?"
-    rf"(?:[\s-]*(?P<scale>{_SCALE})(?![^\W\d_]))?",
+    rf"(?:[\s-]*(?P<scale>{_SCALE})(?:(?<=[万萬亿億])|(?![^\W\d_])))?",
     re.IGNORECASE,
 )
 _SCORE = re.compile(r"(?<![\w.,:])(\d{1,2})(?:\s?[-–]\s?(\d{1,2})|:(\d))(?![\w.,:%])")  # not 10:30
@@ -169,7 +172,7 @@ def quantities(text: str, language: str | None = "en") -> list[Quantity]:
     code = base(language)
     found: list[Quantity] = []
     in_scores: set[int] = set()  # and days of dates
-    for date, (start, end) in _dates(text, code):
+    for date, (start, end) in _dates(text, code) + _cjk_dates(text):
         found.append(date)
         in_scores.update(range(start, end))
     for score in _SCORE.finditer(text):
@@ -218,6 +221,17 @@ def _dates(text: str, language: str) -> list[tuple[Quantity, tuple[int, int]]]:
         )
         found.append((Quantity("date", float(month * 100 + day)), span))
     return found
+
+
+_CJK_DATE = re.compile(r"(?<!\d)(1[0-2]|0?[1-9])\s?月\s?(?:([12]\d|3[01]|0?[1-9])\s?[日号號])?")
+
+
+def _cjk_dates(text: str) -> list[tuple[Quantity, tuple[int, int]]]:
+    """ "9月5日", "9月5号", "9月": month and day as Chinese and Japanese write them."""
+    return [
+        (Quantity("date", float(int(m[1]) * 100 + int(m[2] or 0))), m.span())
+        for m in _CJK_DATE.finditer(text)
+    ]
 
 
 def fold_month(name: str) -> str:

@@ -64,6 +64,13 @@ def test_scores_years_and_dates_are_kinds_of_their_own() -> None:
     assert terms("le 1er mai", "fr") == ["d0501"]
 
 
+def test_chinese_and_japanese_figures_stand_against_the_words() -> None:
+    assert terms("四川泸定县9月5日发生6.8级地震，造成46人死亡", "zh") == ["d0905", "#6.8", "#46"]
+    assert terms("9月5日12時52分、マグニチュード6.8の地震", "ja") == ["d0905", "#12", "#52", "#6.8"]
+    assert terms("投资13.7亿元", "zh") == ["#1.37e+09"]
+    assert terms("an A320 and the B-52", "en") == ["#52"]  # part of a name, but a dash splits
+
+
 def test_matching_allows_for_rounding_but_not_for_a_different_rate() -> None:
     [share] = quantities("58.2%")
     [rounded] = quantities("58%")
