@@ -144,6 +144,8 @@ def _identifier() -> Any:
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     known = set(identifier.nb_classes)
     identifier.set_languages(sorted(known & {*languages(), "zh", "ja", "ko"}))
+    if hasattr(identifier, "_full_model"):  # the unrestricted model (~70 MB) is never used again
+        identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
     return identifier
 
 
