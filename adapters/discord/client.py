@@ -128,11 +128,7 @@ class DiscordAdapter:
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[int]]:
         rows = await self.core.preferences.list_filters(self.context(interaction).where)
-        return [
-            app_commands.Choice(name=f"{i}. {row}"[:100], value=i)
-            for i, row in enumerate(rows, 1)
-            if current.lower() in f"{i} {row}".lower()
-        ][:25]
+        return _numbered(rows, current)
 
     async def source_choices(
         self, interaction: discord.Interaction[Any], current: str
@@ -148,11 +144,16 @@ class DiscordAdapter:
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[int]]:
         rows = await self.core.admin.sources(self.context(interaction).where)
-        return [
-            app_commands.Choice(name=f"{i}. {row}"[:100], value=i)
-            for i, row in enumerate(rows, 1)
-            if current.lower() in f"{i} {row}".lower()
-        ][:25]
+        return _numbered(rows, current)
+
+
+def _numbered(rows: list[str], current: str) -> list[app_commands.Choice[int]]:
+    """Numbered rows as Discord offers them (the number is the value), those matching typing."""
+    return [
+        app_commands.Choice(name=f"{i}. {row}"[:100], value=i)
+        for i, row in enumerate(rows, 1)
+        if current.lower() in f"{i} {row}".lower()
+    ][:25]
 
 
 async def use_configured_gateway(client: discord.Client, api_url: str | None) -> None:
