@@ -82,9 +82,7 @@ class DiscordAdapter:
         """A command with Discord's typed options → the command layer → the interaction's answer;
         slow work (reading a link, posting) is deferred within Discord's 3 seconds."""
         ephemeral = not share
-        options = {  # an attached file reaches the command layer as its link
-            k: (v.url if isinstance(v, discord.Attachment) else v) for k, v in options.items()
-        }
+        options = {k: _as_text(v) for k, v in options.items()}
         if command.slow or any(
             isinstance(p.kind, Link) and options.get(p.name) for p in command.params
         ):
@@ -145,6 +143,15 @@ class DiscordAdapter:
     ) -> list[app_commands.Choice[int]]:
         rows = await self.core.admin.sources(self.context(interaction).where)
         return _numbered(rows, current)
+
+
+def _as_text(value: Any) -> Any:
+    """What the command layer takes for Discord's objects: a file's link, a role's mention."""
+    if isinstance(value, discord.Attachment):
+        return value.url
+    if isinstance(value, discord.Role):
+        return value.mention
+    return value
 
 
 def _numbered(rows: list[str], current: str) -> list[app_commands.Choice[int]]:

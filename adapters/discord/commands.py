@@ -15,7 +15,7 @@ from typing import Any, Literal, Optional
 import discord
 from discord import app_commands
 
-from bot.chat.spec import Choice, Command, File, Kind, Link, Number, Switch, Text
+from bot.chat.spec import Choice, Command, File, Kind, Link, Number, Role, Switch, Text
 
 Completer = Callable[[discord.Interaction[Any], str], Awaitable[list[Any]]]
 Run = Callable[[discord.Interaction[Any], Command[Any], dict[str, Any], bool], Awaitable[None]]
@@ -92,6 +92,8 @@ def _annotation(kind: Kind) -> Any:
         return Literal[kind.values]
     if isinstance(kind, File):
         return discord.Attachment
+    if isinstance(kind, Role):
+        return discord.Role
     assert isinstance(kind, Text | Link)
     return str
 

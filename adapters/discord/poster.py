@@ -21,6 +21,19 @@ PAUSING_CODES = frozenset(
 )  # Missing Access/Permissions, Unknown Channel
 
 
+def allowed_mentions(payload: dict[str, Any]) -> discord.AllowedMentions:
+    """Exactly the roles the rendered part names (configured by an admin), never anyone else."""
+    roles = (payload.get("allowed_mentions") or {}).get("roles") or []
+    if not roles:
+        return discord.AllowedMentions.none()
+    return discord.AllowedMentions(
+        everyone=False,
+        users=False,
+        roles=[discord.Object(int(r)) for r in roles],
+        replied_user=False,
+    )
+
+
 def to_embeds(payload: dict[str, Any]) -> list[discord.Embed]:
     return [discord.Embed.from_dict(e) for e in payload.get("embeds", [])]
 
@@ -65,7 +78,7 @@ class DiscordPoster:
                 content=part.get("content") or None,
                 embeds=to_embeds(part),
                 nonce=part_key,
-                allowed_mentions=discord.AllowedMentions.none(),
+                allowed_mentions=allowed_mentions(part),
             )
         except (discord.Forbidden, discord.NotFound) as exc:
             raise PostError(

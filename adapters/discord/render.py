@@ -32,6 +32,7 @@ MAX_AUTHOR = 256
 MAX_EMBED_TOTAL = 6000
 COLOUR = 0x2B6CB0
 NO_MENTIONS: dict[str, Any] = {"parse": []}
+MAX_ROLE_MENTIONS = 100  # Discord's limit on allowed_mentions.roles
 
 Embed = dict[str, Any]
 Message = dict[str, Any]
@@ -148,7 +149,15 @@ def digest_messages(digest: ChannelDigest) -> list[Message]:
     count = len(digest.digests)
     new = ngettext("{count} new article", "{count} new articles", count).format(count=count)
     headline = f"**{escape(digest.title)}** — {escape(new)}"
-    return pack_embeds(embeds, headline)
+    if not digest.mentions:
+        return pack_embeds(embeds, headline)
+    # the configured roles, by id, and nothing else: the text names them, allowed_mentions
+    # lets exactly those ping
+    roles = [r for r in digest.mentions if r.isdigit()][:MAX_ROLE_MENTIONS]
+    pinged = " ".join(f"<@&{r}>" for r in roles)
+    messages = pack_embeds(embeds, f"{pinged}\n{headline}" if pinged else headline)
+    messages[0]["allowed_mentions"] = {"parse": [], "roles": roles}
+    return messages
 
 
 def reply_messages(reply: Reply) -> list[Message]:

@@ -8,6 +8,7 @@ bullet too long for a block is cut at a word with "…".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -157,6 +158,9 @@ def article_blocks(
     return blocks
 
 
+_GROUP_ID = re.compile(r"^[A-Z0-9]{6,20}$")
+
+
 def digest_messages(digest: ChannelDigest) -> list[Message]:
     """Top message (headlines + overview) then the thread replies, one or more per article."""
     headlines = [
@@ -164,6 +168,10 @@ def digest_messages(digest: ChannelDigest) -> list[Message]:
         for d in digest.digests
     ]
     top_blocks: list[Block] = [header(digest.title)]
+    if digest.mentions:  # the user groups an admin configured, by id; nothing else pings
+        groups = " ".join(f"<!subteam^{g}>" for g in digest.mentions if _GROUP_ID.match(g))
+        if groups:
+            top_blocks.append(section(groups))
     for text in section_texts(headlines):
         top_blocks.append(section(text))
     overview = [

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.channels.admin import ChannelRef
 from bot.curate.filters import parse_pattern
+from bot.curate.mentions import MentionError, parse_target
 from bot.errors import NewsdigestError
 from bot.i18n import _, ngettext, using
 from bot.store.async_store import AsyncStore
@@ -61,16 +62,7 @@ class ChannelPreferences:
         them) when the rule is for that source's items only."""
         parsed, is_regex = parse_pattern(pattern)  # FilterError reaches the user as a reply
         channel = await self._channel(where)
-        source_id = None
-        if source is not None:
-            followed = await self.store.channel_sources(channel.id)
-            if not 1 <= source <= len(followed):
-                raise NewsdigestError(
-                    _("No source {number} here. See /digest sources for the numbers.").format(
-                        number=source
-                    )
-                )
-            source_id = followed[source - 1].id
+        source_id = await self._source_id(channel, source)
         rule = await self.store.add_filter(channel.id, action, parsed, is_regex, source_id)
         number = len(await self.store.filters(channel.id))
         what = rule.describe().split(" ", 1)[1]
@@ -81,6 +73,63 @@ class ChannelPreferences:
         return _("Leaving out items that match {pattern} (filter {number}).").format(
             pattern=what, number=number
         )
+
+    async def add_mention(
+        self, where: ChannelRef, role: str, words: str | None, source: int | None
+    ) -> str:
+        """Mention a role or user group when a digest carries an article from that source or
+        matching those words (at least one of them: a mention for every digest is noise)."""
+        target = parse_target(where.platform, role)  # MentionError reaches the user as a reply
+        pattern, is_regex = parse_pattern(words) if words and words.strip() else (None, False)
+        if pattern is None and source is None:
+            raise MentionError(
+                _("Say when: words (/digest mention add ROLE WORDS) or a source (--source N).")
+            )
+        channel = await self._channel(where)
+        source_id = await self._source_id(channel, source)
+        await self.store.add_mention(channel.id, target, source_id, pattern, is_regex)
+        rules = await self.store.mentions(channel.id)
+        return _("Will mention {rule} (mention {number}).").format(
+            rule=rules[-1].describe(where.platform), number=len(rules)
+        )
+
+    async def list_mentions(self, where: ChannelRef) -> list[str]:
+        channel = await self._channel(where)
+        return [rule.describe(where.platform) for rule in await self.store.mentions(channel.id)]
+
+    async def remove_mention(self, where: ChannelRef, number: int) -> str:
+        channel = await self._channel(where)
+        rules = await self.store.mentions(channel.id)
+        if not 1 <= number <= len(rules):
+            raise NewsdigestError(
+                _("No mention {number} here. See /digest mentions for the numbers.").format(
+                    number=number
+                )
+            )
+        await self.store.remove_mentions(channel.id, [rules[number - 1].id])
+        return _("Removed mention {number}.").format(number=number)
+
+    async def clear_mentions(self, where: ChannelRef) -> str:
+        channel = await self._channel(where)
+        removed = await self.store.remove_mentions(
+            channel.id, [r.id for r in await self.store.mentions(channel.id)]
+        )
+        return ngettext("Removed {count} mention.", "Removed {count} mentions.", removed).format(
+            count=removed
+        )
+
+    async def _source_id(self, channel: ChannelInfo, number: int | None) -> int | None:
+        """The id of the channel's source numbered so in /digest sources."""
+        if number is None:
+            return None
+        followed = await self.store.channel_sources(channel.id)
+        if not 1 <= number <= len(followed):
+            raise NewsdigestError(
+                _("No source {number} here. See /digest sources for the numbers.").format(
+                    number=number
+                )
+            )
+        return followed[number - 1].id
 
     async def list_filters(self, where: ChannelRef) -> list[str]:
         channel = await self._channel(where)

@@ -70,7 +70,13 @@ class File:
     The handler gets a link either way: the adapter passes an attachment's URL."""
 
 
-Kind = Text | Number | Switch | Choice | Link | File
+@dataclass(frozen=True)
+class Role:
+    """A role (Discord, picked from the server's roles) or a user group (Slack, as Slack
+    writes it in a command: <!subteam^ID|@name>); the handler gets that text either way."""
+
+
+Kind = Text | Number | Switch | Choice | Link | File | Role
 
 ON = ("on", "yes", "true")
 OFF = ("off", "no", "false")

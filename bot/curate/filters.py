@@ -70,7 +70,7 @@ class Candidate:
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
-class _Stems:
+class WordStems:
     """A candidate's words as stems, made once however many rules look at it."""
 
     def __init__(self) -> None:
@@ -108,7 +108,7 @@ def parse_pattern(text: str) -> tuple[str, bool]:
     return text, False
 
 
-def matches(rule: FilterRule, candidate: Candidate, stems: _Stems | None = None) -> bool:
+def matches(rule: FilterRule, candidate: Candidate, stems: WordStems | None = None) -> bool:
     if rule.is_regex:
         return _compile(rule.pattern, True).search(candidate.searched) is not None
     text: str | None = None
@@ -119,7 +119,7 @@ def matches(rule: FilterRule, candidate: Candidate, stems: _Stems | None = None)
             continue
         wanted = _joined(tokens(phrase, candidate.language), candidate.language)
         if wanted.strip():
-            text = text if text is not None else (stems or _Stems()).of(candidate)
+            text = text if text is not None else (stems or WordStems()).of(candidate)
             if wanted in text:
                 return True
     return False
@@ -133,7 +133,7 @@ def apply_filters(
     excludes = [r for r in rules if r.action == "exclude"]
     kept: list[Candidate] = []
     dropped: list[tuple[Candidate, FilterRule]] = []
-    stems = _Stems()
+    stems = WordStems()
     for candidate in candidates:
         rule = next(
             (r for r in excludes if r.judges(candidate) and matches(r, candidate, stems)), None

@@ -7,9 +7,10 @@ and stores the result with the delivery, so a resumed delivery shows the same st
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.curate.filters import Candidate, FilterRule, apply_filters
+from bot.curate.mentions import MentionRule, mentioned
 from bot.curate.stories import StoryItem, group_stories, rank_stories
 from bot.models import Article
 from bot.text.words import word_count
@@ -27,13 +28,18 @@ class Outlet:
 class Curated:
     stories: list[list[int]]  # article ids per story, the one to show first; ranked, capped
     dropped: list[tuple[int, int, str]]  # (article id, filter id, rule) kept out by filters
+    mentions: list[str] = field(default_factory=list)  # role or group ids the stories call for
 
     @property
     def shown(self) -> list[int]:
         return [story[0] for story in self.stories]
 
-    def as_plan(self) -> dict[str, list[list[int]] | list[int]]:
-        return {"stories": self.stories, "dropped": [d[0] for d in self.dropped]}
+    def as_plan(self) -> dict[str, list[list[int]] | list[int] | list[str]]:
+        return {
+            "stories": self.stories,
+            "dropped": [d[0] for d in self.dropped],
+            "mentions": self.mentions,
+        }
 
 
 def curate(
@@ -41,8 +47,10 @@ def curate(
     rules: Sequence[FilterRule],
     cap: int,
     sources: Mapping[int, frozenset[int]] | None = None,
+    mention_rules: Sequence[MentionRule] = (),
 ) -> Curated:
-    """`sources`: the sources each article came from, for rules that hold for one source."""
+    """`sources`: the sources each article came from, for rules that hold for one source;
+    `mention_rules`: who to notify when a story in the digest matches."""
     carried = sources or {}
     candidates = [
         Candidate(
@@ -70,7 +78,9 @@ def curate(
     ]
     ranked = rank_stories(group_stories(items))[: max(cap, 1)]
     stories = [[s.shown.article_id, *(o.article_id for o in s.others)] for s in ranked]
-    return Curated(stories, [(c.article_id, r.id, r.describe()) for c, r in dropped])
+    told = {i for story in stories for i in story}
+    mentions = mentioned(mention_rules, [c for c in kept if c.article_id in told])
+    return Curated(stories, [(c.article_id, r.id, r.describe()) for c, r in dropped], mentions)
 
 
 def _opening(article: Article) -> str:

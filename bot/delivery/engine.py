@@ -270,9 +270,13 @@ class Deliverer:
                     return
                 parts = planned[1]
             else:  # planned before the crash: the very same stories, so the very same parts
-                stories = (delivery.plan or {}).get("stories")
+                plan = delivery.plan or {}
                 digest = await self._channel_digest(
-                    channel, delivery.slot, delivery.article_ids, stories
+                    channel,
+                    delivery.slot,
+                    delivery.article_ids,
+                    plan.get("stories"),
+                    plan.get("mentions") or (),
                 )
                 parts = self._render(digest)
             await self._send_parts(
@@ -305,7 +309,9 @@ class Deliverer:
             await self.store.finish_delivery(delivery_id, SKIPPED, why)
             log.info("%s for %s:%s slot %s", why, channel.platform, channel.external_id, slot)
             return None
-        digest = await self._channel_digest(channel, slot, curated.shown, curated.stories)
+        digest = await self._channel_digest(
+            channel, slot, curated.shown, curated.stories, curated.mentions
+        )
         if not digest.digests:  # every new article had text but gave no bullet: never post empty
             why = "no new article gave a bullet"
             await self.store.plan_delivery(delivery_id, [], 0, curated.as_plan())
@@ -447,12 +453,16 @@ class Deliverer:
         store = self.store.sync
         settings = store.channel_settings(channel.id)
         rules = store.filters(channel.id)
-        per_source = any(r.source_id is not None for r in rules)
+        mention_rules = store.mentions(channel.id)
+        per_source = any(r.source_id is not None for r in rules) or any(
+            m.source_id is not None for m in mention_rules
+        )
         curated = curate(
             store.articles(candidates),
             rules,
             settings.articles_per_digest or self.policy.max_articles,
             store.article_sources(list(candidates)) if per_source else None,
+            mention_rules,
         )
         store.record_drops(channel.id, curated.dropped, now)
         return curated
@@ -463,6 +473,7 @@ class Deliverer:
         slot: str,
         article_ids: Sequence[int],
         stories: Sequence[Sequence[int]] | None = None,
+        mentions: Sequence[str] = (),
     ) -> ChannelDigest:
         made = await asyncio.gather(*(self.digests.get(i) for i in article_ids))
         settings = await self.store.channel_settings(channel.id)
@@ -484,7 +495,9 @@ class Deliverer:
         day = slot.removeprefix("now-").split("T")[0]
         with using(language):
             title = _("News digest — {day}").format(day=day)
-        return ChannelDigest(channel, slot, title, tuple(digests), tuple(also), language)
+        return ChannelDigest(
+            channel, slot, title, tuple(digests), tuple(also), language, tuple(mentions)
+        )
 
 
 def _as_channel_wants(digest: Digest, settings: ChannelSettings) -> Digest:

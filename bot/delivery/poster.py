@@ -26,6 +26,9 @@ class ChannelDigest:
     digests: tuple[Digest, ...]
     also: tuple[tuple[Outlet, ...], ...] = ()  # per digest: other outlets telling the story
     language: str = "en"  # of the bot's own words (headers, labels): the channel's
+    # ids of the roles (Discord) or user groups (Slack) an admin asked to notify for a story
+    # here: the only mentions a digest may carry
+    mentions: tuple[str, ...] = ()
 
     def others(self, index: int) -> tuple[Outlet, ...]:
         return self.also[index] if index < len(self.also) else ()

@@ -85,6 +85,9 @@ class AsyncStore:
     new_articles_for = on_database_thread(Store.new_articles_for)
     # filters
     add_filter = on_database_thread(Store.add_filter)
+    add_mention = on_database_thread(Store.add_mention)
+    mentions = on_database_thread(Store.mentions)
+    remove_mentions = on_database_thread(Store.remove_mentions)
     filters = on_database_thread(Store.filters)
     remove_filter = on_database_thread(Store.remove_filter)
     clear_filters = on_database_thread(Store.clear_filters)

@@ -221,3 +221,20 @@ class FilterDropRow(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     rule: Mapped[str] = mapped_column(String(520))
     dropped_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MentionRow(Base):
+    """A role or user group a channel notifies when a digest carries a matching article."""
+
+    __tablename__ = "channel_mentions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), index=True
+    )
+    target: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), nullable=True
+    )
+    pattern: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    is_regex: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

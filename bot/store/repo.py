@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.curate.filters import FilterRule
+from bot.curate.mentions import MentionRule
 from bot.models import Article, Digest
 from bot.store.codec import article_from_dict, article_to_dict, digest_from_dict, digest_to_dict
 from bot.store.db import make_engine, migrate, session_factory
@@ -26,6 +27,7 @@ from bot.store.models import (
     DeliveredArticleRow,
     DeliveryRow,
     FilterDropRow,
+    MentionRow,
     SourceRow,
     SubscriptionRow,
     SummaryCacheRow,
@@ -270,9 +272,8 @@ class Store:
             result = session.execute(
                 delete(SubscriptionRow).filter_by(channel_id=channel_id, source_id=source_id)
             )
-            session.execute(
-                delete(ChannelFilterRow).filter_by(channel_id=channel_id, source_id=source_id)
-            )
+            for table in (ChannelFilterRow, MentionRow):
+                session.execute(delete(table).filter_by(channel_id=channel_id, source_id=source_id))
             return bool(getattr(result, "rowcount", 0))
 
     def channel_sources(self, channel_id: int) -> list[SourceInfo]:
@@ -568,6 +569,54 @@ class Store:
                 )
                 for r, url in rows
             ]
+
+    def add_mention(
+        self,
+        channel_id: int,
+        target: str,
+        source_id: int | None,
+        pattern: str | None,
+        is_regex: bool,
+    ) -> None:
+        with self._sessions.begin() as session:
+            session.add(
+                MentionRow(
+                    channel_id=channel_id,
+                    target=target,
+                    source_id=source_id,
+                    pattern=pattern,
+                    is_regex=is_regex,
+                )
+            )
+
+    def mentions(self, channel_id: int) -> list[MentionRule]:
+        with self._sessions() as session:
+            rows = session.execute(
+                select(MentionRow, SourceRow.url)
+                .outerjoin(SourceRow, SourceRow.id == MentionRow.source_id)
+                .where(MentionRow.channel_id == channel_id)
+                .order_by(MentionRow.id)
+            )
+            return [
+                MentionRule(
+                    r.id,
+                    r.target,
+                    r.source_id,
+                    url.removeprefix("path:") if url else None,
+                    r.pattern,
+                    r.is_regex,
+                )
+                for r, url in rows
+            ]
+
+    def remove_mentions(self, channel_id: int, mention_ids: Sequence[int]) -> int:
+        with self._sessions.begin() as session:
+            result = session.execute(
+                delete(MentionRow).where(
+                    MentionRow.channel_id == channel_id, MentionRow.id.in_(mention_ids)
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def article_sources(self, article_ids: Sequence[int]) -> dict[int, frozenset[int]]:
         """The sources that carried each article (one story may come through several feeds)."""

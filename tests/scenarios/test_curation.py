@@ -156,6 +156,34 @@ def test_a_filter_for_one_source_judges_only_that_sources_items(bot_and_server) 
     assert command(bot, "/digest filters").startswith('1. exclude "sundays" (from')
 
 
+def test_mentions_name_a_group_for_words_or_a_source_and_travel_with_the_delivery(
+    bot_and_server,
+) -> None:  # type: ignore[no-untyped-def]
+    bot, _ = bot_and_server
+    slack = CommandContext(channel_id="C1", user_id="U1", is_admin=True, platform="slack")
+    group = "<!subteam^S0SPORTS1|@sports>"
+    assert command(bot, "/digest mention add <!channel> cup", slack).startswith(
+        "ERROR Name a user group"
+    )
+    assert command(bot, "/digest mention add @here cup", slack).startswith("ERROR Name a user")
+    assert command(bot, f"/digest mention add {group}", slack).startswith("ERROR Say when")
+    assert command(bot, f"/digest mention add {group} cup", GUEST).startswith("ERROR Only")
+    reply = command(bot, f"/digest mention add {group} cup penalties", slack)
+    assert reply == "Will mention <!subteam^S0SPORTS1> — cup penalties (mention 1)."
+    assert command(bot, "/digest mentions", slack) == "1. <!subteam^S0SPORTS1> — cup penalties"
+    assert command(bot, "/digest mention remove 4", slack).startswith("ERROR No mention 4")
+    assert command(bot, "/digest mention clear", slack) == "Removed 1 mention."
+    # the console channel's own rules, as an admin of a platform would have set them
+    channel = bot.store.channel("console", "C1")
+    sources = bot.store.channel_sources(channel.id)
+    bot.store.add_mention(channel.id, "S0SPORTS1", None, "cup penalties", False)
+    bot.store.add_mention(channel.id, "S0ENERGY1", sources[0].id, None, False)  # Coast Ledger
+    bot.store.add_mention(channel.id, "S0NEVER01", None, "tram", False)
+    deliver(bot)
+    [delivery] = bot.store.deliveries()
+    assert delivery.plan["mentions"] == ["S0SPORTS1", "S0ENERGY1"]  # type: ignore[index]
+
+
 def test_channel_settings_are_stored_and_used(bot_and_server) -> None:  # type: ignore[no-untyped-def]
     bot, _ = bot_and_server
     assert "articles 10 per digest" in command(bot, "/digest settings", GUEST)

@@ -404,3 +404,25 @@ def test_import_takes_an_attached_opml_file(fake: FakeDiscord, tmp_path: Path) -
         ]
 
     with_discord(fake, tmp_path, test)
+
+
+def test_a_digest_mentions_only_the_configured_role_whatever_the_article_says(
+    fake: FakeDiscord,
+) -> None:
+    hostile = replace(
+        example_digest(),
+        article=replace(example_digest().article, title="@everyone <@&999999999999999999> @here"),
+    )
+    digest = replace(channel_digest([hostile]), mentions=("123456789012345678",))
+
+    async def test(poster: DiscordPoster) -> None:
+        parts = poster.render(digest)
+        await poster.send("555", parts[0], "nd2p0", None)
+        [body] = fake.channel_messages["555"]
+        assert_discord_payload(body)
+        assert body["content"].startswith("<@&123456789012345678>\n")
+        # discord.py sends exactly the configured role; everyone, here and users never ping
+        assert body["allowed_mentions"] == {"parse": [], "roles": [123456789012345678]}
+        assert "@everyone" not in str(body["embeds"]).replace("@\u200beveryone", "")
+
+    poster_with_client(fake, test)

@@ -286,6 +286,31 @@ def test_article_text_is_escaped() -> None:
     assert "<!here>" not in text and "&lt;!here&gt;" in text
 
 
+def test_a_digest_mentions_only_the_configured_user_group() -> None:
+    hostile = replace(
+        example_digest(),
+        article=replace(example_digest().article, title="<!channel> <!here> <!subteam^SEVIL01>"),
+    )
+    messages = digest_messages(replace(channel_digest([hostile]), mentions=("S0SPORTS1",)))
+    for message in messages:
+        assert_slack_payload(message)
+
+    def parsed(messages: list[dict[str, Any]]) -> str:
+        """What Slack reads for mentions: mrkdwn and the fallback text (plain_text is shown
+        as written and never pings)."""
+        texts = [m["text"] for m in messages]
+        for block in (b for m in messages for b in m["blocks"]):
+            for part in [block.get("text") or {}, *block.get("elements", [])]:
+                if isinstance(part, dict) and part.get("type") == "mrkdwn":
+                    texts.append(part["text"])
+        return "\n".join(texts)
+
+    pinging = parsed(messages)
+    assert pinging.count("<!subteam^") == 1 and "<!subteam^S0SPORTS1>" in pinging
+    assert "<!channel>" not in pinging and "<!here>" not in pinging
+    assert "<!subteam^" not in parsed(digest_messages(channel_digest([hostile])))  # none set
+
+
 def test_scheduled_digest_is_a_top_message_with_thread_replies(
     fake: FakeSlack, tmp_path: Path
 ) -> None:

@@ -7,7 +7,18 @@ from typing import Any
 
 from bot.channels.preferences import ChannelChoices, ChannelPreferences
 from bot.chat.replies import Reply, info
-from bot.chat.spec import Access, Choice, Command, Invocation, NoArgs, Number, Switch, Text, arg
+from bot.chat.spec import (
+    Access,
+    Choice,
+    Command,
+    Invocation,
+    NoArgs,
+    Number,
+    Role,
+    Switch,
+    Text,
+    arg,
+)
 from bot.i18n import LANGUAGES, _, lazy
 
 FILTER_HELP = lazy(
@@ -50,6 +61,51 @@ class FilterArgs:
     )
 
 
+MENTION_HELP = lazy(
+    "Use /digest mention add ROLE [WORDS|/REGEX/] [--source N], mention remove NUMBER, "
+    "or mention clear."
+)
+
+
+@dataclass(frozen=True)
+class MentionArgs:
+    action: str | None = arg(
+        Choice(("add", "remove", "clear")),
+        lazy("add a mention; remove NUMBER; clear them all"),
+        required=True,
+        missing=MENTION_HELP,
+    )
+    role: str | None = arg(
+        Role(),
+        lazy("The role (Discord) or user group (Slack) to mention"),
+        metavar="ROLE|@GROUP",
+        only_with=("action", ("add",)),
+        required=True,
+        missing=MENTION_HELP,
+    )
+    words: str | None = arg(
+        Text(rest=True, raw=True),
+        lazy("Mention when an article matches these words or /regex/"),
+        metavar="WORDS|/REGEX/",
+        only_with=("action", ("add",)),
+    )
+    source: int | None = arg(
+        Number(1, 1000),
+        lazy("Mention for this source's articles (its number in /digest sources)"),
+        metavar="N",
+        complete="source numbers",
+        only_with=("action", ("add",)),
+        flag=True,
+    )
+    number: int | None = arg(
+        Number(1, 1000),
+        lazy("Mention number to remove (see /digest mentions)"),
+        only_with=("action", ("remove",)),
+        required=True,
+        missing=lazy("Which one? Give its number from /digest mentions."),
+    )
+
+
 @dataclass(frozen=True)
 class SettingsArgs:
     articles: int | None = arg(Number(1, 25), lazy("Articles per digest"), metavar="N")
@@ -88,6 +144,23 @@ async def change_filters(run: Invocation, args: FilterArgs) -> Reply:
     return info(await preferences.clear_filters(where))
 
 
+async def list_mentions(run: Invocation, _args: NoArgs) -> Reply:
+    rows = await _preferences(run).list_mentions(run.context.where)
+    text = "\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1)) or (
+        _("No mentions here. An admin can add one: /digest mention add ROLE WORDS")
+    )
+    return info(text)
+
+
+async def change_mentions(run: Invocation, args: MentionArgs) -> Reply:
+    preferences, where = _preferences(run), run.context.where
+    if args.action == "add":
+        return info(await preferences.add_mention(where, args.role or "", args.words, args.source))
+    if args.action == "remove":
+        return info(await preferences.remove_mention(where, args.number or 0))
+    return info(await preferences.clear_mentions(where))
+
+
 async def settings(run: Invocation, args: SettingsArgs) -> Reply:
     choices = ChannelChoices(
         args.articles, args.bullets, args.sections, args.language, args.translate
@@ -112,6 +185,23 @@ CURATION: tuple[Command[Any], ...] = (
         access=Access.ADMIN,
         needs_bot=True,
         usage="include|exclude WORDS|/REGEX/ [--source N] | remove NUMBER | clear",
+    ),
+    Command(
+        "mentions",
+        lazy("the roles or groups this channel's digests mention, and when"),
+        NoArgs,
+        list_mentions,
+        shareable=True,
+        needs_bot=True,
+    ),
+    Command(
+        "mention",
+        lazy("mention a role or group for a source or words; remove NUMBER; clear (admins)"),
+        MentionArgs,
+        change_mentions,
+        access=Access.ADMIN,
+        needs_bot=True,
+        usage="add ROLE|@GROUP [WORDS|/REGEX/] [--source N] | remove NUMBER | clear",
     ),
     Command(
         "settings",
