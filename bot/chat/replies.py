@@ -73,6 +73,11 @@ def info(text: str) -> Reply:
     return Reply(ReplyKind.INFO, text)
 
 
+def numbered(rows: list[str], when_empty: str) -> Reply:
+    """A list people refer to by number ("filter remove 2"), or what to do when it is empty."""
+    return info("\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1)) or when_empty)
+
+
 def error(
     text: str, kind: str = "error", suggestion: str | None = None, options: tuple[str, ...] = ()
 ) -> Reply:

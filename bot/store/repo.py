@@ -93,6 +93,11 @@ class ChannelSettings:
     translate: bool | None = None
 
 
+def _shown(url: str | None) -> str | None:
+    """A source as people read it (local folders without their storage prefix)."""
+    return url.removeprefix("path:") if url else None
+
+
 def _channel(row: ChannelRow) -> ChannelInfo:
     return ChannelInfo(
         row.id,
@@ -547,7 +552,7 @@ class Store:
                 row.pattern,
                 row.is_regex,
                 source_id,
-                source.url.removeprefix("path:") if source else None,
+                _shown(source.url if source else None),
             )
 
     def filters(self, channel_id: int) -> list[FilterRule]:
@@ -565,7 +570,7 @@ class Store:
                     r.pattern,
                     r.is_regex,
                     r.source_id,
-                    url.removeprefix("path:") if url else None,
+                    _shown(url),
                 )
                 for r, url in rows
             ]
@@ -602,7 +607,7 @@ class Store:
                     r.id,
                     r.target,
                     r.source_id,
-                    url.removeprefix("path:") if url else None,
+                    _shown(url),
                     r.pattern,
                     r.is_regex,
                 )

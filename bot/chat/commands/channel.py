@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.admin import ChannelAdmin
-from bot.chat.replies import Reply, ReplyKind, info
+from bot.chat.replies import Reply, ReplyKind, info, numbered
 from bot.chat.spec import Access, Command, File, Invocation, NoArgs, Text, arg
 from bot.i18n import _, lazy
 
@@ -71,10 +71,10 @@ async def today(run: Invocation, _args: NoArgs) -> Reply:
 
 async def sources(run: Invocation, _args: NoArgs) -> Reply:
     rows = await _admin(run).sources(run.context.where)
-    text = "\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1)) or _(
-        "This channel follows no sources yet. An admin can add one: /digest subscribe URL"
+    return numbered(
+        rows,
+        _("This channel follows no sources yet. An admin can add one: /digest subscribe URL"),
     )
-    return info(text)
 
 
 async def subscribe(run: Invocation, args: SubscribeArgs) -> Reply:

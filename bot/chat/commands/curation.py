@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.preferences import ChannelChoices, ChannelPreferences
-from bot.chat.replies import Reply, info
+from bot.chat.replies import Reply, info, numbered
 from bot.chat.spec import (
     Access,
     Choice,
@@ -127,10 +127,9 @@ def _preferences(run: Invocation) -> ChannelPreferences:
 
 async def list_filters(run: Invocation, _args: NoArgs) -> Reply:
     rows = await _preferences(run).list_filters(run.context.where)
-    text = "\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1)) or (
-        _("No filters here. An admin can add one: /digest filter exclude WORDS or /REGEX/")
+    return numbered(
+        rows, _("No filters here. An admin can add one: /digest filter exclude WORDS or /REGEX/")
     )
-    return info(text)
 
 
 async def change_filters(run: Invocation, args: FilterArgs) -> Reply:
@@ -146,10 +145,9 @@ async def change_filters(run: Invocation, args: FilterArgs) -> Reply:
 
 async def list_mentions(run: Invocation, _args: NoArgs) -> Reply:
     rows = await _preferences(run).list_mentions(run.context.where)
-    text = "\n".join(f"{i}. {row}" for i, row in enumerate(rows, 1)) or (
-        _("No mentions here. An admin can add one: /digest mention add ROLE WORDS")
+    return numbered(
+        rows, _("No mentions here. An admin can add one: /digest mention add ROLE WORDS")
     )
-    return info(text)
 
 
 async def change_mentions(run: Invocation, args: MentionArgs) -> Reply:
