@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from bot.text.names import proper_names
 from bot.text.quantities import Quantity, quantities
@@ -91,7 +92,11 @@ class Signature:
     all_figures: frozenset[Quantity]
 
 
+@lru_cache(maxsize=8192)
 def signature(item: StoryItem) -> Signature:
+    """What an item says, read once: the same article reaches every channel that follows its
+    feed, and each channel's digest groups it again (the item is its own key: same text, same
+    signature)."""
     language = base(item.language)
     sentences = split_sentences(item.lead.split("\n\n")[0], language)
     headline = f"{item.title}\n{sentences[0] if sentences else ''}"
@@ -146,31 +151,55 @@ def similarity_pairs(
         _weighted([s.names for s in sigs]),
         _weighted([s.figures for s in sigs]),
     )
-    postings: defaultdict[str, list[int]] = defaultdict(list)
-    for prefix, (vectors, doc_freq) in zip("wnf", (words, names, figures), strict=True):
-        for i, vec in enumerate(vectors):
-            for term in vec:
+    # Dot products are summed term by term from the postings of the rarer terms (the pairs
+    # that share none are never looked at); the few common terms, left out of the postings,
+    # are added per pair from each item's short list of them.
+    postings: defaultdict[str, list[tuple[int, float]]] = defaultdict(list)
+    common: tuple[list[dict[str, float]], ...] = ([], [], [])
+    for space, (space_vectors, doc_freq) in enumerate((words, names, figures)):
+        for i, vec in enumerate(space_vectors):
+            common[space].append({})
+            for term, weight in vec.items():
                 if doc_freq[term] <= MAX_POSTINGS:
-                    postings[prefix + term].append(i)
+                    postings["wnf"[space] + term].append((i, weight))
+                else:
+                    common[space][i][term] = weight
     shared: Counter[tuple[int, int]] = Counter()
-    for members in postings.values():
+    dots: tuple[defaultdict[tuple[int, int], float], ...] = (
+        defaultdict(float),
+        defaultdict(float),
+        defaultdict(float),
+    )
+    for key, members in postings.items():
+        dot = dots["wnf".index(key[0])]
         for x in range(len(members)):
+            i, wi = members[x]
             for y in range(x + 1, len(members)):
-                shared[(members[x], members[y])] += 1
+                j, wj = members[y]
+                shared[(i, j)] += 1
+                dot[(i, j)] += wi * wj
+
+    vectors = (words[0], names[0], figures[0])
+    languages = [base(item.language) for item in items]
+
+    def cosine(space: int, i: int, j: int) -> float:
+        few = common[space][i]
+        return dots[space].get((i, j), 0.0) + (_cosine(few, vectors[space][j]) if few else 0.0)
+
     pairs: dict[tuple[int, int], float] = {}
     for (i, j), count in shared.items():
         if count < 2:
             continue
-        by_names = _cosine(names[0][i], names[0][j])
-        by_figures = _cosine(figures[0][i], figures[0][j])
-        if base(items[i].language) != base(items[j].language):
+        by_names = cosine(1, i, j)
+        by_figures = cosine(2, i, j)
+        if languages[i] != languages[j]:
             # "Macron", "Le Pen" and "58,5 %" read the same in French; the words do not
             named = (NAME_WEIGHT * by_names + FIGURE_WEIGHT * by_figures) / (
                 NAME_WEIGHT + FIGURE_WEIGHT
             )
             pairs[(i, j)] = ACROSS_LANGUAGES * named
             continue
-        by_words = _cosine(words[0][i], words[0][j])
+        by_words = cosine(0, i, j)
         if by_words < WORDS_ALONE and not by_figures:
             continue
         total = (
