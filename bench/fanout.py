@@ -1,8 +1,8 @@
 """Fan-out: 500 articles from 20 local feeds delivered to 200 channels.
 
-Measures wall time, peak memory and summarizer calls. Each article must be
-summarized once (500 calls), however many channels receive it (100,000 deliveries
-of an article to a channel).
+Measures wall time, peak memory and summarizer calls. Each article a channel receives must
+be summarized once, however many channels receive it (curation groups one story told by
+several feeds into one entry, so fewer than 500 articles may be shown).
 """
 
 from __future__ import annotations
@@ -123,12 +123,14 @@ async def run(feeds: int, articles: int, channels: int) -> dict[str, float]:
             await deliverer.deliver(channel_info, "2024-05-01T08:00", now)
         done = time.perf_counter()
         delivered = sum(len(d.article_ids) for d in store.deliveries())
+        distinct = len({i for d in store.deliveries() for i in d.article_ids})
         stored = store.count_articles()
         store.engine.dispose()
     return {
         "articles stored": stored,
         "channels": channels,
         "article deliveries": delivered,
+        "distinct articles delivered": distinct,
         "summarizer calls": CountingSummarizer.calls,
         "poll seconds": polled - started,
         "deliver seconds": done - polled,
@@ -156,8 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(value, float) and not value.is_integer()
             else f"| {key} | {int(value)} |"
         )
-    ok = result["summarizer calls"] == result["articles stored"] == args.articles
-    print("summarized once per article: " + ("yes" if ok else "NO"))
+    ok = result["articles stored"] == args.articles and (
+        result["summarizer calls"] == result["distinct articles delivered"]
+    )
+    print("each delivered article summarized once: " + ("yes" if ok else "NO"))
     return 0 if ok else 1
 
 
