@@ -426,3 +426,51 @@ def test_a_digest_mentions_only_the_configured_role_whatever_the_article_says(
         assert "@everyone" not in str(body["embeds"]).replace("@\u200beveryone", "")
 
     poster_with_client(fake, test)
+
+
+def test_mention_takes_a_role_option_and_refuses_everyone(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    def role(role_id: str, name: str) -> dict[str, Any]:
+        return {
+            "id": role_id,
+            "name": name,
+            "color": 0,
+            "hoist": False,
+            "position": 1,
+            "permissions": "0",
+            "managed": False,
+            "mentionable": True,
+            "flags": 0,
+        }
+
+    async def test(adapter: DiscordAdapter) -> None:
+        def ask(role_id: str, name: str, words: str, interaction_id: str) -> dict[str, Any]:
+            payload = interaction_payload(
+                [
+                    {"type": 3, "name": "action", "value": "add"},
+                    {"type": 8, "name": "role", "value": role_id},
+                    {"type": 3, "name": "words", "value": words},
+                ],
+                subcommand="mention",
+                permissions=MANAGE_GUILD,
+                interaction_id=interaction_id,
+            )
+            payload["data"]["resolved"] = {"roles": {role_id: role(role_id, name)}}
+            return payload
+
+        await invoke(adapter, ask("123456789012345678", "sports", "cup final", "951"))
+        said = str(fake.callbacks[-1]["data"]["content"])
+        assert "Will mention <@&123456789012345678> — cup final (mention 1)" in said.replace(
+            "\\", ""
+        )
+        assert fake.callbacks[-1]["data"]["allowed_mentions"] == {
+            "parse": []
+        }  # the reply pings no one
+        # the server's own role, which discord.py writes as "@everyone"
+        await invoke(adapter, ask("444", "@everyone", "cup", "952"))
+        assert "Choose a role to mention" in str(fake.callbacks[-1]["data"]["content"])
+        [channel] = adapter.core.store.channels()
+        assert [m.target for m in adapter.core.store.mentions(channel.id)] == ["123456789012345678"]
+
+    with_discord(fake, tmp_path, test)
