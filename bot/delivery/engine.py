@@ -215,22 +215,36 @@ class Deliverer:
             planned = await self._plan(channel, delivery.id, slot, now)
             if planned is None:
                 return await self.store.delivery_by_id(delivery.id)
-            article_ids, parts = planned
+            _shown, parts = planned
             started = time.monotonic()
             await self._send_parts(channel, delivery.id, parts, 0, None, False, clock, lease)
-        final = await self.store.delivery_by_id(delivery.id)
+        return await self._posted(channel, delivery.id, now, clock, started, len(parts))
+
+    async def _posted(
+        self,
+        channel: ChannelInfo,
+        delivery_id: int,
+        now: datetime,
+        clock: LeaseClock,
+        started: float,
+        parts: int,
+        resumed: bool = False,
+    ) -> DeliveryInfo | None:
+        """Log and count a digest that went out, first try or resumed after a crash alike."""
+        final = await self.store.delivery_by_id(delivery_id)
         if final and final.state == "sent":
             METRICS.slot_delay.observe(
-                max((clock.now() - _slot_time(slot, now)).total_seconds(), 0.0)
+                max((clock.now() - _slot_time(final.slot, now)).total_seconds(), 0.0)
             )
             log.info(
-                "posted digest to %s:%s slot=%s articles=%d parts=%d in %.2fs",
+                "posted digest to %s:%s slot=%s articles=%d parts=%d in %.2fs%s",
                 channel.platform,
                 channel.external_id,
-                slot,
-                len(article_ids),
-                len(parts),
+                final.slot,
+                len(final.article_ids),
+                parts,
                 time.monotonic() - started,
+                " (resumed)" if resumed else "",
             )
         return final
 
@@ -263,6 +277,7 @@ class Deliverer:
                 ).format(slot=delivery.slot.replace("T", " ")),
             )
             return
+        started = time.monotonic()
         async with Lease(self.leases, delivery.id, clock) as lease:
             if not delivery.article_ids:  # crashed before planning: plan now
                 planned = await self._plan(channel, delivery.id, delivery.slot, now)
@@ -289,6 +304,7 @@ class Deliverer:
                 clock,
                 lease,
             )
+        await self._posted(channel, delivery.id, now, clock, started, len(parts), resumed=True)
 
     async def _plan(
         self, channel: ChannelInfo, delivery_id: int, slot: str, now: datetime

@@ -61,7 +61,9 @@ class CrashingSlackPoster(SlackPoster):
         return sent
 
 
-def test_crash_after_slack_accepted_is_reconciled_by_metadata(store: Store, tmp_path: Path) -> None:
+def test_crash_after_slack_accepted_is_reconciled_by_metadata(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     channel = seed_stories(store, tmp_path, "slack")
     with LoopbackServer() as server:
         fake = FakeSlack(server)
@@ -75,18 +77,21 @@ def test_crash_after_slack_accepted_is_reconciled_by_metadata(store: Store, tmp_
                     lookback=timedelta(days=3650),
                 ).tick(SLOT_TIME)
             )
-        asyncio.run(
-            delivery_engine(
-                store,
-                ExtractiveSummarizer(),
-                {"slack": SlackPoster(make_client("xoxb-test", fake.api_url))},
-                lookback=timedelta(days=3650),
-            ).tick(SLOT_TIME + timedelta(minutes=2))  # after the crashed sender's lease lapsed
-        )
+        with caplog.at_level(logging.INFO, logger="bot.delivery.engine"):
+            asyncio.run(
+                delivery_engine(
+                    store,
+                    ExtractiveSummarizer(),
+                    {"slack": SlackPoster(make_client("xoxb-test", fake.api_url))},
+                    lookback=timedelta(days=3650),
+                ).tick(SLOT_TIME + timedelta(minutes=2))  # after the crashed sender's lease lapsed
+            )
         keys = [c.args["metadata"]["event_payload"]["key"] for c in fake.posts()]
     assert len(keys) == len(set(keys)) == 3  # top + 2 articles, the first one not posted twice
     [delivery] = store.deliveries(channel.id)
     assert delivery.state == "sent"
+    [posted] = [r.getMessage() for r in caplog.records if "posted digest" in r.getMessage()]
+    assert posted.startswith("posted digest to slack:") and posted.endswith("(resumed)")
 
 
 class FlakyStore(Store):
