@@ -300,7 +300,9 @@ class Deliverer:
                 parts,
                 delivery.parts_sent,
                 delivery.thread_ref,
-                True,
+                # a part may be out without its record only if the parts were planned: a
+                # delivery that crashed before planning sent nothing, so no platform lookup
+                bool(delivery.article_ids),
                 clock,
                 lease,
             )

@@ -36,6 +36,7 @@ class RecordingPoster:
     crash_before_post: set[int] = field(default_factory=set)
     can_find: bool = True
     attempts: int = 0
+    finds: int = 0  # platform lookups made to reconcile a resumed delivery
 
     def render(self, digest: ChannelDigest) -> Sequence[Any]:
         parts: list[Any] = [{"top": digest.title, "count": len(digest.digests)}]
@@ -57,6 +58,7 @@ class RecordingPoster:
         return SentPart(ref, thread_ref)
 
     async def find(self, channel: str, part_key: str, thread_ref: str | None) -> SentPart | None:
+        self.finds += 1
         if not self.can_find:
             return None
         for post in self.posts:

@@ -78,6 +78,28 @@ def test_crash_between_post_and_record_does_not_repost(store: Store, tmp_path: P
     )
     assert [p.key for p in poster.posts] == [f"nd1p{i}" for i in range(4)]
     assert store.deliveries()[0].state == "sent"
+    assert poster.finds == 1  # one lookup: the part that was out without its record
+
+
+def test_a_delivery_claimed_but_never_planned_is_sent_without_lookups(
+    store: Store, tmp_path: Path
+) -> None:
+    channel = seed(store, tmp_path, since=at("2024-05-01T00:00"))
+    now = at("2024-05-01T08:00:30")
+    claimed = store.claim_delivery(  # by a replica killed before it planned anything
+        channel.id,
+        "2024-05-01T08:00",
+        now=now,
+        lease_owner="killed",
+        lease_until=now + timedelta(seconds=30),
+    )
+    assert claimed is not None and not claimed.article_ids
+    poster = RecordingPoster()
+    asyncio.run(
+        deliverer(store, poster, lookback=timedelta(days=3650)).tick(now + timedelta(minutes=2))
+    )
+    assert [p.key for p in poster.posts] == [f"nd{claimed.id}p{i}" for i in range(4)]
+    assert poster.finds == 0  # nothing can have been sent: the platform is not asked
 
 
 def test_crash_after_part_two_resumes_in_the_same_thread(store: Store, tmp_path: Path) -> None:
