@@ -37,6 +37,7 @@ class ScheduledWork:
 
 _ACTIVE: ScheduledWork | None = None
 TICK = timedelta(seconds=30)
+LOCK_RETRY = timedelta(seconds=5)  # how soon a waiting process notices the leader is gone
 POLL = timedelta(seconds=60)
 
 
@@ -62,10 +63,17 @@ async def channel_job(channel_id: int) -> None:
 
 
 class Runner:
-    def __init__(self, work: ScheduledWork, tick: timedelta = TICK, poll: timedelta = POLL) -> None:
+    def __init__(
+        self,
+        work: ScheduledWork,
+        tick: timedelta = TICK,
+        poll: timedelta = POLL,
+        lock_retry: timedelta = LOCK_RETRY,
+    ) -> None:
         self.work = work
         self.tick = tick
         self.poll = poll
+        self.lock_retry = lock_retry
         self.lock = LeaderLock(work.store.engine)
         self.scheduler: AsyncIOScheduler | None = None
         self.last_beat: datetime | None = None
@@ -91,8 +99,11 @@ class Runner:
                     self._stop_scheduler()
                 if self.scheduler is not None:
                     self.sync_channel_jobs()
+                # the leader keeps the channel jobs in step every tick; a waiting process
+                # tries the lock more often, so that a dead leader is replaced in seconds
+                wait = self.tick if self.scheduler is not None else min(self.tick, self.lock_retry)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), timeout=self.tick.total_seconds())
+                    await asyncio.wait_for(self._stop.wait(), timeout=wait.total_seconds())
         finally:
             self._stop_scheduler()
             self.lock.release()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -54,5 +55,38 @@ def test_only_one_runner_leads(tmp_path: Path) -> None:
     a.lock.release()
     assert b.lock.try_acquire()
     b.lock.release()
+    first.store.engine.dispose()
+    second.store.engine.dispose()
+
+
+def test_a_waiting_runner_takes_over_soon_after_the_leader_stops(tmp_path: Path) -> None:
+    first = build_core(Settings(data_dir=tmp_path))
+    second = build_core(Settings(data_dir=tmp_path))
+    hour = timedelta(hours=1)  # the tick: far longer than the test may take
+    leader = Runner(ScheduledWork(first.store, first.deliverer, first.poller), tick=hour)
+    waiting = Runner(
+        ScheduledWork(second.store, second.deliverer, second.poller),
+        tick=hour,
+        lock_retry=timedelta(milliseconds=50),
+    )
+
+    async def main() -> None:
+        led = asyncio.create_task(leader.run())
+        while not leader.is_leader:
+            await asyncio.sleep(0.01)
+        follows = asyncio.create_task(waiting.run())
+        await asyncio.sleep(0.2)
+        assert not waiting.is_leader
+        leader.stop()
+        await led  # the lock is free now
+        for _ in range(400):  # it tries every 50 ms, not once an hour
+            if waiting.is_leader:
+                break
+            await asyncio.sleep(0.01)
+        assert waiting.is_leader
+        waiting.stop()
+        await follows
+
+    asyncio.run(main())
     first.store.engine.dispose()
     second.store.engine.dispose()
