@@ -204,6 +204,50 @@ def test_admin_commands_need_an_admin_and_replays_are_deduplicated(
     with_slack(fake, tmp_path, test)
 
 
+def test_an_admin_imports_opml_and_sets_a_mention_by_slash_command(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    fake.admins.add("UADMIN")
+    feeds = (
+        b'<?xml version="1.0"?><opml version="2.0"><body>'
+        b'<outline type="rss" text="Ledger" xmlUrl="https://ledger.example/feed.xml"/>'
+        b'<outline type="rss" text="Old" xmlUrl="ftp://old.example/feed"/></body></opml>'
+    )
+    fake.server.route("/feeds.opml", Response(200, feeds, {"Content-Type": "text/x-opml"}))
+
+    async def test(bot: Core, endpoint: str) -> None:
+        async with httpx.AsyncClient() as http:
+            body = command_body(
+                fake, f"import {fake.server.url}/feeds.opml", user="UADMIN", trigger="T1", n=1
+            )
+            await http.post(endpoint, content=body, headers=sign(body))
+            await wait_for(lambda: len(fake.responses) == 1)
+            said = json.dumps(fake.responses[0])
+            assert "Imported 1 feed into this channel" in said and "ftp://old.example/feed" in said
+            # Slack sends a user group picked from its list as <!subteam^ID|@name>
+            body = command_body(
+                fake,
+                "mention add <!subteam^S0SPORTS1|@sports> cup",
+                user="UADMIN",
+                trigger="T2",
+                n=2,
+            )
+            await http.post(endpoint, content=body, headers=sign(body))
+            await wait_for(lambda: len(fake.responses) == 2)
+            confirmation = fake.responses[1]
+            assert_slack_payload(confirmation)
+            said = json.dumps(confirmation)
+            assert "Will mention &lt;!subteam^S0SPORTS1&gt;" in said  # shown, not pinging
+            assert "<!subteam^" not in said
+        [channel] = bot.store.channels()
+        assert [m.target for m in bot.store.mentions(channel.id)] == ["S0SPORTS1"]
+        assert [s.url for s in bot.store.channel_sources(channel.id)] == [
+            "https://ledger.example/feed.xml"
+        ]
+
+    with_slack(fake, tmp_path, test)
+
+
 def test_foreign_response_url_is_never_posted_to(fake: FakeSlack, tmp_path: Path) -> None:
     with LoopbackServer() as other:
         other.route("/hook", Response(200, b"ok"))
