@@ -122,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
         "health",
         help="probe the running bot's /healthz on the configured port (the image's HEALTHCHECK)",
     )
+    sub.add_parser(
+        "web-link",
+        help="print a one-time link (10 minutes) that signs the operator in to the web console",
+    )
     opml = sub.add_parser("opml", help="import or export a channel's feeds as OPML")
     opml_sub = opml.add_subparsers(dest="opml_command", metavar="ACTION", required=True)
     opml_import = opml_sub.add_parser(
@@ -218,6 +222,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "opml":
         return _cmd_opml(args)
+    if args.command == "web-link":
+        return _cmd_web_link()
     if args.command == "serve":
         from adapters.serve import serve
         from bot.ops.settings import load_settings
@@ -254,6 +260,23 @@ def _cmd_opml(args: argparse.Namespace) -> int:
         Path(args.output).write_bytes(data)
     else:
         sys.stdout.buffer.write(data + b"\n")
+    return 0
+
+
+def _cmd_web_link() -> int:
+    """The operator's way in: a link for every channel, printed on the host only."""
+    from bot.ops.settings import load_settings
+    from bot.ops.signin import OPERATOR, SignIns, sign_in_link
+    from bot.store.repo import Store
+
+    settings = load_settings()
+    if settings.web_url is None:
+        raise NewsdigestError(
+            "the web console is off: set NEWSDIGEST_WEB_PORT (web_port in the config file)"
+        )
+    token = SignIns(Store.open(settings.database_url_value)).mint(OPERATOR, "operator")
+    print(sign_in_link(settings.web_url, token))
+    print("It signs in once, within 10 minutes, for every channel.", file=sys.stderr)
     return 0
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # fetching (httpx), the LLM client (openai) and the database 
     from bot.digest.reader import Offload, SourceReader
     from bot.ingest.fetch import FetchOptions
     from bot.ingest.teasers import PageReader
+    from bot.ops.signin import SignInLinks, SignIns
     from bot.store.async_store import AsyncStore
     from bot.store.repo import Store
     from bot.summarize.llm import Completion, LLMOptions, SummaryCache
@@ -218,7 +219,21 @@ class Core:
             admin_users=frozenset(self.settings.admin_users),
             local_files=local_files,
             language=self.settings.language,
+            web=self.web_links(),
         )
+
+    def sign_ins(self) -> SignIns:
+        from bot.ops.signin import SignIns
+
+        idle = timedelta(minutes=self.settings.web_session_idle_minutes)
+        return SignIns(self.store, idle)
+
+    def web_links(self) -> SignInLinks | None:
+        """Sign-in links to the web console, or None when it is off."""
+        from bot.ops.signin import SignInLinks
+
+        base = self.settings.web_url
+        return SignInLinks(self.sign_ins(), base, self.workers.db) if base else None
 
     def command_handler(self, local_files: bool = False) -> CommandHandler:
         from bot.chat.handler import CommandHandler

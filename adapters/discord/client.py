@@ -62,6 +62,7 @@ class DiscordAdapter:
             platform="discord",
             is_admin=self.is_admin(interaction),
             request_id=str(interaction.id),
+            tenant=str(interaction.guild_id) if interaction.guild_id else None,
         )
 
     def is_admin(self, interaction: discord.Interaction[Any]) -> bool:

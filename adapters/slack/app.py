@@ -78,6 +78,7 @@ class SlackAdapter:
             platform="slack",
             request_id=body.get("trigger_id"),
             check_admin=functools.partial(self.is_admin, user),  # asked only when needed
+            tenant=str(body.get("team_id") or "") or None,
         )
         reply = await self.handler.handle(text, context)
         response_url = str(body.get("response_url", ""))

@@ -35,6 +35,7 @@ class ChannelRef:
 
     platform: str
     channel_id: str
+    tenant: str | None = None  # the workspace or server, where the platform said
 
 
 class ChannelAdmin:
@@ -54,7 +55,7 @@ class ChannelAdmin:
 
     async def channel(self, where: ChannelRef) -> ChannelInfo:
         """The channel's row, made on first use."""
-        channel = await self.store.channel(where.platform, where.channel_id)
+        channel = await self.store.channel(where.platform, where.channel_id, tenant=where.tenant)
         assert channel is not None
         return channel
 

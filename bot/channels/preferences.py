@@ -51,7 +51,7 @@ class ChannelPreferences:
         self.defaults = defaults
 
     async def _channel(self, where: ChannelRef) -> ChannelInfo:
-        channel = await self.store.channel(where.platform, where.channel_id)
+        channel = await self.store.channel(where.platform, where.channel_id, tenant=where.tenant)
         assert channel is not None
         return channel
 

@@ -39,6 +39,7 @@ class CommandContext:
         None  # Slack trigger_id / Discord interaction id: replays do nothing twice
     )
     check_admin: Callable[[], Awaitable[bool]] | None = field(default=None, compare=False)
+    tenant: str | None = None  # Slack team id / Discord guild id: whose web console sees this
 
     @property
     def key(self) -> str:
@@ -46,7 +47,7 @@ class CommandContext:
 
     @property
     def where(self) -> ChannelRef:
-        return ChannelRef(self.platform, self.channel_id)
+        return ChannelRef(self.platform, self.channel_id, self.tenant)
 
 
 @dataclass(frozen=True)

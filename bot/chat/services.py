@@ -15,6 +15,7 @@ from bot.channels.memory import InMemoryChannelMemory
 from bot.channels.preferences import ChannelPreferences
 from bot.chat.ask import Answer, answer_question
 from bot.models import Article, Digest
+from bot.ops.signin import SignInLinks
 
 
 class ChannelMemory(Protocol):
@@ -41,3 +42,4 @@ class Services:
     admin_users: frozenset[str] = frozenset()
     local_files: bool = False  # the operator's console may name local files as sources
     language: str = "en"  # the bot's words where a channel has not chosen (no database: always)
+    web: SignInLinks | None = None  # sign-in links to the web console, when it is on

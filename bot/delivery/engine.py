@@ -104,6 +104,29 @@ class Deliverer:
         now = now or datetime.now(UTC)
         return await self.deliver(channel, digest_now_slot(now), now)
 
+    async def preview(
+        self, channel: ChannelInfo, now: datetime | None = None
+    ) -> tuple[ChannelDigest | None, int]:
+        """What the channel's next digest would hold if it were posted now, and how many
+        messages it would take on its platform; nothing is claimed, recorded or sent (the web
+        console's preview). (None, 0) when nothing new would be posted."""
+        now = now or datetime.now(UTC)
+        candidates = await self.store.new_articles_for(
+            channel.id, now - self.policy.lookback, CANDIDATES
+        )
+        if not candidates:
+            return None, 0
+        curated = await self.store.run(self._curate, channel, candidates, now, False)
+        if not curated.stories:
+            return None, 0
+        digest = await self._channel_digest(
+            channel, digest_now_slot(now), curated.shown, curated.stories, curated.mentions
+        )
+        if not digest.digests:
+            return None, 0
+        poster = self.posters.get(channel.platform)
+        return digest, len(poster.render(digest)) if poster is not None else 0
+
     # the periodic entry point ---------------------------------------------------------------
     async def tick(self, now: datetime | None = None) -> None:
         """Finish interrupted deliveries, then post or skip every slot that fell due.
@@ -466,8 +489,11 @@ class Deliverer:
             )
 
     # building the content ---------------------------------------------------------------------------
-    def _curate(self, channel: ChannelInfo, candidates: Sequence[int], now: datetime) -> Curated:
-        """Filters, one story across outlets, ranking, the channel's cap (runs in a worker)."""
+    def _curate(
+        self, channel: ChannelInfo, candidates: Sequence[int], now: datetime, record: bool = True
+    ) -> Curated:
+        """Filters, one story across outlets, ranking, the channel's cap (runs in a worker);
+        what filters dropped is recorded unless this is only a preview."""
         store = self.store.sync
         settings = store.channel_settings(channel.id)
         rules = store.filters(channel.id)
@@ -482,7 +508,8 @@ class Deliverer:
             store.article_sources(list(candidates)) if per_source else None,
             mention_rules,
         )
-        store.record_drops(channel.id, curated.dropped, now)
+        if record:
+            store.record_drops(channel.id, curated.dropped, now)
         return curated
 
     async def _channel_digest(

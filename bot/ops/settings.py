@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -118,11 +118,22 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     health_host: str = "127.0.0.1"
     health_port: int | None = None
+    # the web console (adapters/web): off unless a port is set; loopback unless told otherwise
+    web_host: str = "127.0.0.1"
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+    web_public_url: str | None = None  # https://digest.example.org behind a reverse proxy
+    web_session_idle_minutes: int = Field(default=12 * 60, ge=5)  # signed out after this idle
 
     channels: list[ChannelConfig] = Field(default_factory=list)
 
     @field_validator(
-        "database_url", "openai_base_url", "slack_api_url", "discord_api_url", mode="before"
+        "database_url",
+        "openai_base_url",
+        "slack_api_url",
+        "discord_api_url",
+        "web_public_url",
+        "web_port",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
@@ -145,6 +156,36 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _web_table(cls, data: Any) -> Any:
+        """A `[web]` table in the config file (port, host, public_url) is the web_… keys."""
+        if isinstance(data, dict) and isinstance(data.get("web"), dict):
+            data = dict(data)
+            for key, value in data.pop("web").items():
+                data.setdefault(f"web_{key}", value)
+        return data
+
+    @field_validator("web_public_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"web_public_url must start with http:// or https://, not {value!r}")
+        return value.rstrip("/")
+
+    @property
+    def web_url(self) -> str | None:
+        """Where people reach the web console (the links /digest web gives), or None when off."""
+        if not self.web_port:
+            return None
+        if self.web_public_url:
+            return self.web_public_url
+        host = "127.0.0.1" if self.web_host in ("0.0.0.0", "", "::") else self.web_host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.web_port}"
 
     @property
     def database_url_value(self) -> str:

@@ -7,7 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -121,6 +131,9 @@ class ChannelRow(Base):
     list_sections: Mapped[bool | None] = mapped_column(Boolean)
     language: Mapped[str | None] = mapped_column(String(16))  # the bot's words here
     translate: Mapped[bool | None] = mapped_column(Boolean)  # bullets into that language (LLM)
+    # the Slack workspace or Discord server the channel belongs to, learned from its commands:
+    # a web console session signed in for one never sees another's channels
+    tenant: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class SubscriptionRow(Base):
@@ -138,7 +151,7 @@ class DeliveryRow(Base):
     """One row per (channel, slot): the claim, the progress and the outcome of a digest post."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("channel_id", "slot"),)
+    __table_args__ = (UniqueConstraint("channel_id", "slot"), Index("ix_deliveries_state", "state"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel_id: Mapped[int] = mapped_column(
         ForeignKey("channels.id", ondelete="CASCADE"), index=True
@@ -237,4 +250,32 @@ class MentionRow(Base):
     )
     pattern: Mapped[str | None] = mapped_column(String(500), nullable=True)
     is_regex: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebSignInRow(Base):
+    """A one-time sign-in link for the web console; only its hash is kept."""
+
+    __tablename__ = "web_sign_ins"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str | None] = mapped_column(String(16))  # None: the operator (everything)
+    tenant: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebSessionRow(Base):
+    """A signed-in browser; the cookie carries the id, the database only its hash."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str | None] = mapped_column(String(16))
+    tenant: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(128))
+    csrf: Mapped[str] = mapped_column(String(64))
+    flash: Mapped[str | None] = mapped_column(Text)  # the outcome of the last form, shown once
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.curate.filters import FilterRule
 from bot.curate.mentions import MentionRule
 from bot.models import Article, Digest
+from bot.store import search
 from bot.store.codec import article_from_dict, article_to_dict, digest_from_dict, digest_to_dict
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.models import (
@@ -47,6 +48,7 @@ class ChannelInfo:
     paused: bool
     paused_reason: str | None
     schedule_since: datetime
+    tenant: str | None = None  # the Slack workspace or Discord server, once a command told
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ def _channel(row: ChannelRow) -> ChannelInfo:
         row.paused,
         row.paused_reason,
         row.schedule_since,
+        row.tenant,
     )
 
 
@@ -153,6 +156,11 @@ class Store:
         self.engine = engine
         self._sessions: sessionmaker[Session] = session_factory(engine)
 
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """For the read models beside this one (bot/store/console.py, bot/ops/signin.py)."""
+        return self._sessions
+
     @classmethod
     def open(cls, url: str, run_migrations: bool = True) -> Store:
         engine = make_engine(url)
@@ -165,13 +173,20 @@ class Store:
             return session.execute(select(1)).scalar() == 1
 
     # channels ------------------------------------------------------------------------------
-    def channel(self, platform: str, external_id: str, create: bool = True) -> ChannelInfo | None:
+    def channel(
+        self, platform: str, external_id: str, create: bool = True, tenant: str | None = None
+    ) -> ChannelInfo | None:
+        """The channel's row (made when `create`); `tenant`, when given, is recorded the first
+        time it is known, so the web console can show a workspace only its own channels."""
         with self._sessions() as session:
             row = session.scalar(
                 select(ChannelRow).filter_by(platform=platform, external_id=external_id)
             )
+            if row is not None and tenant and row.tenant is None:
+                row.tenant = tenant[:64]
+                session.commit()
             if row is None and create:
-                row = ChannelRow(platform=platform, external_id=external_id)
+                row = ChannelRow(platform=platform, external_id=external_id, tenant=tenant)
                 session.add(row)
                 try:
                     session.commit()
@@ -317,6 +332,21 @@ class Store:
                     due.append(_source(row))
             return due
 
+    def resume_source(self, source_id: int) -> bool:
+        """An admin's "try again": a paused source is polled at the next poll, its failures
+        counted afresh; True when it was paused."""
+        with self._sessions.begin() as session:
+            row = session.get(SourceRow, source_id)
+            if row is None or not row.paused:
+                return False
+            row.paused, row.pause_notified, row.failures, row.next_attempt_at = (
+                False,
+                False,
+                0,
+                None,
+            )
+            return True
+
     def fetch_succeeded(
         self, source_id: int, etag: str | None, last_modified: str | None, next_attempt_at: datetime
     ) -> bool:
@@ -365,6 +395,7 @@ class Store:
         published_at: datetime | None,
     ) -> tuple[int, bool]:
         """Store an article unless any of its identity keys is known; link it to the source either way."""
+        words = search.article_words(article)
         with self._sessions() as session:
             existing = session.scalar(
                 select(ArticleKeyRow.article_id).where(ArticleKeyRow.key.in_(keys))
@@ -384,6 +415,7 @@ class Store:
             session.add(row)
             session.flush()
             self._link(session, row.id, source_id, keys)
+            search.index_article(session, row.id, words)
             try:
                 session.commit()
                 return row.id, True
@@ -409,10 +441,12 @@ class Store:
     def replace_article(self, article_id: int, article: Article, content_hash: str) -> None:
         """The fuller text of an article already stored (a teaser whose page could be read);
         its cached digest is dropped so the next one is made from the full text."""
+        words = search.article_words(article)
         with self._sessions.begin() as session:
             row = session.get(ArticleRow, article_id)
             if row is None:
                 return
+            search.index_article(session, article_id, words)
             row.title, row.body = article.title[:1000], article_to_dict(article)
             row.language = article.language
             row.content_hash, row.digest = content_hash, None
