@@ -63,6 +63,10 @@ async def _serve(
             runner.stop()
 
         tasks.append(asyncio.create_task(console_then_stop()))
+    if core.settings.web_port:
+        from adapters.web.app import start_web_server
+
+        tasks.append(asyncio.create_task(start_web_server(core, runner)))
     if core.settings.health_port:
         from bot.ops.health import start_health_server
 

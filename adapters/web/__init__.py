@@ -1,0 +1,1 @@
+"""The web console for admins: server-rendered pages on the bot's own aiohttp server."""
