@@ -170,7 +170,9 @@ def test_forms_run_the_chat_commands_with_their_checks(console: Console) -> None
     )
     assert answer.status_code == 303
     ours = console.store.channel_by_id(console.ours.id)
-    assert ours is not None and ours.timezone == "Europe/Berlin" and "07:30" in (ours.schedule or "")
+    assert (
+        ours is not None and ours.timezone == "Europe/Berlin" and "07:30" in (ours.schedule or "")
+    )
     after = client.get(f"/channels/{console.ours.id}").text
     assert "07:30" in after and 'class="flash"' in after
     assert 'class="flash"' not in client.get(f"/channels/{console.ours.id}").text  # shown once

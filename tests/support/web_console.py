@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,7 +74,9 @@ def seed_two_workspaces(store: Store, tmp_path: Path) -> tuple[ChannelInfo, Chan
 
 @contextmanager
 def running_console(store: Store, tmp_path: Path) -> Iterator[Console]:
-    ours, theirs = seed_two_workspaces(store, tmp_path)
+    # seeding polls on asyncio.run: in a thread of its own, as Playwright owns this one's loop
+    with ThreadPoolExecutor(1) as seeder:
+        ours, theirs = seeder.submit(seed_two_workspaces, store, tmp_path).result()
     poster = RecordingPoster(platform="slack")
     settings = Settings(web_port=1, lookback_hours=24 * 3650, grace_minutes=24 * 60)
     core = build_core(settings, store=store, posters={"slack": poster})
