@@ -36,7 +36,7 @@ ENV PATH="/opt/venv/bin:${PATH}" \
 WORKDIR /data
 VOLUME ["/data"]
 USER 10001:10001
-EXPOSE 8080 3000
+EXPOSE 8080 8081 3000
 # `newsdigest health` probes the health port the configuration names (env or config file)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
   CMD ["newsdigest", "health"]
