@@ -44,6 +44,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.grouping | tee bench/results/grouping.txt
 	$(BIN)/python -m bench.startup | tee bench/results/startup.txt
 	$(BIN)/python -m bench.polling | tee bench/results/polling.txt
+	$(BIN)/python -m bench.web | tee bench/results/web.txt
 	$(BIN)/python -m bench.rush $(RUSH_SIZES) | tee bench/results/rush.txt
 	$(BIN)/python -m bench.readme
 

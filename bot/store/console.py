@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, true
+from sqlalchemy import ColumnElement, Integer, and_, column, func, literal, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from bot.ops.signin import Scope
@@ -440,33 +440,37 @@ class ConsoleQueries:
         words = search.query_words(query)
         if not words:
             return Page([], 1, 1, 0)
-        matching = text(
-            f"delivered_articles.article_id IN ({search.matching_ids_sql(self.dialect)})"
-        ).bindparams(q=search.match_value(self.dialect, words))
-        where: list[Any] = [matching, self.in_scope(scope), DeliveryRow.state == SENT]
-        base = (
-            select(literal(1))
-            .select_from(DeliveredArticleRow)
-            .join(ChannelRow, ChannelRow.id == DeliveredArticleRow.channel_id)
-            .join(DeliveryRow, DeliveryRow.id == DeliveredArticleRow.delivery_id)
-            .where(*where)
+        matches = (
+            text(search.matching_ids_sql(self.dialect))
+            .bindparams(q=search.match_value(self.dialect, words))
+            .columns(column("id", Integer))
+            .subquery("matches")
         )
-        with self._sessions() as session:
-            total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-            rows = session.execute(
-                select(
-                    ArticleRow.id,
-                    ArticleRow.title,
-                    ArticleRow.url,
-                    DeliveryRow.id,
-                    DeliveryRow.updated_at,
-                    ChannelRow,
-                )
-                .select_from(DeliveredArticleRow)
-                .join(ArticleRow, ArticleRow.id == DeliveredArticleRow.article_id)
+        where: list[Any] = [self.in_scope(scope), DeliveryRow.state == SENT]
+
+        def joined(query: Any) -> Any:
+            return (
+                query.select_from(matches)
+                .join(DeliveredArticleRow, DeliveredArticleRow.article_id == matches.c.id)
                 .join(ChannelRow, ChannelRow.id == DeliveredArticleRow.channel_id)
                 .join(DeliveryRow, DeliveryRow.id == DeliveredArticleRow.delivery_id)
                 .where(*where)
+            )
+
+        with self._sessions() as session:
+            counted = joined(select(literal(1))).subquery()
+            total = session.scalar(select(func.count()).select_from(counted)) or 0
+            columns = select(
+                ArticleRow.id,
+                ArticleRow.title,
+                ArticleRow.url,
+                DeliveryRow.id,
+                DeliveryRow.updated_at,
+                ChannelRow,
+            )
+            rows = session.execute(
+                joined(columns)
+                .join(ArticleRow, ArticleRow.id == DeliveredArticleRow.article_id)
                 .order_by(DeliveryRow.id.desc(), ArticleRow.id)
                 .limit(per_page)
                 .offset((page - 1) * per_page)

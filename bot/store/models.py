@@ -182,7 +182,7 @@ class DeliveredArticleRow(Base):
         ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
     )
     article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     delivery_id: Mapped[int] = mapped_column(
         ForeignKey("deliveries.id", ondelete="CASCADE"), index=True

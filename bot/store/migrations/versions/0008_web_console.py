@@ -49,6 +49,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.create_index("ix_deliveries_state", ["state"], unique=False)
+    with op.batch_alter_table("delivered_articles", schema=None) as batch_op:
+        # the archive search goes from matching articles to the digests that carried them
+        batch_op.create_index("ix_delivered_articles_article_id", ["article_id"], unique=False)
     connection = op.get_bind()
     search.create(connection)
     _backfill(connection)
@@ -78,6 +81,8 @@ def _backfill(connection: sa.Connection) -> None:
 
 def downgrade() -> None:
     search.drop(op.get_bind())
+    with op.batch_alter_table("delivered_articles", schema=None) as batch_op:
+        batch_op.drop_index("ix_delivered_articles_article_id")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_deliveries_state")
     op.drop_table("web_sessions")
