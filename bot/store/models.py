@@ -121,6 +121,9 @@ class ChannelRow(Base):
     list_sections: Mapped[bool | None] = mapped_column(Boolean)
     language: Mapped[str | None] = mapped_column(String(16))  # the bot's words here
     translate: Mapped[bool | None] = mapped_column(Boolean)  # bullets into that language (LLM)
+    # message templates (/digest template); None is the built-in rendering
+    header_template: Mapped[str | None] = mapped_column(Text)
+    entry_template: Mapped[str | None] = mapped_column(Text)
 
 
 class SubscriptionRow(Base):
