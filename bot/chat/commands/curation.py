@@ -128,7 +128,7 @@ class TemplateArgs:
     )
     template: str | None = arg(
         Text(rest=True, raw=True),
-        lazy("The template, in Jinja2: {{ title }}, {{ outlet }}, {{ url }} … (see the README)"),
+        lazy("The template, in Jinja2 (its fields are listed in the README)"),
         metavar="TEMPLATE",
         only_with=("action", ("set",)),
         required=True,
