@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # fetching (httpx), the LLM client (openai) and the database 
     from bot.channels.admin import ChannelAdmin
     from bot.channels.memory import StoredChannelMemory
     from bot.channels.preferences import ChannelPreferences
+    from bot.channels.templates import ChannelTemplates
     from bot.chat.handler import CommandHandler
     from bot.chat.services import Services
     from bot.delivery.engine import Deliverer
@@ -183,6 +184,7 @@ class Core:
         reader: SourceReader,
         admin: ChannelAdmin,
         preferences: ChannelPreferences,
+        templates: ChannelTemplates,
         memory: StoredChannelMemory,
         posters: dict[str, Poster],
         complete: Completion | None,
@@ -198,6 +200,7 @@ class Core:
         self.reader = reader
         self.admin = admin
         self.preferences = preferences
+        self.templates = templates
         self.memory = memory
         self.posters = posters
         self.complete = complete
@@ -216,6 +219,7 @@ class Core:
             answerer=grounded_answerer(self.complete) if self.complete else answer_question,
             admin=self.admin,
             preferences=self.preferences,
+            templates=self.templates,
             admin_users=frozenset(self.settings.admin_users),
             local_files=local_files,
             language=self.settings.language,
@@ -271,6 +275,7 @@ def build_core(
     from bot.channels.admin import ChannelAdmin
     from bot.channels.memory import StoredChannelMemory
     from bot.channels.preferences import ChannelPreferences, DigestDefaults
+    from bot.channels.templates import ChannelTemplates
     from bot.delivery.polling import SourcePoller
     from bot.ingest.teasers import PageReader
     from bot.store.repo import Store, StoreSummaryCache
@@ -320,6 +325,7 @@ def build_core(
         ),
     )
     memory = StoredChannelMemory(async_store, digests)
+    templates = ChannelTemplates(async_store, deliverer)
     return Core(
         settings,
         store,
@@ -332,6 +338,7 @@ def build_core(
         reader,
         admin,
         preferences,
+        templates,
         memory,
         connected,
         complete,

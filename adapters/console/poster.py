@@ -8,6 +8,7 @@ from typing import IO
 
 from bot.delivery.poster import ChannelDigest, SentPart
 from bot.digest.formats import posted_text
+from bot.digest.templates import MAX_OUTPUT, PLAIN, entry_fields, header_fields, render_part
 from bot.i18n import ngettext
 
 
@@ -21,12 +22,30 @@ class ConsolePoster:
         self.count = 0
 
     def render(self, digest: ChannelDigest) -> Sequence[str]:
+        """The header and a line per article (the channel's templates where it has them),
+        then each article's digest."""
         count = len(digest.digests)
         new = ngettext("{count} new article", "{count} new articles", count).format(count=count)
-        parts = [
-            f"=== {digest.title} — {new} ===\n"
-            + "\n".join(f"  • {d.article.title} — {d.article.outlet_name}" for d in digest.digests)
-        ]
+        templates = digest.templates
+        entries = (
+            [
+                entry_fields(d, [o.name for o in digest.others(n)], n + 1)
+                for n, d in enumerate(digest.digests)
+            ]
+            if templates is not None
+            else []
+        )
+        header = render_part(
+            templates, "header", lambda: header_fields(digest.title, entries), PLAIN, MAX_OUTPUT
+        )
+        lines = [f"=== {digest.title} — {new} ===" if header is None else header]
+        for n, d in enumerate(digest.digests):
+            fields = entries[n] if entries else {}
+            entry = render_part(templates, "entry", fields, PLAIN, MAX_OUTPUT)
+            lines.append(
+                f"  • {d.article.title} — {d.article.outlet_name}" if entry is None else entry
+            )
+        parts = ["\n".join(lines)]
         for n, d in enumerate(digest.digests):
             parts.append(posted_text(d, [o.name for o in digest.others(n)]))
         return parts

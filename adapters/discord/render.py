@@ -17,6 +17,7 @@ from bot.digest.channel_view import channel_view, display_heading
 from bot.digest.fitting import clip as fit
 from bot.digest.fitting import group_within, pack_lines
 from bot.digest.formats import meta_line
+from bot.digest.templates import Dialect, entry_fields, header_fields, render_part
 from bot.i18n import _, ngettext, using
 from bot.models import Digest
 
@@ -47,6 +48,21 @@ def escape(text: str) -> str:
     return _MENTION.sub(lambda m: "@\u200b" + (m.group(1) or f"{m.group(2)}{m.group(3)}"), text)
 
 
+def defuse(text: str) -> str:
+    """@everyone, @here and <@…>, <@&…>, <#…> shown as text (allowed_mentions also lets none
+    ping): a template's own text may not mention either."""
+    return _MENTION.sub(lambda m: "@\u200b" + (m.group(1) or f"{m.group(2)}{m.group(3)}"), text)
+
+
+def link(url: str | None, label: str) -> str:
+    target = safe_url(url)
+    return f"[{escape(label)}]({target})" if target else escape(label)
+
+
+# a template's output in Discord markdown: values escaped, links as [label](url)
+MARKDOWN = Dialect("Discord", escape, lambda url, label: link(url, label), defuse)
+
+
 def clip(text: str, limit: int) -> str:
     return fit(text, limit, trailing="\\ ")
 
@@ -74,12 +90,17 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-def article_embeds(digest: Digest, also: Sequence[Outlet] = ()) -> list[Embed]:
-    """One embed per article: the summary, then the sections (see bot/digest/channel_view.py)."""
+def article_embeds(
+    digest: Digest, also: Sequence[Outlet] = (), entry: str | None = None
+) -> list[Embed]:
+    """One embed per article: the summary, then the sections (see bot/digest/channel_view.py);
+    `entry`, the channel's entry template's text, is the description in place of the summary."""
     article = digest.article
     view = channel_view(digest)
     bullets = [f"• {escape(b.text)}" for b in view.summary]
     description = pack(bullets, MAX_DESCRIPTION)[0] if bullets else "\u200b"
+    if entry is not None:
+        description = entry or "\u200b"
     embed: Embed = {
         "title": clip(escape(" ".join(article.title.split())), MAX_TITLE) or _("Article"),
         "description": description,
@@ -145,10 +166,35 @@ def pack_embeds(embeds: list[Embed], content: str = "") -> list[Message]:
 
 
 def digest_messages(digest: ChannelDigest) -> list[Message]:
-    embeds = [e for n, d in enumerate(digest.digests) for e in article_embeds(d, digest.others(n))]
+    """The header (and the configured roles) over one embed per article; the channel's
+    templates, where it has them, write the header and each embed's description."""
+    templates = digest.templates
+    entries = (
+        [
+            entry_fields(d, [o.name for o in digest.others(n)], n + 1)
+            for n, d in enumerate(digest.digests)
+        ]
+        if templates is not None
+        else []
+    )
+    embeds = [
+        e
+        for n, d in enumerate(digest.digests)
+        for e in article_embeds(
+            d,
+            digest.others(n),
+            render_part(
+                templates, "entry", entries[n] if entries else {}, MARKDOWN, MAX_DESCRIPTION, True
+            ),
+        )
+    ]
     count = len(digest.digests)
     new = ngettext("{count} new article", "{count} new articles", count).format(count=count)
-    headline = f"**{escape(digest.title)}** — {escape(new)}"
+    headline = render_part(
+        templates, "header", lambda: header_fields(digest.title, entries), MARKDOWN, MAX_CONTENT
+    )
+    if headline is None:
+        headline = f"**{escape(digest.title)}** — {escape(new)}"
     if not digest.mentions:
         return pack_embeds(embeds, headline)
     # the configured roles, by id, and nothing else: the text names them, allowed_mentions
@@ -168,7 +214,9 @@ def reply_messages(reply: Reply) -> list[Message]:
 
 
 def _reply_messages(reply: Reply) -> list[Message]:
-    if reply.kind is ReplyKind.SUMMARY and reply.digest is not None:
+    if reply.kind is ReplyKind.PREVIEW and reply.preview is not None:
+        messages = digest_messages(reply.preview)[:1]  # the header and the first embeds
+    elif reply.kind is ReplyKind.SUMMARY and reply.digest is not None:
         messages = pack_embeds(article_embeds(_summary_only(reply.digest)))
     elif reply.kind is ReplyKind.SECTIONS and reply.digest is not None:
         d = reply.digest

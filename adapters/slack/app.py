@@ -70,7 +70,7 @@ class SlackAdapter:
 
     async def on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        text = str(body.get("text", ""))
+        text = command_text(str(body.get("text", "")))
         user = str(body.get("user_id", ""))
         context = CommandContext(
             channel_id=str(body.get("channel_id", "")),
@@ -222,3 +222,9 @@ async def start_slack(core: Core, http_port: int | None) -> None:
             await asyncio.Event().wait()
         finally:
             await site.cleanup()
+
+
+def command_text(text: str) -> str:
+    """A slash command's text as the person typed it: Slack sends &, < and > escaped (a
+    template's `{% if count > 1 %}`, a regex's `a&b`); its own <…> links and mentions stay."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -17,6 +17,7 @@ from bot.delivery.poster import ChannelDigest, Outlet
 from bot.digest.channel_view import channel_view, display_heading
 from bot.digest.fitting import clip, group_within, pack_lines
 from bot.digest.formats import meta_line
+from bot.digest.templates import PLAIN, Dialect, Templates, entry_fields, header_fields, render_part
 from bot.i18n import _, ngettext, using
 from bot.models import Digest
 
@@ -55,6 +56,21 @@ def link(url: str | None, label: str) -> str:
     target = safe_url(url)
     text = escape(label).replace("|", "¦")
     return f"<{target}|{text}>" if target else text
+
+
+_SPECIAL = re.compile(r"<([!@#][^<>]*)>")
+
+
+def defuse(text: str) -> str:
+    """A template's own text may not ping (<!channel>, <!here>, <@U…>, <!subteam^…>) or
+    point at a channel: such tokens are shown as typed. Links (<https://…|label>) stay."""
+    return _SPECIAL.sub(lambda m: f"&lt;{m.group(1)}&gt;", text)
+
+
+# a template's output in mrkdwn (entries); and in the plain-text header block, where nothing
+# is parsed, so nothing needs escaping
+MRKDWN = Dialect("Slack", escape, link, defuse)
+HEADER = Dialect("Slack", link=PLAIN.link)
 
 
 def header(text: str) -> Block:
@@ -161,13 +177,55 @@ def article_blocks(
 _GROUP_ID = re.compile(r"^[A-Z0-9]{6,20}$")
 
 
+def _entries(digest: ChannelDigest) -> list[dict[str, Any]]:
+    return [
+        entry_fields(d, [o.name for o in digest.others(n)], n + 1)
+        for n, d in enumerate(digest.digests)
+    ]
+
+
+def headline_lines(digest: ChannelDigest, templates: Templates | None) -> list[str]:
+    """The top message's line(s) for each article: the channel's entry template, else the
+    link to the article and its outlet."""
+    lines: list[str] = []
+    entries = _entries(digest) if templates is not None and templates.entry is not None else []
+    for n, d in enumerate(digest.digests):
+        fields = entries[n] if entries else {}
+        entry = render_part(templates, "entry", fields, MRKDWN, MAX_SECTION_TEXT)
+        if entry is None:
+            lines.append(
+                f"• {link(d.article.url, d.article.title)} · _{escape(d.article.outlet_name)}_"
+            )
+        else:
+            lines += entry.split("\n")  # not splitlines(): article text may hold \x1e, \u2028…
+    return lines
+
+
 def digest_messages(digest: ChannelDigest) -> list[Message]:
     """Top message (headlines + overview) then the thread replies, one or more per article."""
-    headlines = [
-        f"• {link(d.article.url, d.article.title)} · _{escape(d.article.outlet_name)}_"
-        for d in digest.digests
+    return top_messages(digest) + [
+        message
+        for n, d in enumerate(digest.digests)
+        for message in split_messages(
+            article_blocks(d, d.article.url or d.article.source, digest.others(n)),
+            d.article.title,
+        )
     ]
-    top_blocks: list[Block] = [header(digest.title)]
+
+
+def top_messages(digest: ChannelDigest) -> list[Message]:
+    """The digest's top message(s): the header, the mentions, each article's entry, the
+    overview; the channel's templates where it has them."""
+    templates = digest.templates
+    headlines = headline_lines(digest, templates)
+    title = render_part(
+        templates,
+        "header",
+        lambda: header_fields(digest.title, _entries(digest)),
+        HEADER,
+        MAX_HEADER,
+    )
+    top_blocks: list[Block] = [header(digest.title if title is None else title)]
     if digest.mentions:  # the user groups an admin configured, by id; nothing else pings
         groups = " ".join(f"<!subteam^{g}>" for g in digest.mentions if _GROUP_ID.match(g))
         if groups:
@@ -192,11 +250,7 @@ def digest_messages(digest: ChannelDigest) -> list[Message]:
         )
     )
     fallback = f"{digest.title}: " + "; ".join(d.article.title for d in digest.digests)
-    messages = split_messages(top_blocks, fallback)
-    for n, d in enumerate(digest.digests):
-        ref = d.article.url or d.article.source
-        messages += split_messages(article_blocks(d, ref, digest.others(n)), d.article.title)
-    return messages
+    return split_messages(top_blocks, fallback)
 
 
 def reply_payloads(reply: Reply) -> list[Message]:
@@ -208,6 +262,11 @@ def reply_payloads(reply: Reply) -> list[Message]:
 
 def _reply_payloads(reply: Reply) -> list[Message]:
     blocks: list[Block] = []
+    if reply.kind is ReplyKind.PREVIEW and reply.preview is not None:
+        previewed = top_messages(reply.preview)  # as posted, only to the one who asked
+        for message in previewed:
+            message["response_type"] = "in_channel" if reply.share else "ephemeral"
+        return previewed
     if reply.kind is ReplyKind.SUMMARY and reply.digest is not None:
         d = reply.digest
         blocks += [header(d.article.title), context(escape(meta_line(d)))]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from bot.channels.admin import ChannelRef
+from bot.delivery.poster import ChannelDigest
 from bot.models import Digest, SectionDigest
 
 
@@ -22,6 +23,7 @@ class ReplyKind(str, Enum):
     DIGESTS = "digests"
     INFO = "info"
     ERROR = "error"
+    PREVIEW = "preview"  # a digest as the channel's templates render it
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Reply:
     suggestion: str | None = None
     options: tuple[str, ...] = field(default_factory=tuple)
     language: str = "en"  # of the bot's own words: the adapter renders its chrome in it too
+    preview: ChannelDigest | None = None  # PREVIEW: rendered as the digest's top message
 
     def shared(self, share: bool) -> Reply:
         return self if self.share == share else replace(self, share=share)

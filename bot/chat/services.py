@@ -13,6 +13,7 @@ from typing import Protocol
 from bot.channels.admin import ChannelAdmin, ChannelRef
 from bot.channels.memory import InMemoryChannelMemory
 from bot.channels.preferences import ChannelPreferences
+from bot.channels.templates import ChannelTemplates
 from bot.chat.ask import Answer, answer_question
 from bot.models import Article, Digest
 from bot.ops.signin import SignInLinks
@@ -39,6 +40,7 @@ class Services:
     answerer: Answerer = answer_question
     admin: ChannelAdmin | None = None
     preferences: ChannelPreferences | None = None
+    templates: ChannelTemplates | None = None
     admin_users: frozenset[str] = frozenset()
     local_files: bool = False  # the operator's console may name local files as sources
     language: str = "en"  # the bot's words where a channel has not chosen (no database: always)

@@ -27,6 +27,7 @@ from bot.delivery.leases import LEASE, Lease, LeaseClock, LeaseKeeper
 from bot.delivery.poster import ChannelDigest, Poster, PostError, part_key
 from bot.delivery.schedule import Schedule, ScheduleError, parse_schedule, slots_between
 from bot.digest.cache import DigestCache
+from bot.digest.templates import Templates
 from bot.i18n import _, using
 from bot.models import Digest
 from bot.ops.metrics import METRICS
@@ -316,6 +317,8 @@ class Deliverer:
                     plan.get("stories"),
                     plan.get("mentions") or (),
                 )
+                if "templates" in plan:  # the templates it was planned with, not newer ones
+                    digest = replace(digest, templates=Templates.from_plan(plan["templates"]))
                 parts = self._render(digest)
             await self._send_parts(
                 channel,
@@ -360,7 +363,10 @@ class Deliverer:
             log.info("%s for %s:%s slot %s", why, channel.platform, channel.external_id, slot)
             return None
         parts = self._render(digest)
-        await self.store.plan_delivery(delivery_id, curated.shown, len(parts), curated.as_plan())
+        plan: dict[str, Any] = dict(curated.as_plan())
+        if digest.templates is not None:
+            plan["templates"] = digest.templates.as_plan()
+        await self.store.plan_delivery(delivery_id, curated.shown, len(parts), plan)
         return curated.shown, parts
 
     async def _send_parts(
@@ -476,6 +482,25 @@ class Deliverer:
         with using(digest.language):
             return self.posters[digest.channel.platform].render(digest)
 
+    def render(self, digest: ChannelDigest) -> Sequence[Any] | None:
+        """The payloads a digest would be sent as, or None when its platform is not connected
+        (checking a template against the platform's limits, previews)."""
+        if digest.channel.platform not in self.posters:
+            return None
+        return self._render(digest)
+
+    async def latest_digest(self, channel: ChannelInfo) -> ChannelDigest | None:
+        """The channel's last posted digest as it would be rendered now, with the channel's
+        current settings and templates; None when nothing was posted yet."""
+        delivery = await self.store.last_sent_delivery(channel.id)
+        if delivery is None or not delivery.article_ids:
+            return None
+        plan = delivery.plan or {}
+        digest = await self._channel_digest(
+            channel, delivery.slot, delivery.article_ids, plan.get("stories")
+        )
+        return digest if digest.digests else None
+
     async def _notice(self, channel: ChannelInfo, text: Callable[[], str]) -> None:
         """Tell the channel, in its language (`text` is worded once the language is set)."""
         try:
@@ -540,8 +565,16 @@ class Deliverer:
         day = slot.removeprefix("now-").split("T")[0]
         with using(language):
             title = _("News digest — {day}").format(day=day)
+        templates = Templates(settings.header_template, settings.entry_template)
         return ChannelDigest(
-            channel, slot, title, tuple(digests), tuple(also), language, tuple(mentions)
+            channel,
+            slot,
+            title,
+            tuple(digests),
+            tuple(also),
+            language,
+            tuple(mentions),
+            templates if templates.custom else None,
         )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.curate.selection import Outlet
+from bot.digest.templates import Templates
 from bot.models import Digest
 from bot.store.repo import ChannelInfo
 
@@ -29,6 +30,8 @@ class ChannelDigest:
     # ids of the roles (Discord) or user groups (Slack) an admin asked to notify for a story
     # here: the only mentions a digest may carry
     mentions: tuple[str, ...] = ()
+    # the channel's message templates (/digest template); None: the built-in rendering
+    templates: Templates | None = None
 
     def others(self, index: int) -> tuple[Outlet, ...]:
         return self.also[index] if index < len(self.also) else ()

@@ -134,6 +134,9 @@ class ChannelRow(Base):
     # the Slack workspace or Discord server the channel belongs to, learned from its commands:
     # a web console session signed in for one never sees another's channels
     tenant: Mapped[str | None] = mapped_column(String(64), index=True)
+    # message templates (/digest template); None is the built-in rendering
+    header_template: Mapped[str | None] = mapped_column(Text)
+    entry_template: Mapped[str | None] = mapped_column(Text)
 
 
 class SubscriptionRow(Base):

@@ -93,6 +93,8 @@ class ChannelSettings:
     list_sections: bool | None = None
     language: str | None = None
     translate: bool | None = None
+    header_template: str | None = None  # Jinja2 source (/digest template); None: built in
+    entry_template: str | None = None
 
 
 def _shown(url: str | None) -> str | None:
@@ -728,6 +730,8 @@ class Store:
                 row.list_sections,
                 row.language,
                 row.translate,
+                row.header_template,
+                row.entry_template,
             )
 
     def set_channel_settings(self, channel_id: int, **values: Any) -> None:
@@ -737,6 +741,8 @@ class Store:
             "list_sections",
             "language",
             "translate",
+            "header_template",
+            "entry_template",
         }
         unknown = set(values) - allowed
         if unknown:

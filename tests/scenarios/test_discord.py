@@ -22,6 +22,7 @@ from support.paths import EXAMPLE
 from adapters.discord.client import DiscordAdapter
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.render import digest_messages, escape
+from bot.channels.admin import ChannelRef
 from bot.delivery.poster import ChannelDigest, Outlet, PostError
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
@@ -472,5 +473,78 @@ def test_mention_takes_a_role_option_and_refuses_everyone(
         assert "Choose a role to mention" in str(fake.callbacks[-1]["data"]["content"])
         [channel] = adapter.core.store.channels()
         assert [m.target for m in adapter.core.store.mentions(channel.id)] == ["123456789012345678"]
+
+    with_discord(fake, tmp_path, test)
+
+
+def test_message_templates_by_typed_options_shape_the_next_digest(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    """`/digest template` with typed options: bad templates refused with nothing saved, a good
+    one previewed and used for the next digest, escaped, pinging no one, within limits."""
+
+    async def test(adapter: DiscordAdapter) -> None:
+        bot = adapter.core
+        folder = tmp_path / "feed"
+        folder.mkdir()
+        (folder / "a.txt").write_text(EXAMPLE.read_text())
+        channel = bot.store.channel("discord", "555")
+        assert channel is not None
+        bot.store.subscribe(channel.id, f"path:{folder}")
+        await bot.poller.poll_due()
+        slot = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
+        if slot > datetime.now(UTC):
+            slot -= timedelta(days=1)
+        bot.store.set_schedule(channel.id, "daily 08:00 UTC", "UTC", slot - timedelta(hours=1))
+        await bot.deliverer.tick(slot + timedelta(seconds=30))  # the latest digest
+        ids = iter(range(900, 999))
+
+        async def template(action: str, part: str | None = None, text: str | None = None) -> Any:
+            options = [{"type": 3, "name": "action", "value": action}]
+            if part:
+                options.append({"type": 3, "name": "part", "value": part})
+            if text:
+                options.append({"type": 3, "name": "template", "value": text})
+            payload = interaction_payload(
+                options,
+                subcommand="template",
+                permissions=MANAGE_GUILD,
+                interaction_id=str(next(ids)),
+            )
+            await invoke(adapter, payload)
+            data = fake.callbacks[-1]["data"]
+            assert_discord_payload(data)
+            return data
+
+        def stored() -> str | None:
+            return bot.store.channel_settings(channel.id).entry_template
+
+        for bad, why in [
+            ("{{ ''.__class__.__mro__ }}", "not allowed"),
+            ("{{ cycler.__init__.__globals__ }}", "Unknown field"),
+            ("{% for i in range(50) %}{{ 'y' * 99 }}{% endfor %}", "Discord allows 4096"),
+        ]:
+            said = str((await template("set", "entry", bad))["content"]).replace("\\", "")
+            assert why in said and stored() is None
+        entry = "{{ outlet }} @everyone {% for b in summary %}\n> {{ b }}\n{% endfor %}"
+        assert "Saved the entry template" in str((await template("set", "entry", entry))["content"])
+        preview = await template("preview")
+        assert preview["flags"] == 64  # ephemeral: only the admin sees it
+        assert preview["allowed_mentions"] == {"parse": []}
+        # the outlet (a local folder here), the admin's @everyone defused, a quote per bullet
+        assert preview["embeds"][0]["description"].startswith("feed @\u200beveryone > The")
+        (folder / "b.txt").write_text(EXAMPLE.read_text().replace("Riverton", "Lake*side"))
+        await bot.poller.poll_due(datetime.now(UTC) + timedelta(hours=2))
+        sent = len(fake.channel_messages["555"])
+        assert "Posted a digest" in await bot.admin.digest_now(
+            ChannelRef(channel.platform, channel.external_id)
+        )
+        [body, *_rest] = fake.channel_messages["555"][sent:]
+        assert_discord_payload(body)
+        assert body["allowed_mentions"] == {"parse": []}
+        description = body["embeds"][0]["description"]
+        assert description.startswith("feed @\u200beveryone > ") and "Lake\\*side" in description
+        await template("reset")
+        assert stored() is None
 
     with_discord(fake, tmp_path, test)

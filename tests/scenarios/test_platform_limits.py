@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
@@ -9,10 +10,12 @@ from hypothesis import strategies as st
 from support.discord_limits import assert_discord_payload
 from support.slack_limits import assert_slack_payload
 
+from adapters.console.poster import ConsolePoster
 from adapters.discord.render import digest_messages as discord_messages
 from adapters.slack.render import digest_messages as slack_messages
 from bot.delivery.poster import ChannelDigest
 from bot.digest.channel_view import channel_view
+from bot.digest.templates import DEFAULTS, Templates
 from bot.models import Article, Bullet, Digest, Paragraph, Section, SectionDigest, Sentence
 from bot.store.repo import ChannelInfo
 
@@ -70,3 +73,50 @@ def test_renderers_keep_any_text_within_platform_limits(digests: list[Digest]) -
     assert fields >= sum(len(v.sections) + bool(v.listed) for v in views)
     assert slack_text.count("Also in this article") == sum(bool(v.listed) for v in views)
     assert slack_text.count("newsdigest_open") == len(digests)
+
+
+CUSTOM = Templates(
+    header="{{ title }} · {{ count_text }} · {{ articles|map(attribute='outlet')|join(', ') }}",
+    entry=(
+        "*{{ number }}.* {{ link(url, title) }} ({{ outlet }})\n"
+        "{% for b in summary %}• {{ b }}\n{% endfor %}"
+        "{% for s in sections %}_{{ s.heading }}_: {{ s.bullets|first|default('') }}\n{% endfor %}"
+    ),
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    st.lists(
+        st.builds(
+            digest_of,
+            TEXTS,
+            st.lists(TEXTS, max_size=5),
+            st.lists(st.tuples(TEXTS, st.lists(TEXTS, max_size=4)), max_size=4),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_the_default_templates_reproduce_the_built_in_output_and_custom_ones_keep_limits(
+    digests: list[Digest],
+) -> None:
+    channel = ChannelInfo(1, "x", "C", None, "UTC", False, None, datetime.now(UTC))
+    digest = ChannelDigest(channel, "2024-05-01T08:00", "Digest", tuple(digests))
+    for platform, render in (
+        ("slack", slack_messages),
+        ("discord", discord_messages),
+        ("console", ConsolePoster().render),
+    ):
+        as_default = replace(digest, templates=DEFAULTS[platform])
+        assert render(as_default) == render(digest), platform
+    custom = replace(digest, templates=CUSTOM)
+    for message in slack_messages(custom):
+        assert_slack_payload(message)
+        assert "<!" not in str(message)  # no article text became a mention
+    for message in discord_messages(custom):
+        assert_discord_payload(message)

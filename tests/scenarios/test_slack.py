@@ -528,3 +528,82 @@ def test_a_mention_in_a_digest_thread_asks_about_its_articles(
         assert "11,000 households" in call.args["text"]
 
     with_slack(fake, tmp_path, test)
+
+
+def test_an_admin_sets_checks_previews_and_resets_message_templates(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    """`/digest template` by signed slash command: refused for guests and for bad templates
+    (nothing saved), then used for the next digest, escaped and within Block Kit's limits."""
+    fake.admins.add("UADMIN")
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    (folder / "a.txt").write_text(EXAMPLE.read_text())
+
+    async def test(bot: Core, endpoint: str) -> None:
+        channel = bot.store.channel("slack", "C1")
+        assert channel is not None
+        bot.store.subscribe(channel.id, f"path:{folder}")
+        assert "Posted a digest" in await bot.admin.digest_now(channel_ref(channel))
+        n = 0
+
+        async def say(text: str, user: str = "UADMIN") -> str:
+            nonlocal n
+            n += 1
+            body = command_body(fake, text, user=user, trigger=f"T{n}", n=n)
+            async with httpx.AsyncClient() as http:
+                await http.post(endpoint, content=body, headers=sign(body))
+            await wait_for(lambda: len(fake.responses) == n)
+            for payload in fake.responses[-1:]:
+                assert_slack_payload(payload)
+            return json.dumps(fake.responses[-1], ensure_ascii=False)
+
+        def stored() -> tuple[str | None, str | None]:
+            settings = bot.store.channel_settings(channel.id)
+            return settings.header_template, settings.entry_template
+
+        # Slack sends what people type with &, < and > escaped
+        entry = "*{{ number }}.* {{ link(url, title) }} ({{ outlet }}) <!channel>"
+        slack_typed = escape(entry)
+        assert "Only workspace or server admins" in await say(
+            f"template set entry {slack_typed}", user="UGUEST"
+        )
+        assert stored() == (None, None)
+        for bad, why in [
+            ("{{ ''.__class__.__mro__ }}", "not allowed"),
+            ("{{ cycler.__init__.__globals__ }}", "Unknown field 'cycler'"),
+            ("{% for i in range(40) %}{{ 'x' * 99 }}{% endfor %}", "Slack allows 3000"),
+            ("{{ title", "syntax error"),
+        ]:
+            assert why in await say(f"template set entry {escape(bad)}")
+            assert stored() == (None, None)
+        assert "Saved the entry template" in await say(f"template set entry {slack_typed}")
+        assert "Saved the header template" in await say(
+            "template set header Morning news: {{ count_text }}"
+        )
+        assert stored() == ("Morning news: {{ count_text }}", entry)
+        assert escape(entry) in await say("template show")
+        preview = await say("template preview")
+        assert "Morning news: 1 new article" in preview and "*1.* Riverton" in preview
+        assert "<!channel>" not in preview and "&lt;!channel&gt;" in preview
+        # the next digest uses them
+        (folder / "b.txt").write_text(EXAMPLE.read_text().replace("Riverton", "Lakeside"))
+        posted = len(fake.posts())
+        assert await bot.poller.poll_due(datetime.now(UTC) + timedelta(hours=2)) == 1
+        assert "Posted a digest" in await bot.admin.digest_now(channel_ref(channel))
+        top = fake.posts()[posted].args
+        assert_slack_payload(top)
+        assert top["blocks"][0]["text"]["text"] == "Morning news: 1 new article"
+        assert "*1.* Lakeside" in json.dumps(top["blocks"])
+        assert "<!channel>" not in json.dumps(top)
+        assert "template is the default again" in await say("template reset entry")
+        assert "templates are the defaults again" in await say("template reset")
+        assert stored() == (None, None)
+
+    with_slack(fake, tmp_path, test)
+
+
+def channel_ref(channel: ChannelInfo) -> Any:
+    from bot.channels.admin import ChannelRef
+
+    return ChannelRef(channel.platform, channel.external_id)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.preferences import ChannelChoices, ChannelPreferences
-from bot.chat.replies import Reply, info, numbered
+from bot.channels.templates import ChannelTemplates, preview_text
+from bot.chat.replies import Reply, ReplyKind, info, numbered
 from bot.chat.spec import (
     Access,
     Choice,
@@ -106,6 +107,35 @@ class MentionArgs:
     )
 
 
+TEMPLATE_HELP = lazy(
+    "Use /digest template show, template set header|entry TEMPLATE, template reset "
+    "[header|entry], or template preview."
+)
+
+
+@dataclass(frozen=True)
+class TemplateArgs:
+    action: str | None = arg(
+        Choice(("show", "set", "reset", "preview")),
+        lazy("show, set, reset or preview this channel's message templates"),
+        required=True,
+        missing=TEMPLATE_HELP,
+    )
+    part: str | None = arg(
+        Choice(("header", "entry")),
+        lazy("header: the digest's title line; entry: each article's line"),
+        only_with=("action", ("set", "reset")),
+    )
+    template: str | None = arg(
+        Text(rest=True, raw=True),
+        lazy("The template, in Jinja2 (its fields are listed in the README)"),
+        metavar="TEMPLATE",
+        only_with=("action", ("set",)),
+        required=True,
+        missing=TEMPLATE_HELP,
+    )
+
+
 @dataclass(frozen=True)
 class SettingsArgs:
     articles: int | None = arg(Number(1, 25), lazy("Articles per digest"), metavar="N")
@@ -159,6 +189,26 @@ async def change_mentions(run: Invocation, args: MentionArgs) -> Reply:
     return info(await preferences.clear_mentions(where))
 
 
+def _templates(run: Invocation) -> ChannelTemplates:
+    templates = run.services.templates
+    assert templates is not None  # commands that need it are marked needs_bot
+    return templates
+
+
+async def change_template(run: Invocation, args: TemplateArgs) -> Reply:
+    templates, where = _templates(run), run.context.where
+    if args.action == "show":
+        return info(await templates.show(where))
+    if args.action == "preview":
+        digest = await templates.preview(where)
+        return Reply(ReplyKind.PREVIEW, preview_text(digest), preview=digest)
+    if args.action == "reset":
+        return info(await templates.reset(where, args.part))
+    if args.part is None:
+        return info(str(TEMPLATE_HELP))
+    return info(await templates.set(where, args.part, args.template or ""))
+
+
 async def settings(run: Invocation, args: SettingsArgs) -> Reply:
     choices = ChannelChoices(
         args.articles, args.bullets, args.sections, args.language, args.translate
@@ -200,6 +250,15 @@ CURATION: tuple[Command[Any], ...] = (
         access=Access.ADMIN,
         needs_bot=True,
         usage="add ROLE|@GROUP [WORDS|/REGEX/] [--source N] | remove NUMBER | clear",
+    ),
+    Command(
+        "template",
+        lazy("show, set, reset or preview the digest's message templates (admins)"),
+        TemplateArgs,
+        change_template,
+        access=Access.ADMIN,
+        needs_bot=True,
+        usage="show | set header|entry TEMPLATE | reset [header|entry] | preview",
     ),
     Command(
         "settings",
