@@ -39,6 +39,9 @@ class CommandContext:
         None  # Slack trigger_id / Discord interaction id: replays do nothing twice
     )
     check_admin: Callable[[], Awaitable[bool]] | None = field(default=None, compare=False)
+    # the digest's thread it was asked in (Discord), in the channel above: a lookup without a
+    # link is then about that digest's articles, not the channel's last one
+    thread_ref: str | None = None
 
     @property
     def key(self) -> str:
