@@ -33,6 +33,7 @@ PAUSING_CODES = frozenset(
     {50001, 50013, 10003, 50007}
 )  # Missing Access/Permissions, Unknown Channel
 UNKNOWN_CHANNEL = 10003
+TAG_REQUIRED = 40067  # a forum that requires a tag on posts: an admin must change that
 THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 THREAD_CHANNELS = frozenset({0, 5})  # text, announcement: threads start from a message
 FORUM_CHANNELS = frozenset({15, 16})  # forum, media: a post is a thread with a starter message
@@ -247,6 +248,11 @@ class DiscordPoster:
             return PostError(
                 f"Discord refused the post: {exc.text or exc} (code {exc.code})",
                 permanent=exc.code in PAUSING_CODES or exc.status in (403, 404),
+            )
+        if exc.code == TAG_REQUIRED:
+            return PostError(
+                f"Discord refused the forum post: {exc.text or exc} (code {exc.code})",
+                permanent=True,
             )
         if exc.status == 429:  # discord.py waits out route limits itself; this is a ban: stop
             wait = _retry_after(exc.response)

@@ -16,7 +16,14 @@ from typing import Any
 import discord
 import pytest
 from support.discord_limits import assert_discord_payload
-from support.fake_discord import APP_ID, BOT_USER, FakeDiscord, discord_error, interaction_payload
+from support.fake_discord import (
+    APP_ID,
+    BOT_USER,
+    REQUIRE_TAG,
+    FakeDiscord,
+    discord_error,
+    interaction_payload,
+)
 from support.loopback import LoopbackServer
 from support.paths import EXAMPLE
 
@@ -346,3 +353,20 @@ def test_the_header_names_the_articles_within_the_limits() -> None:
     )
     assert_discord_payload(header)
     assert header["embeds"][0]["description"].endswith("…")  # more than one embed holds
+
+
+def test_a_forum_that_requires_tags_pauses_the_channel_with_the_reason(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    fake.add_channel("557", 15, flags=REQUIRE_TAG)
+
+    async def test(adapter: DiscordAdapter) -> None:
+        folder = tmp_path / "feed"
+        write_articles(folder, ["Oakford"])
+        await digest_at(adapter, "557", folder, SLOT + timedelta(seconds=30))
+        [delivery] = adapter.core.store.deliveries()
+        [channel] = adapter.core.store.channels()
+        assert delivery.state == "failed" and channel.paused
+        assert "40067" in str(channel.paused_reason) and fake.thread_of("557") == []
+
+    with_discord(fake, tmp_path, test)

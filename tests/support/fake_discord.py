@@ -28,6 +28,7 @@ from support.platform_limits import RateLimits
 
 JSON = {"Content-Type": "application/json"}
 GUILD_ID = "444"
+REQUIRE_TAG = 1 << 4  # a forum's flag: every post needs one of its tags
 APP_ID = 900000000000000001
 BOT_USER = {
     "id": "900000000000000002",
@@ -249,6 +250,8 @@ class FakeDiscord:
             return refused
         if forum["type"] not in (15, 16) or not isinstance(body.get("message"), dict):
             return discord_error(400, 50035, "Invalid Form Body (message is required)")
+        if forum["flags"] & REQUIRE_TAG and not body.get("applied_tags"):
+            return discord_error(400, 40067, "A tag is required to create a forum post")
         self.thread_starts.append((forum_id, body))
         thread_id = self._id()
         thread = self._thread(forum, thread_id, body["name"])
