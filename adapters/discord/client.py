@@ -55,14 +55,24 @@ class DiscordAdapter:
         core.add_poster(self.poster)
         self.tree.add_command(build_group(self.handler.commands, self.run, self.completer))
 
-    def context(self, interaction: discord.Interaction[Any]) -> CommandContext:
+    async def context(self, interaction: discord.Interaction[Any]) -> CommandContext:
+        """Who asked where. In a digest's thread that is the channel the digest was posted to,
+        with the thread: lookups there are about the digest's articles (as a mention in a
+        Slack digest's thread is). Any other thread is a channel of its own, as before."""
+        channel_id, thread_ref = str(interaction.channel_id), None
+        channel = interaction.channel
+        if isinstance(channel, discord.Thread) and channel.parent_id is not None:
+            parent = CommandContext(channel_id=str(channel.parent_id), platform="discord").where
+            if await self.core.admin.is_digest_thread(parent, str(channel.id)):
+                channel_id, thread_ref = parent.channel_id, str(channel.id)
         return CommandContext(
-            channel_id=str(interaction.channel_id),
+            channel_id=channel_id,
             user_id=str(interaction.user.id),
             platform="discord",
             is_admin=self.is_admin(interaction),
             request_id=str(interaction.id),
             tenant=str(interaction.guild_id) if interaction.guild_id else None,
+            thread_ref=thread_ref,
         )
 
     def is_admin(self, interaction: discord.Interaction[Any]) -> bool:
@@ -88,7 +98,7 @@ class DiscordAdapter:
             isinstance(p.kind, Link) and options.get(p.name) for p in command.params
         ):
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-        reply = await self.handler.run(command, options, self.context(interaction), share)
+        reply = await self.handler.run(command, options, (await self.context(interaction)), share)
         for n, message in enumerate(reply_messages(reply)):
             kwargs: dict[str, Any] = {
                 "content": message["content"] or None,
@@ -114,25 +124,34 @@ class DiscordAdapter:
     async def section_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        where = self.context(interaction).where
-        digest = await self.handler.services.memory.last_digest(where)
-        if digest is None:
-            return []
-        return [
-            app_commands.Choice(name=label, value=value)
-            for label, value in section_choices(digest, current)
+        """The sections of the channel's last article; in a digest's thread, of its articles
+        (each labelled with its article when there are several)."""
+        context = await self.context(interaction)
+        if context.thread_ref is not None:
+            digests = await self.core.admin.digest_thread(context.where, context.thread_ref) or []
+        else:
+            last = await self.handler.services.memory.last_digest(context.where)
+            digests = [last] if last is not None else []
+        choices: dict[str, str] = {}  # value → label; the first article with a section id wins
+        for digest in digests:
+            title = " ".join(digest.article.title.split())
+            for label, value in section_choices(digest, current):
+                named = f"{title[:40]} › {label}" if len(digests) > 1 else label
+                choices.setdefault(value, named[:100])
+        return [app_commands.Choice(name=label, value=value) for value, label in choices.items()][
+            :25
         ]
 
     async def filter_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[int]]:
-        rows = await self.core.preferences.list_filters(self.context(interaction).where)
+        rows = await self.core.preferences.list_filters((await self.context(interaction)).where)
         return _numbered(rows, current)
 
     async def source_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        rows = await self.core.admin.sources(self.context(interaction).where)
+        rows = await self.core.admin.sources((await self.context(interaction)).where)
         return [
             app_commands.Choice(name=row[:100], value=str(i))
             for i, row in enumerate(rows, 1)
@@ -142,7 +161,7 @@ class DiscordAdapter:
     async def source_number_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[int]]:
-        rows = await self.core.admin.sources(self.context(interaction).where)
+        rows = await self.core.admin.sources((await self.context(interaction)).where)
         return _numbered(rows, current)
 
 

@@ -165,9 +165,28 @@ def pack_embeds(embeds: list[Embed], content: str = "") -> list[Message]:
     return messages
 
 
+MAX_THREAD_NAME = 100
+
+
+def thread_name(digest: ChannelDigest) -> str:
+    """The thread's (or forum post's) name: the title and the slot's time, plain text.
+
+    The time keeps one channel's posts apart (two digests a day, a `/digest now` beside the
+    scheduled one), which is what finding a forum post again after a crash relies on."""
+    when = digest.slot.removeprefix("now-").partition("T")[2]
+    name = " ".join(f"{digest.title} {when}".split())
+    return fit(name, MAX_THREAD_NAME) or _("News digest")
+
+
 def digest_messages(digest: ChannelDigest) -> list[Message]:
-    """The header (and the configured roles) over one embed per article; the channel's
-    templates, where it has them, write the header and each embed's description."""
+    """The header (headline and one line per article), then the articles' embeds.
+
+    The header starts the digest's thread (a forum post in a forum) and the articles go in
+    it, as on Slack; where threads are refused, the same messages follow in the channel.
+    The header carries the thread's name and, worded in the channel's language now, the note
+    an admin gets if threads are refused (`thread`; the poster strips it before sending).
+    The channel's templates, where it has them, write the headline and each embed's
+    description."""
     templates = digest.templates
     entries = (
         [
@@ -195,15 +214,43 @@ def digest_messages(digest: ChannelDigest) -> list[Message]:
     )
     if headline is None:
         headline = f"**{escape(digest.title)}** — {escape(new)}"
-    if not digest.mentions:
-        return pack_embeds(embeds, headline)
-    # the configured roles, by id, and nothing else: the text names them, allowed_mentions
-    # lets exactly those ping
-    roles = [r for r in digest.mentions if r.isdigit()][:MAX_ROLE_MENTIONS]
-    pinged = " ".join(f"<@&{r}>" for r in roles)
-    messages = pack_embeds(embeds, f"{pinged}\n{headline}" if pinged else headline)
-    messages[0]["allowed_mentions"] = {"parse": [], "roles": roles}
-    return messages
+    header: Message = {
+        "content": clip(headline, MAX_CONTENT),
+        "embeds": [overview_embed(digest)],
+        "allowed_mentions": NO_MENTIONS,
+        "thread": {
+            "name": thread_name(digest),
+            "refused": _(
+                "I may not create threads in this channel, so digests are posted here in the "
+                "channel itself. Give me the Create Public Threads permission here to get each "
+                "digest's articles in a thread under it."
+            ),
+        },
+    }
+    if digest.mentions:
+        # the configured roles, by id, and nothing else: the text names them,
+        # allowed_mentions lets exactly those ping
+        roles = [r for r in digest.mentions if r.isdigit()][:MAX_ROLE_MENTIONS]
+        if roles:
+            pinged = " ".join(f"<@&{r}>" for r in roles)
+            header["content"] = clip(f"{pinged}\n{headline}", MAX_CONTENT)
+            header["allowed_mentions"] = {"parse": [], "roles": roles}
+    return [header, *pack_embeds(embeds)]
+
+
+def overview_embed(digest: ChannelDigest) -> Embed:
+    """One line per article (title linked, outlet), within one embed's description."""
+    lines = []
+    for d in digest.digests:
+        title = escape(clip(" ".join(d.article.title.split()), MAX_TITLE)) or _("Article")
+        url = safe_url(d.article.url)
+        line = f"• [{title}]({url})" if url else f"• {title}"
+        if outlet := " ".join(d.article.outlet_name.split()):
+            line += f" · *{escape(clip(outlet, MAX_AUTHOR))}*"
+        lines.append(line)
+    packed = pack(lines, MAX_DESCRIPTION - 10) or ["\u200b"]
+    description = packed[0] + ("\n…" if len(packed) > 1 else "")
+    return {"description": description, "color": COLOUR}
 
 
 def reply_messages(reply: Reply) -> list[Message]:

@@ -214,20 +214,35 @@ class ChannelAdmin:
 
     async def thread_digests(self, where: ChannelRef, thread_ref: str | None) -> list[Digest]:
         """The articles of the digest posted in that thread, or the channel's latest article."""
+        in_thread = await self.digest_thread(where, thread_ref) if thread_ref else None
+        if in_thread:
+            return in_thread
         channel = await self.store.channel(where.platform, where.channel_id, create=False)
         if channel is None:
             return []
-        delivery = (
-            await self.store.delivery_by_thread(channel.id, thread_ref) if thread_ref else None
-        )
-        if delivery is not None and delivery.article_ids:
-            ids = delivery.article_ids
-        else:
-            latest = await self.store.last_article_id(channel.id)
-            ids = [latest] if latest is not None else []
-            if not ids and (sent := await self.store.last_sent_delivery(channel.id)):
-                ids = sent.article_ids[:1]
+        latest = await self.store.last_article_id(channel.id)
+        ids = [latest] if latest is not None else []
+        if not ids and (sent := await self.store.last_sent_delivery(channel.id)):
+            ids = sent.article_ids[:1]
         return await self.digests.get_many(ids)
+
+    async def is_digest_thread(self, where: ChannelRef, thread_ref: str) -> bool:
+        """Whether a digest posted in this channel started that thread (Discord asks for each
+        command in a thread: only a digest's thread speaks for the channel above it)."""
+        channel = await self.store.channel(where.platform, where.channel_id, create=False)
+        if channel is None:
+            return False
+        return await self.store.delivery_by_thread(channel.id, thread_ref) is not None
+
+    async def digest_thread(self, where: ChannelRef, thread_ref: str) -> list[Digest] | None:
+        """The articles of the digest that started that thread; None when no digest did."""
+        channel = await self.store.channel(where.platform, where.channel_id, create=False)
+        if channel is None:
+            return None
+        delivery = await self.store.delivery_by_thread(channel.id, thread_ref)
+        if delivery is None or not delivery.article_ids:
+            return None
+        return await self.digests.get_many(delivery.article_ids)
 
 
 def display_source(url: str) -> str:

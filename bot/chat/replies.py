@@ -42,6 +42,9 @@ class CommandContext:
     )
     check_admin: Callable[[], Awaitable[bool]] | None = field(default=None, compare=False)
     tenant: str | None = None  # Slack team id / Discord guild id: whose web console sees this
+    # the digest's thread it was asked in (Discord), in the channel above: a lookup without a
+    # link is then about that digest's articles, not the channel's last one
+    thread_ref: str | None = None
 
     @property
     def key(self) -> str:

@@ -117,6 +117,12 @@ class Pacer:
         await self.overall.acquire()
         await self.window.acquire()
 
+    async def wait_overall(self) -> None:
+        """A request that posts nothing in a channel (reading a channel's type): only the bot's
+        overall limit applies, so it takes no channel's slot."""
+        await self.overall.acquire()
+        await self.window.acquire()
+
     def defer(self, channel: str, seconds: float) -> None:
         self.channels.bucket(channel).defer(seconds)
 

@@ -192,11 +192,10 @@ def test_embeds_stay_within_limits_for_long_and_many_articles() -> None:
         assert len(messages) >= (2 if len(digests) > 1 else 1)  # split where needed
         for message in messages:
             assert_discord_payload(message)
-    titles = [
-        e["title"]
-        for m in digest_messages(channel_digest([example_digest()] * 40))
-        for e in m["embeds"]
-    ]
+        assert 0 < len(messages[0]["thread"]["name"]) <= 100
+    header, *details = digest_messages(channel_digest([example_digest()] * 40))
+    assert header["embeds"][0]["description"].count("• Riverton") >= 20  # a line an article
+    titles = [e["title"] for m in details for e in m["embeds"]]
     assert sum(t.startswith("Riverton") for t in titles) == 40
 
 
@@ -223,11 +222,14 @@ def test_scheduled_digest_posts_embeds_and_a_retry_reuses_the_nonce(fake: FakeDi
         parts = poster.render(channel_digest([example_digest()] * 12))
         first = await poster.send("555", parts[0], "nd1p0", None)
         again = await poster.send("555", parts[0], "nd1p0", None)  # a retry after a timeout
-        assert first.message_ref == again.message_ref
-        await poster.send("555", parts[1], "nd1p1", first.message_ref)
-        sent = fake.channel_messages["555"]
-        assert len(sent) == 2 and sent[0]["nonce"] == "nd1p0" and sent[0]["enforce_nonce"] is True
-        for body in sent:
+        assert first == again  # the same message, and the same thread (Discord refused a 2nd)
+        assert first.thread_ref == first.message_ref  # a thread has its first message's id
+        await poster.send("555", parts[1], "nd1p1", first.thread_ref)
+        [header] = fake.channel_messages["555"]
+        [details] = fake.channel_messages[first.message_ref]
+        assert header["nonce"] == "nd1p0" and header["enforce_nonce"] is True
+        assert len(fake.thread_starts) == 1
+        for body in (header, details):
             assert_discord_payload(body)
             assert body["allowed_mentions"]["parse"] == []
 
@@ -242,9 +244,10 @@ def test_each_entry_names_its_outlet_and_the_others_that_told_the_story(fake: Fa
     digest = replace(channel_digest([ledger, example_digest()]), also=((others), ()))
 
     async def test(poster: DiscordPoster) -> None:
-        [part] = poster.render(digest)
-        await poster.send("555", part, "nd2p0", None)
-        [body] = fake.channel_messages["555"]
+        header, part = poster.render(digest)
+        sent = await poster.send("555", header, "nd2p0", None)
+        await poster.send("555", part, "nd2p1", sent.thread_ref)
+        [body] = fake.channel_messages[str(sent.thread_ref)]
         assert_discord_payload(body)
         first, second = body["embeds"][0], body["embeds"][1]
         assert first["author"]["name"] == "Coast Ledger"  # who reported it, as an embed author
@@ -300,10 +303,12 @@ def test_scheduled_digest_goes_out_as_embeds_through_the_delivery_engine(
             slot -= timedelta(days=1)
         bot.store.set_schedule(channel.id, "daily 08:00 UTC", "UTC", slot - timedelta(hours=1))
         await bot.deliverer.tick(slot + timedelta(seconds=30))
-        sent = fake.channel_messages["555"]
+        [header] = fake.channel_messages["555"]
+        [thread] = fake.thread_of("555")
+        sent = [header, *fake.channel_messages[thread]]
         for body in sent:
             assert_discord_payload(body)  # 6000 characters a message: long articles spread out
-        titles = [e["title"] for b in sent for e in b["embeds"] if "(cont.)" not in e["title"]]
+        titles = [e["title"] for b in sent[1:] for e in b["embeds"] if "(cont.)" not in e["title"]]
         assert (
             len(titles) == 10 and len({t.split()[0] for t in titles}) == 10
         )  # the newest 10, each once

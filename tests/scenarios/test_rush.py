@@ -73,7 +73,9 @@ def test_discord_rush_is_paced_and_exactly_once(store: Store, tmp_path: Path) ->
                 await client.http.close()
 
         asyncio.run(main())
-    assert len(fake.channel_messages) == channels
+    headers = [c for c in fake.channel_messages if fake.channel(c)["type"] == 0]
+    assert len(headers) == channels  # each channel's header, its articles in the header's thread
+    assert all(len(fake.thread_of(c)) == 1 for c in headers)
     nonces = Counter(b["nonce"] for msgs in fake.channel_messages.values() for b in msgs)
     assert max(nonces.values()) == 1
     assert fake.limits.rejected_global <= 2  # the global 50/s is (next to) never hit

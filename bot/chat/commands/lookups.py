@@ -18,7 +18,7 @@ from bot.chat.services import Services
 from bot.chat.spec import Command, Invocation, Link, NoArgs, Text, arg
 from bot.digest.lookup import find_section
 from bot.digest.sections import display_heading
-from bot.errors import NewsdigestError
+from bot.errors import NewsdigestError, UnknownSectionError
 from bot.i18n import _, lazy, ngettext
 from bot.models import Digest, SectionDigest
 
@@ -61,19 +61,51 @@ class AskArgs:
     url: str | None = arg(Link(), lazy("Article link (default: the latest one here)"))
 
 
-async def article_for(run: Invocation, source: str | None) -> Digest:
-    """The article a lookup is about: the one linked (then remembered), or the channel's last."""
+async def article_for(run: Invocation, source: str | None, section: str | None = None) -> Digest:
+    """The article a lookup is about: the one linked (then remembered); in a digest's thread,
+    one of that digest's articles (the first with the section asked for); else the channel's
+    last."""
     services, where = run.services, run.context.where
     if source:
         digest = await services.lookup(source)
         await services.memory.remember(where, digest)
         return digest
     remembered = await services.memory.last_digest(where)
+    in_thread = await thread_articles(run)
+    if in_thread:
+        return _in_thread(in_thread, remembered, section)
     if remembered is None:
         raise NewsdigestError(
             _("No article has been digested in this channel yet. Try /digest url https://…")
         )
     return remembered
+
+
+async def thread_articles(run: Invocation) -> list[Digest]:
+    """The articles of the digest whose thread the command was asked in (none elsewhere)."""
+    thread, admin = run.context.thread_ref, run.services.admin
+    if thread is None or admin is None:
+        return []
+    return await admin.digest_thread(run.context.where, thread) or []
+
+
+def _in_thread(digests: Sequence[Digest], remembered: Digest | None, section: str | None) -> Digest:
+    """Of a thread's articles: the one the channel looked at last if it is one of them, then
+    the others in the digest's order; the first that has the section asked for."""
+    key = _identity(remembered) if remembered is not None else None
+    ordered = sorted(digests, key=lambda d: _identity(d) != key)
+    if section:
+        for digest in ordered:
+            try:
+                find_section(digest, section)
+            except UnknownSectionError:
+                continue
+            return digest
+    return ordered[0]
+
+
+def _identity(digest: Digest) -> str:
+    return digest.article.url or digest.article.source
 
 
 async def show_help(run: Invocation, _args: NoArgs) -> Reply:
@@ -95,7 +127,7 @@ async def show_sections(run: Invocation, args: ArticleArgs) -> Reply:
 
 
 async def show_section(run: Invocation, args: SectionArgs) -> Reply:
-    digest = await article_for(run, args.url)
+    digest = await article_for(run, args.url, args.name)
     if not args.name:
         return error(
             _("Which section? {sections}").format(sections=_section_list_inline(digest)),
@@ -107,8 +139,10 @@ async def show_section(run: Invocation, args: SectionArgs) -> Reply:
 
 
 async def ask(run: Invocation, args: AskArgs) -> Reply:
-    digest = await article_for(run, args.url)
     question = args.question or ""
+    if not args.url and (in_thread := await thread_articles(run)):
+        return await ask_about(run.services, question, in_thread)  # the best-answered one
+    digest = await article_for(run, args.url)
     answer = await asyncio.to_thread(run.services.answerer, digest.article, question)
     return Reply(ReplyKind.INFO, answer_text(digest.article, question, answer), digest=digest)
 
