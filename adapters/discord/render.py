@@ -262,7 +262,13 @@ def reply_messages(reply: Reply) -> list[Message]:
 
 def _reply_messages(reply: Reply) -> list[Message]:
     if reply.kind is ReplyKind.PREVIEW and reply.preview is not None:
-        messages = digest_messages(reply.preview)[:1]  # the header and the first embeds
+        # the headline over the first article's embeds: what the templates shape, in one
+        # message (the thread's name stays the poster's business)
+        rendered = digest_messages(reply.preview)
+        top = {k: v for k, v in rendered[0].items() if k != "thread"}
+        if len(rendered) > 1:
+            top["embeds"] = rendered[1]["embeds"]
+        messages = [top]
     elif reply.kind is ReplyKind.SUMMARY and reply.digest is not None:
         messages = pack_embeds(article_embeds(_summary_only(reply.digest)))
     elif reply.kind is ReplyKind.SECTIONS and reply.digest is not None:

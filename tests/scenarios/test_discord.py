@@ -544,7 +544,9 @@ def test_message_templates_by_typed_options_shape_the_next_digest(
         assert "Posted a digest" in await bot.admin.digest_now(
             ChannelRef(channel.platform, channel.external_id)
         )
-        [body, *_rest] = fake.channel_messages["555"][sent:]
+        [header] = fake.channel_messages["555"][sent:]  # the articles are in its thread
+        assert "Lake" in str(header["embeds"])
+        [body, *_rest] = fake.channel_messages[fake.thread_of("555")[-1]]
         assert_discord_payload(body)
         assert body["allowed_mentions"] == {"parse": []}
         description = body["embeds"][0]["description"]
