@@ -129,6 +129,11 @@ def test_an_admin_signs_in_and_manages_a_channel(page: Any, console: Console, ax
     page.get_by_role("button", name="Send it now").click()
     expect(page.locator(".flash")).to_contain_text("Posted a digest of 2 articles")
     assert len(console.poster.posts) == before + 3
+    # the README's pictures: what an admin sees first, once a digest went out
+    page.goto("/")
+    page.screenshot(path=str(ARTIFACTS / "readme-overview.png"))
+    page.goto(f"/channels/{console.ours.id}")
+    page.screenshot(path=str(ARTIFACTS / "readme-channel.png"))
 
     page.get_by_role("link", name="Digests").click()
     page.get_by_label("Search posted articles").fill("5 weeks")
