@@ -551,10 +551,7 @@ class Deliverer:
             except Exception as exc:
                 # nobody knows whether the request got out: the next sender reconciles first
                 await self._post_failed(
-                    channel,
-                    delivery_id,
-                    PostError(f"{type(exc).__name__}: {exc}", maybe_sent=True),
-                    clock.now(),
+                    channel, delivery_id, PostError(f"{type(exc).__name__}: {exc}"), clock.now()
                 )
                 return
             reconcile = False
@@ -603,8 +600,11 @@ class Deliverer:
     ) -> None:
         delivery = await self.store.delivery_by_id(delivery_id)
         attempts = (delivery.attempts if delivery else 0) + 1
+        # only a rate-limit answer says for sure that the part did not go out; after anything
+        # else (a timeout, a 5xx, an exception) the next sender asks the platform first
+        unsure = exc.maybe_sent or exc.retry_after is None
         if exc.permanent:
-            await self.store.delivery_attempt(delivery_id, str(exc), None, FAILED, exc.maybe_sent)
+            await self.store.delivery_attempt(delivery_id, str(exc), None, FAILED, unsure)
             self.stats.failed += 1
             METRICS.failed.labels(platform=channel.platform).inc()
             if await self.store.pause_channel(channel.id, str(exc)):
@@ -616,7 +616,7 @@ class Deliverer:
                 )
             return
         if attempts >= MAX_ATTEMPTS:
-            await self.store.delivery_attempt(delivery_id, str(exc), None, FAILED, exc.maybe_sent)
+            await self.store.delivery_attempt(delivery_id, str(exc), None, FAILED, unsure)
             self.stats.failed += 1
             METRICS.failed.labels(platform=channel.platform).inc()
             log.error(
@@ -630,7 +630,7 @@ class Deliverer:
             return
         wait = exc.retry_after if exc.retry_after is not None else 30 * 2**attempts
         retry_at = now + timedelta(seconds=wait)
-        await self.store.delivery_attempt(delivery_id, str(exc), retry_at, SENDING, exc.maybe_sent)
+        await self.store.delivery_attempt(delivery_id, str(exc), retry_at, SENDING, unsure)
         log.warning(
             "digest %d for %s:%s not posted (%s); retrying in %.0fs",
             delivery_id,

@@ -363,3 +363,25 @@ def test_a_part_killed_in_the_pacer_is_resent_without_asking_slack(
     assert lookups == []  # the part never left the pacer: nothing to ask Slack about
     assert len(keys) == len(set(keys)) == 3
     assert store.deliveries()[0].state == "sent"
+
+
+@pytest.mark.parametrize(
+    ("error", "lookups"),
+    [
+        (PostError("slow down", retry_after=600), 0),  # refused for sure: nothing went out
+        (PostError("Slack error: internal_error"), 1),  # who knows: ask before resending
+    ],
+)
+def test_a_retry_asks_the_platform_only_when_the_failed_part_may_be_out(
+    store: Store, tmp_path: Path, error: PostError, lookups: int
+) -> None:
+    seed(store, tmp_path, since=at("2024-05-01T00:00"))
+    poster = RecordingPoster(fail_next=[error])
+    engine = deliverer(store, poster, lookback=timedelta(days=3650))
+    now = at("2024-05-01T08:00:05")
+    asyncio.run(engine.tick(now))
+    [delivery] = store.deliveries()
+    assert delivery.state == "sending" and delivery.retry_at is not None
+    asyncio.run(engine.tick(delivery.retry_at))
+    assert store.deliveries()[0].state == "sent" and len(poster.posts) == 4
+    assert poster.finds == lookups
