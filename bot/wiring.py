@@ -146,10 +146,11 @@ def delivery_engine(
     lease: timedelta | None = None,
     concurrency: int | None = None,
     translator: Translator | None = None,
+    claim_every: float | None = None,
 ) -> Deliverer:
     """The delivery engine and what it needs (async store, digest cache), on its own: for the
     running bot, for benchmarks and for tests that drive it with a fake clock."""
-    from bot.delivery.engine import CHANNEL_CONCURRENCY, Deliverer, DeliveryPolicy
+    from bot.delivery.engine import CHANNEL_CONCURRENCY, CLAIM_EVERY, Deliverer, DeliveryPolicy
     from bot.delivery.leases import LEASE
     from bot.digest.cache import DigestCache
     from bot.store.async_store import AsyncStore
@@ -165,6 +166,7 @@ def delivery_engine(
         lease=lease or LEASE,
         concurrency=concurrency or CHANNEL_CONCURRENCY,
         translator=translator,
+        claim_every=claim_every or CLAIM_EVERY,
     )
 
 
@@ -298,6 +300,8 @@ def build_core(
         section_bullets=settings.section_bullets,
         workers=workers,
         concurrency=settings.delivery_concurrency,
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+        claim_every=settings.delivery_claim_seconds,
         translator=_translator(settings, complete, store),
     )
     async_store, digests = deliverer.store, deliverer.digests

@@ -1,10 +1,14 @@
-"""Posting each channel's digest exactly once per slot, across crashes and processes.
+"""Posting each channel's digest exactly once per slot, across crashes and replicas.
 
-The (channel, slot) delivery row is claimed before anything is posted; each
-posted part is recorded with its platform message id; a restart continues from
-the first unrecorded part, asking the platform first whether that part already
-went out (Slack: message metadata; Discord: the nonce makes a resend return the
-first message). So a crash before the post posts once, a crash between post and
+A due slot becomes one (channel, slot) delivery row, once (the unique key); any
+replica then claims rows a few at a time, each with a short lease it renews while
+it sends (`leases.py`), so a rush spreads over the replicas and a dead replica's
+rows are taken over as soon as their leases lapse. Each posted part is recorded
+with its platform message id, and the part whose request is leaving is marked
+first; a sender that takes a delivery over continues from the first unrecorded
+part and asks the platform whether it already went out (Slack: message metadata;
+Discord: the nonce makes a resend return the first message) only when that part
+was marked. So a crash before the post posts once, a crash between post and
 record does not post twice. Where a platform cannot answer that question the
 guarantee is at-least-once for that one part.
 """
@@ -17,14 +21,22 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.curate.selection import Curated, also_outlets, curate
 from bot.delivery.leases import LEASE, Lease, LeaseClock, LeaseKeeper
-from bot.delivery.poster import ChannelDigest, Poster, PostError, part_key
+from bot.delivery.pacing import Pacer
+from bot.delivery.poster import (
+    ChannelDigest,
+    Poster,
+    PostError,
+    SentPart,
+    on_request_start,
+    part_key,
+)
 from bot.delivery.schedule import Schedule, ScheduleError, parse_schedule, slots_between
 from bot.digest.cache import DigestCache
 from bot.digest.templates import Templates
@@ -38,6 +50,7 @@ from bot.store.repo import (
     SKIPPED,
     ChannelInfo,
     ChannelSettings,
+    Claimed,
     DeliveryInfo,
 )
 from bot.summarize.translate import Translator
@@ -48,9 +61,13 @@ MAX_CATCH_UP = timedelta(days=7)
 MAX_ATTEMPTS = 8
 CANDIDATES = 300  # new articles looked at per digest, before filters, grouping and ranking
 MAX_INLINE_WAIT = 60.0  # a Retry-After up to this is waited out in place; longer go to retry_at
-# channel deliveries in flight: enough to keep the platforms busy, few enough that the first
-# posts start at once
-CHANNEL_CONCURRENCY = 200
+# deliveries one replica holds at once. A Slack digest of four parts takes about 3 s at one
+# post a second per channel, so ~75 in flight fill the workspace pace (97 posts/s); more would
+# only wait in the pacer holding leases that other replicas could be working on
+CHANNEL_CONCURRENCY = 100
+CLAIM_EVERY = 1.0  # seconds between claim rounds when nothing finished meanwhile
+COOL_OFF = 30.0  # seconds before this replica retries a row whose sending raised
+STOP_GRACE = 5.0  # seconds a stopping replica lets its deliveries finish before handing back
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,7 @@ class Deliverer:
         lease: timedelta = LEASE,
         concurrency: int = CHANNEL_CONCURRENCY,
         translator: Translator | None = None,
+        claim_every: float = CLAIM_EVERY,
     ) -> None:
         self.store = store
         self.digests = digests
@@ -93,6 +111,11 @@ class Deliverer:
         self.owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self.leases = LeaseKeeper(store, self.owner, lease)
         self.stats = DeliveryStats()
+        self.claim_every = claim_every
+        self._running: dict[int, asyncio.Task[None]] = {}  # claimed rows being worked on
+        self._cooling: dict[int, float] = {}  # rows whose sending raised: not before (monotonic)
+        self._wake: asyncio.Event | None = None
+        METRICS.replica.labels(owner=self.owner).set(1)
 
     @property
     def grace(self) -> timedelta:
@@ -128,26 +151,141 @@ class Deliverer:
         poster = self.posters.get(channel.platform)
         return digest, len(poster.render(digest)) if poster is not None else 0
 
-    # the periodic entry point ---------------------------------------------------------------
+    # the periodic entry points ---------------------------------------------------------------
     async def tick(self, now: datetime | None = None) -> None:
-        """Finish interrupted deliveries, then post or skip every slot that fell due.
-
-        Channels are served concurrently (bounded), so a rush of due channels drains at the
-        platforms' pace rather than one whole digest after another."""
+        """Give every slot that fell due its row, then claim and deliver until nothing is left
+        that this process may take: one pass, for tests, benchmarks and one-shot runs."""
         now = now or datetime.now(UTC)
-        unfinished = await self.store.unfinished_deliveries()
+        await self.create_due_slots(now)
+        await self.drain(now)
+
+    async def create_due_slots(self, now: datetime | None = None) -> None:
+        """The row of every slot that fell due (or the skip of a missed one), once: the unique
+        (channel, slot) key lets the leader's cron jobs, its catch-up tick and a new leader
+        all try without ever making two. Rows are delivered by whichever replica claims them."""
+        now = now or datetime.now(UTC)
         channels = await self.store.channels()
-        jobs: list[Awaitable[None]] = [
-            self._guarded(self._resume(d, now), f"resume digest {d.id}")
-            for d in unfinished
-            if d.lease_until is None or d.lease_until <= now
-        ]
-        jobs += [
-            self._guarded(self.run_channel(c, now), f"digest for {c.platform}:{c.external_id}")
-            for c in channels
-            if c.schedule and not c.paused and c.platform in self.posters
-        ]
-        await self._bounded(jobs)
+        await self._bounded(
+            [
+                self._guarded(self.run_channel(c, now), f"slot for {c.platform}:{c.external_id}")
+                for c in channels
+                if c.schedule and not c.paused and c.platform in self.posters
+            ]
+        )
+
+    async def drain(self, now: datetime | None = None) -> None:
+        """Claim due rows at most `concurrency` at a time, claiming more as sends finish, until
+        no row is left that this process may take at `now`. A row whose sending raised is left
+        for a later pass (as the long-running loop leaves it for `COOL_OFF`)."""
+        now = now or datetime.now(UTC)
+        failed: set[int] = set()
+        while True:
+            free = self.concurrency - len(self._running)
+            if free > 0:
+                for claimed in await self._claim(now, free, failed):
+                    self._start(claimed, now, failed.add)
+            if not self._running:
+                return
+            done, _ = await asyncio.wait(
+                list(self._running.values()), return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:  # what `work` does not catch stands for the process dying
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
+                    raise error
+
+    async def run_claims(
+        self, stop: asyncio.Event, active: Callable[[], bool] = lambda: True
+    ) -> None:
+        """Every replica's delivery loop, until `stop`: claim what is due whenever this replica
+        holds fewer than `concurrency` deliveries, every `claim_every` seconds or as soon as one
+        finishes or a slot's row is made here. A row whose lease lapsed is claimed at the first
+        round after it lapsed, so a dead replica's work resumes within lease + claim_every.
+        `active` says whether this process may deliver now (on SQLite only the leader does)."""
+        self._wake = wake = asyncio.Event()
+        try:
+            while not stop.is_set():
+                wake.clear()
+                if active():
+                    try:
+                        await self._claim_round(datetime.now(UTC))
+                    except Exception as exc:
+                        log.warning("could not claim deliveries: %s", type(exc).__name__)
+                waiting = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+                await asyncio.wait(
+                    waiting, timeout=self.claim_every, return_when=asyncio.FIRST_COMPLETED
+                )
+                for waiter in waiting:
+                    waiter.cancel()
+        finally:
+            self._wake = None
+            await self._hand_back()
+
+    def wake(self) -> None:
+        """A row was made or a delivery finished: claim now rather than at the next round."""
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _claim_round(self, now: datetime) -> None:
+        free = self.concurrency - len(self._running)
+        if free <= 0:
+            return
+        clock = time.monotonic()
+        self._cooling = {i: t for i, t in self._cooling.items() if t > clock}
+        for claimed in await self._claim(now, free, self._cooling):
+            self._start(claimed, now, self._cool_off)
+
+    def _cool_off(self, delivery_id: int) -> None:
+        self._cooling[delivery_id] = time.monotonic() + COOL_OFF
+
+    async def _claim(self, now: datetime, limit: int, skip: Iterable[int]) -> list[Claimed]:
+        return await self.store.claim_due(
+            self.owner,
+            now,
+            now + self.lease,
+            limit,
+            list(self.posters),
+            [*self._running, *skip],
+        )
+
+    def _start(self, claimed: Claimed, now: datetime, failed: Callable[[int], None]) -> None:
+        delivery_id = claimed.delivery.id
+
+        async def work() -> None:
+            try:
+                await self._claimed(claimed, now)
+            except Exception:
+                failed(delivery_id)
+                log.exception("digest %d failed; will retry later", delivery_id)
+
+        def done(task: asyncio.Task[None]) -> None:
+            if not task.cancelled():
+                task.exception()  # retrieved here; `drain` re-raises it
+            self._running.pop(delivery_id, None)
+            METRICS.claimed.set(len(self._running))
+            self.wake()
+
+        task = asyncio.create_task(work())
+        self._running[delivery_id] = task
+        METRICS.claimed.set(len(self._running))
+        task.add_done_callback(done)
+
+    async def _hand_back(self) -> None:
+        """Stopping: let the deliveries in hand finish briefly, then give back what is left so
+        that another replica takes it at once instead of when its lease lapses."""
+        tasks = list(self._running.values())
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            handed = await self.store.release_leases(self.owner)
+        except Exception as exc:
+            log.warning("could not hand back deliveries: %s", type(exc).__name__)
+            return
+        if handed:
+            log.info("handed back %d unfinished deliveries to the other replicas", handed)
 
     async def _bounded(self, jobs: Sequence[Awaitable[None]]) -> None:
         gate = asyncio.Semaphore(self.concurrency)
@@ -166,6 +304,8 @@ class Deliverer:
             log.exception("%s failed; will retry on the next tick", what)
 
     async def run_channel(self, channel: ChannelInfo, now: datetime) -> None:
+        """The channel's slots that fell due since it was last served: missed ones are skipped,
+        the latest gets its row (if still within the grace period) for a replica to claim."""
         try:
             schedule = parse_schedule(channel.schedule or "", channel.timezone)
         except ScheduleError as exc:
@@ -183,7 +323,8 @@ class Deliverer:
         for slot, _at in missed:
             await self._skip(channel, slot, "a later digest replaced it", now)
         if now - latest_at <= self.policy.grace:
-            await self.deliver(channel, latest_slot, now)
+            if await self.store.claim_delivery(channel.id, latest_slot, now=now) is not None:
+                self.wake()
         elif await self._skip(channel, latest_slot, "the bot was not running when it was due", now):
             await self._notice(
                 channel,
@@ -272,14 +413,31 @@ class Deliverer:
             )
         return final
 
-    async def _resume(self, delivery: DeliveryInfo, now: datetime) -> None:
-        if delivery.retry_at and delivery.retry_at > now:
-            return
+    async def _claimed(self, claimed: Claimed, now: datetime) -> None:
+        """A row this replica claimed: a first send, a retry, or one another sender left."""
+        delivery = claimed.delivery
+        METRICS.claims.inc()
+        previous = claimed.previous_owner
+        if claimed.previous_until is not None and claimed.previous_until <= now:
+            METRICS.lease_expiries.inc()
+        if previous is not None and previous != self.owner:
+            METRICS.takeovers.inc()
+            log.info(
+                "took over digest %d (slot %s) from %s at part %d",
+                delivery.id,
+                delivery.slot,
+                previous,
+                delivery.parts_sent,
+            )
+        resumed = previous is not None or delivery.parts_sent > 0 or delivery.attempts > 0
+        await self._resume(delivery, now, resumed)
+
+    async def _resume(self, delivery: DeliveryInfo, now: datetime, resumed: bool) -> None:
+        """Send what is left of a claimed delivery (all of it, for a first send)."""
         channel = await self.store.channel_by_id(delivery.channel_id)
         if channel is None or channel.platform not in self.posters or channel.paused:
+            await self.store.release_lease(delivery.id, self.owner)
             return
-        if not await self.store.take_lease(delivery.id, self.owner, now, now + self.lease):
-            return  # its sender is still at work (this process or another)
         clock = LeaseClock(now)
         if delivery.parts_sent == 0 and now - delivery.created_at > self.policy.grace:
             await self.store.set_delivery_state(
@@ -303,7 +461,7 @@ class Deliverer:
             return
         started = time.monotonic()
         async with Lease(self.leases, delivery.id, clock) as lease:
-            if not delivery.article_ids:  # crashed before planning: plan now
+            if not delivery.article_ids:  # not planned yet (a first send, or crashed before)
                 planned = await self._plan(channel, delivery.id, delivery.slot, now)
                 if planned is None:
                     return
@@ -326,13 +484,14 @@ class Deliverer:
                 parts,
                 delivery.parts_sent,
                 delivery.thread_ref,
-                # a part may be out without its record only if the parts were planned: a
-                # delivery that crashed before planning sent nothing, so no platform lookup
-                bool(delivery.article_ids),
+                # the platform is asked only about a part whose request had started and whose
+                # outcome was never recorded: one merely planned, or waiting for its pacing
+                # slot, sent nothing, and is sent without lookups
+                delivery.part_in_flight is not None,
                 clock,
                 lease,
             )
-        await self._posted(channel, delivery.id, now, clock, started, len(parts), resumed=True)
+        await self._posted(channel, delivery.id, now, clock, started, len(parts), resumed=resumed)
 
     async def _plan(
         self, channel: ChannelInfo, delivery_id: int, slot: str, now: datetime
@@ -393,7 +552,9 @@ class Deliverer:
                     await poster.find(channel.external_id, key, thread_ref) if reconcile else None
                 )
                 if sent is None:
-                    sent = await poster.send(channel.external_id, parts[index], key, thread_ref)
+                    sent = await self._send_one(
+                        poster, channel.external_id, parts[index], delivery_id, index, thread_ref
+                    )
             except PostError as exc:
                 if exc.retry_after is not None:
                     self.stats.rate_limited += 1
@@ -417,6 +578,7 @@ class Deliverer:
                 await self._post_failed(channel, delivery_id, exc, clock.now())
                 return
             except Exception as exc:
+                # nobody knows whether the request got out: the next sender reconciles first
                 await self._post_failed(
                     channel, delivery_id, PostError(f"{type(exc).__name__}: {exc}"), clock.now()
                 )
@@ -435,13 +597,43 @@ class Deliverer:
         self.stats.posted += 1
         METRICS.digest_posted(channel.platform)
 
+    async def _send_one(
+        self,
+        poster: Poster,
+        channel: str,
+        part: Any,
+        delivery_id: int,
+        index: int,
+        thread_ref: str | None,
+    ) -> SentPart:
+        """Send one part, marking it as possibly out (`part_in_flight`) just before its request
+        leaves: when its pacer lets it go, for a poster that paces (see `request_starting`),
+        else before `send` is called. Either way the mark precedes anything the platform sees."""
+        marked = False
+
+        async def mark() -> None:
+            nonlocal marked
+            if not marked:
+                marked = True
+                await self.store.part_starting(delivery_id, index)
+
+        key = part_key(delivery_id, index)
+        if not isinstance(getattr(poster, "pacer", None), Pacer):
+            await mark()
+            return await poster.send(channel, part, key, thread_ref)
+        with on_request_start(mark):
+            return await poster.send(channel, part, key, thread_ref)
+
     async def _post_failed(
         self, channel: ChannelInfo, delivery_id: int, exc: PostError, now: datetime
     ) -> None:
         delivery = await self.store.delivery_by_id(delivery_id)
         attempts = (delivery.attempts if delivery else 0) + 1
+        # only a rate-limit answer says for sure that the part did not go out; after anything
+        # else (a timeout, a 5xx, an exception) the next sender asks the platform first
+        unsure = exc.maybe_sent or exc.retry_after is None
         if exc.permanent:
-            await self.store.delivery_attempt(delivery_id, str(exc), None, FAILED)
+            await self.store.delivery_attempt(delivery_id, str(exc), None, FAILED, unsure)
             self.stats.failed += 1
             METRICS.failed.labels(platform=channel.platform).inc()
             if await self.store.pause_channel(channel.id, str(exc)):
@@ -453,7 +645,7 @@ class Deliverer:
                 )
             return
         if attempts >= MAX_ATTEMPTS:
-            await self.store.delivery_attempt(delivery_id, str(exc), None, FAILED)
+            await self.store.delivery_attempt(delivery_id, str(exc), None, FAILED, unsure)
             self.stats.failed += 1
             METRICS.failed.labels(platform=channel.platform).inc()
             log.error(
@@ -467,7 +659,7 @@ class Deliverer:
             return
         wait = exc.retry_after if exc.retry_after is not None else 30 * 2**attempts
         retry_at = now + timedelta(seconds=wait)
-        await self.store.delivery_attempt(delivery_id, str(exc), retry_at, SENDING)
+        await self.store.delivery_attempt(delivery_id, str(exc), retry_at, SENDING, unsure)
         log.warning(
             "digest %d for %s:%s not posted (%s); retrying in %.0fs",
             delivery_id,

@@ -16,6 +16,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.delivery.poster import request_starting
+
 Clock = Callable[[], float]
 
 
@@ -113,9 +115,11 @@ class Pacer:
         self.window = SlidingWindow(int(limits.global_rate * limits.margin), clock)
 
     async def wait(self, channel: str) -> None:
+        """Until the post fits; then the request is about to leave (see `request_starting`)."""
         await self.channels.bucket(channel).acquire()
         await self.overall.acquire()
         await self.window.acquire()
+        await request_starting()
 
     async def wait_overall(self) -> None:
         """A request that posts nothing in a channel (reading a channel's type): only the bot's

@@ -7,7 +7,9 @@ returns for each, and the error it raises when the platform refuses.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -77,7 +79,40 @@ class Poster(Protocol):
     async def notice(self, channel: str, text: str) -> None: ...
 
 
-__all__ = ["ChannelDigest", "Outlet", "PostError", "Poster", "SentPart", "part_key"]
+__all__ = [
+    "ChannelDigest",
+    "Outlet",
+    "PostError",
+    "Poster",
+    "SentPart",
+    "part_key",
+    "request_starting",
+]
+
+_REQUEST_STARTING: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar(
+    "newsdigest_request_starting", default=None
+)
+
+
+async def request_starting() -> None:
+    """A poster's `send` calls this right before its request leaves (`Pacer.wait` does, at its
+    end): the engine then records the part as possibly out. Marking here rather than when
+    `send` is called keeps a part that was only waiting for its pacing slot from counting as
+    sent, so a replica that takes the delivery over asks the platform (Slack's history API,
+    rate-limited hard) only about parts whose request may really have gone out."""
+    hook = _REQUEST_STARTING.get()
+    if hook is not None:
+        await hook()
+
+
+@contextmanager
+def on_request_start(hook: Callable[[], Awaitable[None]]) -> Iterator[None]:
+    """Run `hook` when the poster called within announces its request (see above)."""
+    token = _REQUEST_STARTING.set(hook)
+    try:
+        yield
+    finally:
+        _REQUEST_STARTING.reset(token)
 
 
 def part_key(delivery_id: int, part: int) -> str:

@@ -1,8 +1,11 @@
-"""The long-running loop behind `newsdigest serve`: APScheduler jobs, run by the leader only.
+"""The long-running loop behind `newsdigest serve`: every replica delivers, the leader schedules.
 
-Jobs live in a persistent SQLAlchemy job store in the bot's own database. Job
-functions are module-level (APScheduler persists references, not closures) and
-reach the work they drive through `_ACTIVE`.
+Every replica runs the delivery loop (`Deliverer.run_claims`): it claims due delivery rows a
+few at a time and sends them. The leader alone runs the APScheduler jobs, which make those
+rows when slots fall due and poll the sources. On SQLite (one process) only the leader
+delivers. Jobs live in a persistent SQLAlchemy job store in the bot's own database. Job
+functions are module-level (APScheduler persists references, not closures) and reach the
+work they drive through `_ACTIVE`.
 """
 
 from __future__ import annotations
@@ -42,8 +45,9 @@ POLL = timedelta(seconds=60)
 
 
 async def tick_job() -> None:
+    """Catch-up: rows for slots the cron jobs missed (say, while no replica led)."""
     if _ACTIVE is not None:
-        await _ACTIVE.deliverer.tick()
+        await _ACTIVE.deliverer.create_due_slots()
 
 
 async def poll_job() -> None:
@@ -52,7 +56,8 @@ async def poll_job() -> None:
 
 
 async def channel_job(channel_id: int) -> None:
-    """A channel's cron fired: the slot is computed from the schedule, not from this moment."""
+    """A channel's cron fired: fresh articles, then the slot's row (the slot is computed from the
+    schedule, not from this moment); the replicas' delivery loops claim and send it."""
     if _ACTIVE is None:
         return
     channel = await asyncio.to_thread(_ACTIVE.store.channel_by_id, channel_id)
@@ -71,6 +76,7 @@ class Runner:
         lock_retry: timedelta = LOCK_RETRY,
     ) -> None:
         self.work = work
+        self.shared_database = work.store.engine.dialect.name == "postgresql"
         self.tick = tick
         self.poll = poll
         self.lock_retry = lock_retry
@@ -86,10 +92,17 @@ class Runner:
     def stop(self) -> None:
         self._stop.set()
 
+    def may_deliver(self) -> bool:
+        """Any replica on PostgreSQL; on SQLite only the one process that leads."""
+        return self.shared_database or self.is_leader
+
     async def run(self) -> None:
         """Until stopped: lead when possible, keep the channel jobs in step with the store."""
         global _ACTIVE
         _ACTIVE = self.work
+        delivering = asyncio.create_task(
+            self.work.deliverer.run_claims(self._stop, active=self.may_deliver)
+        )
         try:
             while not self._stop.is_set():
                 self.last_beat = datetime.now(UTC)
@@ -105,6 +118,8 @@ class Runner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=wait.total_seconds())
         finally:
+            self._stop.set()
+            await delivering  # hands back what it could not finish
             self._stop_scheduler()
             self.lock.release()
             _ACTIVE = None

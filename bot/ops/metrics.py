@@ -90,6 +90,38 @@ class Metrics:
             "Deliveries being sent or waiting to retry",
             registry=r,
         )
+        # this replica's share of the delivery queue (each replica's /metrics shows its own)
+        self.replica = Gauge(
+            "newsdigest_replica",
+            "Always 1; `owner` is this replica's lease owner id, as in the deliveries table",
+            ["owner"],
+            registry=r,
+        )
+        self.claims = Counter(
+            "newsdigest_delivery_claims",
+            "Deliveries this replica claimed from the queue (first sends and resumed ones)",
+            registry=r,
+        )
+        self.takeovers = Counter(
+            "newsdigest_delivery_takeovers",
+            "Resumed deliveries this replica claimed from another owner",
+            registry=r,
+        )
+        self.lease_expiries = Counter(
+            "newsdigest_delivery_lease_expiries",
+            "Deliveries claimed because their lease had lapsed (its sender died or stalled)",
+            registry=r,
+        )
+        self.leases_lost = Counter(
+            "newsdigest_delivery_leases_lost",
+            "Deliveries another replica took while this one still meant to send them",
+            registry=r,
+        )
+        self.claimed = Gauge(
+            "newsdigest_deliveries_claimed",
+            "Deliveries this replica holds right now (bounded by NEWSDIGEST_DELIVERY_CONCURRENCY)",
+            registry=r,
+        )
         self.slot_delay = Histogram(
             "newsdigest_slot_to_post_seconds",
             "From a digest's scheduled slot to its last part posted",

@@ -85,7 +85,13 @@ class Settings(BaseSettings):
     lookback_hours: int = 48
     grace_minutes: int = 120
     source_max_failures: int = 5
-    delivery_concurrency: int = Field(default=200, ge=1)  # channel digests in flight at once
+    # deliveries one replica holds at once; more are claimed as these finish, so a rush spreads
+    # over the replicas
+    delivery_concurrency: int = Field(default=100, ge=1)
+    # how long a replica's claim on a delivery holds without renewal (renewed every quarter of
+    # it): a dead replica's deliveries resume about this long after it died
+    delivery_lease_seconds: float = Field(default=12.0, ge=2.0, le=600.0)
+    delivery_claim_seconds: float = Field(default=1.0, gt=0, le=60.0)  # between claim rounds
 
     # slack
     slack_bot_token: SecretStr | None = Field(

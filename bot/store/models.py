@@ -154,7 +154,11 @@ class DeliveryRow(Base):
     """One row per (channel, slot): the claim, the progress and the outcome of a digest post."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("channel_id", "slot"), Index("ix_deliveries_state", "state"))
+    __table_args__ = (
+        UniqueConstraint("channel_id", "slot"),
+        # what every replica's claim looks for: unfinished rows whose lease is free or lapsed
+        Index("ix_deliveries_state_lease", "state", "lease_until"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel_id: Mapped[int] = mapped_column(
         ForeignKey("channels.id", ondelete="CASCADE"), index=True
@@ -177,6 +181,9 @@ class DeliveryRow(Base):
     # how the digest was curated: stories (each a list of article ids, the shown one first)
     # and the articles filters dropped, so a resumed delivery renders the very same parts
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # the part whose request went out (or may have) and whose outcome is not recorded yet:
+    # only then does a resumed delivery ask the platform whether that part is already there
+    part_in_flight: Mapped[int | None] = mapped_column(Integer)
 
 
 class DeliveredArticleRow(Base):

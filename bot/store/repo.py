@@ -82,6 +82,16 @@ class DeliveryInfo:
     lease_owner: str | None = None
     lease_until: datetime | None = None
     plan: dict[str, Any] | None = None
+    part_in_flight: int | None = None  # a part that may be out without its record
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this replica now holds, and whose lease it replaced (for takeover counts)."""
+
+    delivery: DeliveryInfo
+    previous_owner: str | None
+    previous_until: datetime | None
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,7 @@ def _delivery(row: DeliveryRow) -> DeliveryInfo:
         row.lease_owner,
         row.lease_until,
         row.plan,
+        row.part_in_flight,
     )
 
 
@@ -828,12 +839,94 @@ class Store:
             )
             return bool(getattr(result, "rowcount", 0) == 1)
 
+    def claim_due(
+        self,
+        owner: str,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        platforms: Sequence[str],
+        exclude: Sequence[int] = (),
+    ) -> list[Claimed]:
+        """Take up to `limit` unfinished deliveries that nobody holds (never leased, released,
+        or whose lease lapsed) and that are not waiting for a retry, oldest first.
+
+        On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`, so replicas claiming at the
+        same moment take disjoint rows instead of queueing on each other's locks. The UPDATE
+        repeats the conditions, which alone keeps one owner per row where there are no row
+        locks (SQLite, one process). `exclude` holds the rows the caller is already working on.
+        """
+        if limit <= 0 or not platforms:
+            return []
+        free = or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until <= now)
+        due = [
+            DeliveryRow.state == SENDING,
+            free,
+            or_(DeliveryRow.retry_at.is_(None), DeliveryRow.retry_at <= now),
+        ]
+        with self._sessions.begin() as session:
+            query = (
+                select(DeliveryRow.id, DeliveryRow.lease_owner, DeliveryRow.lease_until)
+                .join(ChannelRow, ChannelRow.id == DeliveryRow.channel_id)
+                .where(
+                    *due,
+                    ChannelRow.platform.in_(list(platforms)),
+                    ChannelRow.paused.is_(False),
+                )
+                .order_by(DeliveryRow.id)
+                .limit(limit)
+            )
+            if exclude:
+                query = query.where(DeliveryRow.id.not_in(list(exclude)))
+            if self.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=DeliveryRow)
+            picked = {r.id: (r.lease_owner, r.lease_until) for r in session.execute(query)}
+            if not picked:
+                return []
+            session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(list(picked)), *due)
+                .values(lease_owner=owner, lease_until=until)
+                .execution_options(synchronize_session=False)
+            )
+            rows = session.scalars(
+                select(DeliveryRow)
+                .where(DeliveryRow.id.in_(list(picked)), DeliveryRow.lease_owner == owner)
+                .order_by(DeliveryRow.id)
+            )
+            return [Claimed(_delivery(r), *picked[r.id]) for r in rows]
+
+    def release_leases(self, owner: str) -> int:
+        """Hand back every row this owner holds (a replica stopping cleanly): the others may
+        take them at once instead of waiting for the leases to lapse."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.lease_owner == owner,
+                    DeliveryRow.state == SENDING,
+                    DeliveryRow.lease_until.is_not(None),
+                )
+                .values(lease_until=None)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def part_starting(self, delivery_id: int, part: int) -> None:
+        """This part's request is about to go out: until it is recorded, a sender that takes
+        the delivery over must ask the platform whether it arrived."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(part_in_flight=part)
+            )
+
     def release_lease(self, delivery_id: int, owner: str) -> None:
+        """Free the row for any sender now. The owner stays, so whoever claims it next knows
+        whose work it resumes (a takeover, when that is another replica)."""
         with self._sessions.begin() as session:
             session.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id == delivery_id, DeliveryRow.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
+                .values(lease_until=None)
             )
 
     def renew_leases(self, delivery_ids: Sequence[int], owner: str, until: datetime) -> set[int]:
@@ -841,7 +934,11 @@ class Store:
         with self._sessions.begin() as session:
             session.execute(
                 update(DeliveryRow)
-                .where(DeliveryRow.id.in_(delivery_ids), DeliveryRow.lease_owner == owner)
+                .where(
+                    DeliveryRow.id.in_(delivery_ids),
+                    DeliveryRow.lease_owner == owner,
+                    DeliveryRow.lease_until.is_not(None),  # a released row stays free
+                )
                 .values(lease_until=until)
             )
             return set(
@@ -887,6 +984,7 @@ class Store:
                 return
             refs = [*(row.message_refs or []), message_ref]
             row.message_refs, row.parts_sent = refs, part + 1
+            row.part_in_flight = None
             if lease_until is not None:
                 row.lease_until = lease_until
             if thread_ref and not row.thread_ref:
@@ -902,7 +1000,7 @@ class Store:
             if row is None or row.state == SENT:
                 return
             row.state, row.retry_at, row.error = state, None, error
-            row.lease_owner, row.lease_until = None, None
+            row.lease_owner, row.lease_until, row.part_in_flight = None, None, None
             plan = row.plan or {}
             handled = [i for group in plan.get("stories", []) for i in group]
             wanted = list(
@@ -930,7 +1028,10 @@ class Store:
         error: str | None,
         retry_at: datetime | None,
         final_state: str | None = None,
+        maybe_sent: bool = False,
     ) -> None:
+        """A failed send: count it, and remember whether the part may be out after all (the
+        request may have reached the platform), for the sender that tries again."""
         with self._sessions.begin() as session:
             values: dict[str, Any] = {
                 "attempts": DeliveryRow.attempts + 1,
@@ -939,6 +1040,8 @@ class Store:
                 "lease_owner": None,
                 "lease_until": None,
             }
+            if not maybe_sent:
+                values["part_in_flight"] = None
             if final_state:
                 values["state"] = final_state
             session.execute(
@@ -950,7 +1053,13 @@ class Store:
             session.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id == delivery_id)
-                .values(state=state, error=error, lease_owner=None, lease_until=None)
+                .values(
+                    state=state,
+                    error=error,
+                    lease_owner=None,
+                    lease_until=None,
+                    part_in_flight=None,
+                )
             )
 
     def last_sent_delivery(self, channel_id: int) -> DeliveryInfo | None:

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from support.fake_slack import FakeSlack
+from support.loopback import LoopbackServer
 from support.recording_poster import Crash, RecordingPoster
 from support.seeding import seed_channel
 
+from adapters.slack.poster import SlackPoster, make_client
 from bot.delivery.engine import Deliverer
-from bot.delivery.poster import PostError
+from bot.delivery.pacing import SLACK_LIMITS, Pacer
+from bot.delivery.poster import PostError, SentPart
+from bot.ops.metrics import METRICS
 from bot.store.repo import ChannelInfo, Store
 from bot.summarize.extractive import ExtractiveSummarizer
 from bot.wiring import delivery_engine
@@ -217,3 +224,164 @@ def test_nothing_new_posts_nothing(store: Store, tmp_path: Path) -> None:
     asyncio.run(engine.tick(at("2024-05-02T08:00:30")))
     assert len({p.key.split("p")[0] for p in poster.posts}) == 1
     assert [d.state for d in store.deliveries()] == ["sent", "skipped"]
+
+
+def seed_channels(store: Store, tmp_path: Path, count: int, articles: int = 2) -> None:
+    for c in range(count):
+        seed_channel(
+            store,
+            tmp_path / f"feed{c}",
+            (article(100 * c + n) for n in range(articles)),
+            channel_id=f"C{c}",
+            since=at("2024-05-01T00:00"),
+        )
+
+
+def counted(name: str) -> float:
+    return METRICS.value(name + "_total")
+
+
+def test_the_rows_one_replica_makes_any_replica_sends(store: Store, tmp_path: Path) -> None:
+    seed_channels(store, tmp_path, 3)
+    poster = RecordingPoster()
+    leader = deliverer(store, poster, lookback=timedelta(days=3650))
+    other = deliverer(store, poster, lookback=timedelta(days=3650))
+    now = at("2024-05-01T08:00:05")
+    asyncio.run(leader.create_due_slots(now))
+    asyncio.run(leader.create_due_slots(now))  # again (a cron job and the tick): no second row
+    rows = store.deliveries()
+    assert len(rows) == 3 and poster.posts == []
+    assert all(d.state == "sending" and d.lease_owner is None for d in rows)
+    claims = counted("newsdigest_delivery_claims")
+    asyncio.run(other.drain(now))
+    assert {d.state for d in store.deliveries()} == {"sent"}
+    assert len(poster.posts) == 3 * 3 and len({p.key for p in poster.posts}) == 9
+    assert counted("newsdigest_delivery_claims") - claims == 3
+    assert poster.finds == 0  # first sends: nothing to reconcile
+
+
+@dataclass
+class SlowPoster(RecordingPoster):
+    """Each send takes a moment; records how many deliveries were being sent at once."""
+
+    sending: set[str] = field(default_factory=set)
+    most: int = 0
+
+    async def send(
+        self, channel: str, part: Any, part_key: str, thread_ref: str | None
+    ) -> SentPart:
+        delivery, index = part_key.split("p")
+        self.sending.add(delivery)
+        self.most = max(self.most, len(self.sending))
+        await asyncio.sleep(0.01)
+        sent = await super().send(channel, part, part_key, thread_ref)
+        if index == "2":  # the last of its three parts
+            self.sending.discard(delivery)
+        return sent
+
+
+def test_a_replica_holds_at_most_its_bound_and_claims_more_as_it_finishes(
+    store: Store, tmp_path: Path
+) -> None:
+    seed_channels(store, tmp_path, 8)
+    poster = SlowPoster()
+    engine = deliverer(store, poster, lookback=timedelta(days=3650), concurrency=3)
+    claims = counted("newsdigest_delivery_claims")
+    asyncio.run(engine.tick(at("2024-05-01T08:00:05")))
+    assert 2 <= poster.most <= 3  # never more than its bound at once
+    assert {d.state for d in store.deliveries()} == {"sent"} and len(poster.posts) == 8 * 3
+    assert counted("newsdigest_delivery_claims") - claims == 8
+
+
+def test_a_dead_replicas_delivery_is_taken_over_and_only_a_part_in_flight_is_looked_up(
+    store: Store, tmp_path: Path
+) -> None:
+    seed_channels(store, tmp_path, 2)
+    now = at("2024-05-01T08:00:05")
+    poster = RecordingPoster(crash_before_post={2})  # dies sending the second part
+    dead = deliverer(store, poster, lookback=timedelta(days=3650), concurrency=1)
+    with pytest.raises(Crash):
+        asyncio.run(dead.tick(now))
+    held = [d for d in store.deliveries() if d.lease_owner == dead.owner]
+    [crashed] = [d for d in held if d.parts_sent == 1]
+    assert crashed.part_in_flight == 1  # the request of part 1 was leaving when it died
+    survivor = deliverer(store, poster, lookback=timedelta(days=3650))
+    takeovers = counted("newsdigest_delivery_takeovers")
+    expiries = counted("newsdigest_delivery_lease_expiries")
+    asyncio.run(survivor.drain(now + timedelta(seconds=5)))  # the lease still holds
+    assert store.delivery_by_id(crashed.id).state == "sending"  # type: ignore[union-attr]
+    asyncio.run(survivor.drain(now + timedelta(seconds=13)))  # 12 s lease lapsed
+    assert {d.state for d in store.deliveries()} == {"sent"}
+    assert len(poster.posts) == 2 * 3 and len({p.key for p in poster.posts}) == 6
+    assert poster.finds == 1  # the one part in flight; the other delivery was a first send
+    assert counted("newsdigest_delivery_takeovers") - takeovers == 1
+    assert counted("newsdigest_delivery_lease_expiries") - expiries == 1
+
+
+class DyingPacer(Pacer):
+    """The process is killed while a part waits for its pacing slot."""
+
+    def __init__(self) -> None:
+        super().__init__(SLACK_LIMITS)
+        self.kill_at = 2  # the second part's wait
+
+    async def wait(self, channel: str) -> None:
+        self.kill_at -= 1
+        if self.kill_at == 0:
+            raise Crash()
+        await super().wait(channel)
+
+
+def test_a_part_killed_in_the_pacer_is_resent_without_asking_slack(
+    store: Store, tmp_path: Path
+) -> None:
+    seed_channel(
+        store,
+        tmp_path / "feed",
+        (article(n) for n in range(2)),
+        platform="slack",
+        since=at("2024-05-01T00:00"),
+    )
+    now = at("2024-05-01T08:00:05")
+    with LoopbackServer() as server:
+        fake = FakeSlack(server)
+        first = SlackPoster(make_client("xoxb-test", fake.api_url), DyingPacer())
+        engine = delivery_engine(
+            store, ExtractiveSummarizer(), {"slack": first}, lookback=timedelta(days=3650)
+        )
+        with pytest.raises(Crash):
+            asyncio.run(engine.tick(now))
+        [delivery] = store.deliveries()
+        assert delivery.parts_sent == 1 and delivery.part_in_flight is None
+        again = SlackPoster(make_client("xoxb-test", fake.api_url))
+        survivor = delivery_engine(
+            store, ExtractiveSummarizer(), {"slack": again}, lookback=timedelta(days=3650)
+        )
+        asyncio.run(survivor.tick(now + timedelta(seconds=13)))
+        lookups = fake.posts("conversations.replies") + fake.posts("conversations.history")
+        keys = [c.args["metadata"]["event_payload"]["key"] for c in fake.posts()]
+    assert lookups == []  # the part never left the pacer: nothing to ask Slack about
+    assert len(keys) == len(set(keys)) == 3
+    assert store.deliveries()[0].state == "sent"
+
+
+@pytest.mark.parametrize(
+    ("error", "lookups"),
+    [
+        (PostError("slow down", retry_after=600), 0),  # refused for sure: nothing went out
+        (PostError("Slack error: internal_error"), 1),  # who knows: ask before resending
+    ],
+)
+def test_a_retry_asks_the_platform_only_when_the_failed_part_may_be_out(
+    store: Store, tmp_path: Path, error: PostError, lookups: int
+) -> None:
+    seed(store, tmp_path, since=at("2024-05-01T00:00"))
+    poster = RecordingPoster(fail_next=[error])
+    engine = deliverer(store, poster, lookback=timedelta(days=3650))
+    now = at("2024-05-01T08:00:05")
+    asyncio.run(engine.tick(now))
+    [delivery] = store.deliveries()
+    assert delivery.state == "sending" and delivery.retry_at is not None
+    asyncio.run(engine.tick(delivery.retry_at))
+    assert store.deliveries()[0].state == "sent" and len(poster.posts) == 4
+    assert poster.finds == lookups

@@ -7,7 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
+from support.recording_poster import RecordingPoster
+from support.seeding import harbour_story, seed_channel
 
+from bot.delivery.leader import LeaderLock
 from bot.delivery.runner import Runner, ScheduledWork
 from bot.ops.settings import Settings
 from bot.wiring import build_core
@@ -90,3 +93,40 @@ def test_a_waiting_runner_takes_over_soon_after_the_leader_stops(tmp_path: Path)
     asyncio.run(main())
     first.store.engine.dispose()
     second.store.engine.dispose()
+
+
+def test_a_replica_that_does_not_lead_delivers_on_postgresql_only(
+    database_url: str, tmp_path: Path
+) -> None:
+    poster = RecordingPoster()
+    core = build_core(
+        Settings(data_dir=tmp_path, database_url=database_url, delivery_claim_seconds=0.05),
+        posters={"test": poster},
+    )
+    seed_channel(
+        core.store,
+        tmp_path / "feed",
+        [harbour_story(0, 0)],
+        schedule=None,
+    )
+    [channel] = core.store.channels()
+    leader = LeaderLock(core.store.engine)  # another replica leads, and makes the rows
+    assert leader.try_acquire()
+    assert core.store.claim_delivery(channel.id, "now-2024-05-01T08:00:00") is not None
+    runner = Runner(ScheduledWork(core.store, core.deliverer, core.poller))
+
+    async def main() -> None:
+        running = asyncio.create_task(runner.run())
+        for _ in range(400):
+            await asyncio.sleep(0.01)
+            if poster.posts:
+                break
+        runner.stop()
+        await running
+
+    asyncio.run(main())
+    leader.release()
+    assert not runner.is_leader
+    shared = core.store.engine.dialect.name == "postgresql"
+    assert len(poster.posts) == (2 if shared else 0)  # on SQLite only the leader sends
+    core.store.engine.dispose()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from support.paths import EXAMPLE
 
 from bot.digest.article_digest import summarize_article
@@ -39,3 +43,81 @@ def test_a_slot_can_be_claimed_once(store: Store) -> None:
     assert store.claim_delivery(channel.id, "2024-05-01T08:00") is not None
     assert store.claim_delivery(channel.id, "2024-05-01T08:00") is None
     assert store.first_receipt("slack:T1") and not store.first_receipt("slack:T1")
+
+
+def _due_rows(store: Store, count: int, platform: str = "test") -> list[int]:
+    ids = []
+    for n in range(count):
+        channel = store.channel(platform, f"C{n}")
+        assert channel is not None
+        made = store.claim_delivery(channel.id, "2024-05-01T08:00", now=T0)
+        assert made is not None and made.lease_owner is None  # made unclaimed, for any replica
+        ids.append(made.id)
+    return ids
+
+
+T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+LEASE = timedelta(seconds=12)
+
+
+def test_claims_are_bounded_disjoint_and_lapse(store: Store) -> None:
+    ids = _due_rows(store, 5)
+    a = store.claim_due("a", T0, T0 + LEASE, 2, ["test"])
+    b = store.claim_due("b", T0, T0 + LEASE, 10, ["test"])
+    assert [c.delivery.id for c in a] == ids[:2] and [c.delivery.id for c in b] == ids[2:]
+    assert all(c.previous_owner is None for c in a + b)
+    assert store.claim_due("c", T0 + timedelta(seconds=11), T0 + LEASE, 10, ["test"]) == []
+    # a's leases lapse (it stopped renewing); b renewed its own
+    assert store.renew_leases(ids[2:], "b", T0 + 2 * LEASE) == set(ids[2:])
+    later = T0 + LEASE
+    taken = store.claim_due("c", later, later + LEASE, 10, ["test"])
+    assert [(c.delivery.id, c.previous_owner) for c in taken] == [(i, "a") for i in ids[:2]]
+    assert all(c.previous_until == T0 + LEASE for c in taken)
+    assert store.renew_leases(ids[:2], "a", later + LEASE) == set()  # a learns it lost them
+
+
+def test_claims_skip_retries_paused_channels_other_platforms_and_excluded_rows(
+    store: Store,
+) -> None:
+    ids = _due_rows(store, 4)
+    [other] = _due_rows(store, 1, platform="discord")
+    store.delivery_attempt(ids[0], "boom", T0 + timedelta(minutes=1), "sending")
+    paused = store.delivery_by_id(ids[1])
+    assert paused is not None
+    store.pause_channel(paused.channel_id, "no access")
+    hour = T0 + timedelta(hours=1)
+    claimed = store.claim_due("a", T0, hour, 10, ["test"], exclude=[ids[3]])
+    assert [c.delivery.id for c in claimed] == [ids[2]]
+    retried = store.claim_due("a", T0 + timedelta(minutes=1), T0 + LEASE, 10, ["test", "discord"])
+    assert sorted(c.delivery.id for c in retried) == sorted([ids[0], ids[3], other])
+
+
+def test_a_released_row_is_free_at_once_and_remembers_its_owner(store: Store) -> None:
+    [row] = _due_rows(store, 1)
+    assert len(store.claim_due("a", T0, T0 + LEASE, 1, ["test"])) == 1
+    store.part_starting(row, 0)
+    store.release_lease(row, "a")  # a failure it survived: the row is free for anyone now
+    assert store.renew_leases([row], "a", T0 + 2 * LEASE) == {row}  # still a's, not renewed
+    [again] = store.claim_due("b", T0, T0 + LEASE, 1, ["test"])
+    assert again.previous_owner == "a" and again.previous_until is None
+    assert again.delivery.part_in_flight == 0  # the part may be out: b must ask first
+    store.part_sent(row, 0, "m1", "m1")
+    fresh = store.delivery_by_id(row)
+    assert fresh is not None and fresh.part_in_flight is None and fresh.parts_sent == 1
+    assert store.release_leases("b") == 1
+    assert store.claim_due("c", T0, T0 + LEASE, 1, ["test"])[0].previous_owner == "b"
+
+
+def test_a_claim_skips_rows_another_replica_is_claiming(store: Store) -> None:
+    """PostgreSQL: rows locked by another replica's claim are skipped, not waited for."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite runs one process)")
+    ids = _due_rows(store, 6)
+    with store.engine.connect() as other:  # another replica, mid-claim on the first three
+        other.execute(
+            text("SELECT id FROM deliveries WHERE id = ANY(:ids) FOR UPDATE"), {"ids": ids[:3]}
+        )
+        claimed = store.claim_due("b", T0, T0 + LEASE, 6, ["test"])
+        assert [c.delivery.id for c in claimed] == ids[3:]
+        other.rollback()
+    assert [c.delivery.id for c in store.claim_due("c", T0, T0 + LEASE, 6, ["test"])] == ids[:3]

@@ -47,8 +47,6 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id_hash"),
     )
-    with op.batch_alter_table("deliveries", schema=None) as batch_op:
-        batch_op.create_index("ix_deliveries_state", ["state"], unique=False)
     with op.batch_alter_table("delivered_articles", schema=None) as batch_op:
         # the archive search goes from matching articles to the digests that carried them
         batch_op.create_index("ix_delivered_articles_article_id", ["article_id"], unique=False)
@@ -83,8 +81,6 @@ def downgrade() -> None:
     search.drop(op.get_bind())
     with op.batch_alter_table("delivered_articles", schema=None) as batch_op:
         batch_op.drop_index("ix_delivered_articles_article_id")
-    with op.batch_alter_table("deliveries", schema=None) as batch_op:
-        batch_op.drop_index("ix_deliveries_state")
     op.drop_table("web_sessions")
     op.drop_table("web_sign_ins")
     with op.batch_alter_table("channels", schema=None) as batch_op:

@@ -1,0 +1,187 @@
+"""Several `serve` replicas on one PostgreSQL share a rush, and finish a killed one's work.
+
+Real processes (tests/support/replica_worker.py: the real Runner with its leader lock,
+scheduler jobs and claim loop) and the real database; the platform is a file each post is
+appended to. Leases are short here (2 s) so that a takeover happens within the test; what
+is asserted are counts and orders: every part of every digest posted exactly once, each
+replica posting part of the rush, a killed replica's unfinished digests finished by the
+others, and the platform asked only about parts whose request had left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.paths import ROOT
+from support.seeding import harbour_story, seed_channel
+
+from bot.store.repo import DeliveryInfo, Store
+
+CHANNELS = 30
+ARTICLES = 2  # so three parts a digest: the top message and one reply per article
+LEASE = 2.0
+PER_REPLICA = 3  # deliveries a replica holds at once
+DEADLINE = 120.0  # seconds: far beyond what the rush needs, only so a broken run ends
+
+
+def seed(store: Store, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    due = now - timedelta(minutes=1)  # the slot fell due a minute ago: within the grace period
+    for c in range(CHANNELS):
+        seed_channel(
+            store,
+            tmp_path / f"feed{c}",
+            (harbour_story(c, a) for a in range(ARTICLES)),
+            platform="file",
+            channel_id=f"C{c}",
+            schedule=f"daily {due:%H:%M} UTC",
+            since=now - timedelta(hours=1),
+        )
+
+
+def start(url: str, work: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "support" / "replica_worker.py"),
+            url,
+            str(work),
+            str(LEASE),
+            str(PER_REPLICA),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def wait_until(check: Any, what: str) -> None:
+    end = time.monotonic() + DEADLINE
+    while not check():
+        if time.monotonic() > end:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def settled(store: Store) -> bool:
+    deliveries = store.deliveries()
+    return len(deliveries) == CHANNELS and all(d.state != "sending" for d in deliveries)
+
+
+def run_rush(
+    database_url: str, tmp_path: Path, replicas: int, kill_after: int | None = None
+) -> tuple[Store, list[dict[str, Any]], int | None, list[DeliveryInfo]]:
+    """Start the replicas together; optionally SIGKILL one once it has posted `kill_after`
+    parts. Returns the store, the posts, the killed pid and the rows it held when killed."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("replicas share a PostgreSQL database (SQLite runs one process)")
+    store = Store.open(database_url)
+    seed(store, tmp_path)
+    work = tmp_path / "platform"
+    work.mkdir()
+    workers = [start(database_url, work) for _ in range(replicas)]
+    victim: int | None = None
+    held: list[DeliveryInfo] = []
+    try:
+        wait_until(lambda: len(list(work.glob("ready-*"))) == replicas, "the replicas to start")
+        (work / "go").write_text("")
+        if kill_after is not None:
+            posts = work / "posts.jsonl"
+            wait_until(
+                lambda: (
+                    max(Counter(p["pid"] for p in lines(posts)).values(), default=0) >= kill_after
+                ),
+                "a replica to post",
+            )
+            victim = Counter(p["pid"] for p in lines(posts)).most_common(1)[0][0]
+            os.kill(victim, signal.SIGKILL)
+            next(w for w in workers if w.pid == victim).wait()
+            owner = (work / f"ready-{victim}").read_text()
+            held = [
+                d for d in store.deliveries() if d.lease_owner == owner and d.state == "sending"
+            ]
+        wait_until(lambda: settled(store), "every digest to be posted")
+    finally:
+        (work / "stop").write_text("")
+        for worker in workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+    for worker in workers:
+        if worker.pid != victim:
+            assert worker.returncode == 0, worker.stderr.read() if worker.stderr else ""
+    return store, lines(work / "posts.jsonl"), victim, held
+
+
+def replica_metrics(tmp_path: Path, name: str) -> dict[int, float]:
+    """Each surviving replica's own value of a counter, as its /metrics showed it."""
+    found = {}
+    for path in (tmp_path / "platform").glob("metrics-*.prom"):
+        match = re.search(rf"^{name} (\S+)$", path.read_text(), re.M)
+        found[int(path.stem.split("-")[1])] = float(match[1]) if match else 0.0
+    return found
+
+
+def assert_every_part_once(store: Store, posts: list[dict[str, Any]]) -> None:
+    keys = Counter(p["key"] for p in posts)
+    assert max(keys.values()) == 1, [k for k, n in keys.items() if n > 1]  # 0 doubles
+    deliveries = store.deliveries()
+    assert Counter(d.state for d in deliveries) == {"sent": CHANNELS}
+    expected = {f"nd{d.id}p{n}" for d in deliveries for n in range(1 + ARTICLES)}
+    assert set(keys) == expected  # 0 missing
+    assert {d.parts_sent for d in deliveries} == {1 + ARTICLES}
+
+
+def test_replicas_share_one_rush(database_url: str, tmp_path: Path) -> None:
+    store, posts, _victim, _held = run_rush(database_url, tmp_path, replicas=3)
+    assert_every_part_once(store, posts)
+    by_replica = Counter(p["pid"] for p in posts)
+    assert len(by_replica) == 3  # every replica posted part of the rush, not the leader alone
+    assert not (tmp_path / "platform" / "finds.jsonl").exists()  # no crash: no lookups
+    claims = replica_metrics(tmp_path, "newsdigest_delivery_claims_total")
+    assert set(claims) == set(by_replica) and all(n > 0 for n in claims.values())
+    assert sum(claims.values()) >= CHANNELS  # each replica counts its own claims
+    store.engine.dispose()
+
+
+def test_a_replica_killed_mid_rush_is_replaced(database_url: str, tmp_path: Path) -> None:
+    store, posts, victim, held = run_rush(database_url, tmp_path, replicas=3, kill_after=4)
+    assert_every_part_once(store, posts)
+    assert held  # it died holding digests half done or not begun
+    for delivery in held:  # the survivors finished each, in order, after the victim's parts
+        parts = [p for p in posts if p["key"].startswith(f"nd{delivery.id}p")]
+        assert [p["key"] for p in parts] == [f"nd{delivery.id}p{n}" for n in range(1 + ARTICLES)]
+        senders = [p["pid"] for p in parts]
+        done = delivery.parts_sent
+        assert senders[:done] == [victim] * done  # what it had recorded
+        assert victim not in senders[done + 1 :]  # what it never began
+        if senders[done] == victim:  # out before it died, unrecorded: found, not re-sent
+            assert delivery.part_in_flight == done
+    finds = lines(tmp_path / "platform" / "finds.jsonl")
+    in_flight = {f"nd{d.id}p{d.part_in_flight}" for d in held if d.part_in_flight is not None}
+    assert {f["key"] for f in finds} <= in_flight  # lookups only for parts that may be out
+    assert victim not in {f["pid"] for f in finds}
+    assert len(finds) == len({f["key"] for f in finds})
+    takeovers = replica_metrics(tmp_path, "newsdigest_delivery_takeovers_total")
+    expiries = replica_metrics(tmp_path, "newsdigest_delivery_lease_expiries_total")
+    assert victim not in takeovers and len(takeovers) == 2  # the survivors' own counts
+    assert sum(takeovers.values()) >= len(held) and sum(expiries.values()) >= len(held)
+    store.engine.dispose()
