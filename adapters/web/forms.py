@@ -20,7 +20,7 @@ from bot.chat.spec import Choice, Command, Number, Switch
 class Field:
     name: str
     label: str
-    widget: str  # "select", "number", "text"
+    widget: str  # "select", "number", "text", "textarea"
     options: tuple[tuple[str, str], ...] = ()  # (value, label) for selects
     minimum: int | None = None
     maximum: int | None = None
@@ -80,7 +80,8 @@ def form_for(
                 )
             )
         else:
-            fields.append(Field(p.name, label, "text", only_with=p.only_with))
+            widget = "textarea" if p.multiline else "text"
+            fields.append(Field(p.name, label, widget, only_with=p.only_with))
     return Form(command.name, str(command.summary), tuple(fields))
 
 

@@ -38,7 +38,7 @@ from bot.wiring import Core
 T = TypeVar("T")
 
 # the commands a channel page offers, in the order shown
-CHANNEL_FORMS = ("schedule", "settings", "filter", "subscribe", "mention")
+CHANNEL_FORMS = ("schedule", "settings", "filter", "subscribe", "mention", "template")
 WEB_COMMANDS = frozenset({*CHANNEL_FORMS, "unsubscribe", "pause", "resume", "now", "import"})
 
 

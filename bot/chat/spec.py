@@ -104,6 +104,7 @@ class Param:
     in_text: bool = True  # False: only where options are typed (Discord, web forms)
     missing: str | None = None  # the error when a required argument is absent
     flag: bool = False  # in text, given anywhere as "--name VALUE" (not by position)
+    multiline: bool = False  # a form gives it a text area (a template spans lines)
 
     def applies(self, values: Mapping[str, object]) -> bool:
         if self.only_with is None:
@@ -156,6 +157,7 @@ class _ArgInfo:
     missing: str | None
     required: bool
     flag: bool
+    multiline: bool
 
 
 def arg(
@@ -169,11 +171,14 @@ def arg(
     missing: str | None = None,
     required: bool = False,
     flag: bool = False,
+    multiline: bool = False,
 ) -> Any:
     """Declare a command argument as a dataclass field. Arguments default to None; `required`
     ones must be given (where `only_with` applies); a `flag` is written "--name VALUE" in text,
     anywhere on the line, so that it can follow free text such as a filter's words."""
-    info = _ArgInfo(kind, help, metavar, complete, only_with, in_text, missing, required, flag)
+    info = _ArgInfo(
+        kind, help, metavar, complete, only_with, in_text, missing, required, flag, multiline
+    )
     return field(default=None, metadata={"arg": info})
 
 
@@ -195,6 +200,7 @@ def params_of(args_type: Any) -> tuple[Param, ...]:
                 info.in_text,
                 info.missing,
                 info.flag,
+                info.multiline,
             )
         )
     return tuple(params)

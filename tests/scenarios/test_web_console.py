@@ -101,7 +101,7 @@ def test_one_workspace_never_sees_another(console: Console) -> None:
     assert client.get(f"/digests/{theirs_delivery.id}").status_code == 404
     their_source = console.store.channel_sources(console.theirs.id)[0].id
     assert client.get(f"/sources/{their_source}").status_code == 404
-    assert "t2" not in client.get("/sources").text
+    assert "/t2" not in client.get("/sources").text  # their folder (tokens have no "/")
     assert "Harbour story 2-7" not in client.get("/digests?q=harbour").text
     # changing their channel through a form is "not found" too, and changes nothing
     csrf = csrf_of(client.get("/").text)
@@ -191,6 +191,16 @@ def test_forms_run_the_chat_commands_with_their_checks(console: Console) -> None
     assert client.post(f"{url}/filter", data=form).status_code == 303
     assert client.post(f"{url}/filter", data=form).status_code == 303
     assert [r.pattern for r in console.store.filters(console.ours.id)] == ["sports"]
+    # a message template: a text area; an injection is refused, a good one saved
+    page = client.get(f"/channels/{console.ours.id}").text
+    assert '<textarea id="template-template"' in page
+    bad = {"csrf": csrf, "action": "set", "part": "entry", "template": "{{ ''.__class__ }}"}
+    assert client.post(f"{url}/template", data=bad).status_code == 400
+    good = {"csrf": csrf, "action": "set", "part": "entry", "template": "{{ title }}\n{{ outlet }}"}
+    assert client.post(f"{url}/template", data=good).status_code == 303
+    saved = console.store.channel_settings(console.ours.id).entry_template
+    assert saved == "{{ title }}\n{{ outlet }}"
+    assert "{{ title }}" in client.get(f"/channels/{console.ours.id}").text
     # commands the console does not offer are not found
     assert client.post(f"{url}/web", data={"csrf": csrf}).status_code == 404
 

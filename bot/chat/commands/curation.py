@@ -130,6 +130,7 @@ class TemplateArgs:
         Text(rest=True, raw=True),
         lazy("The template, in Jinja2 (its fields are listed in the README)"),
         metavar="TEMPLATE",
+        multiline=True,
         only_with=("action", ("set",)),
         required=True,
         missing=TEMPLATE_HELP,
