@@ -35,17 +35,34 @@ def configure_api_base(url: str | None) -> None:
         discord.http.Route.BASE = url.rstrip("/")
 
 
-def make_client(shards: bool) -> discord.Client:
+def make_client(
+    shards: bool, shard_count: int | None = None, shard_ids: list[int] | None = None
+) -> discord.Client:
+    """One gateway connection, Discord's automatic sharding, or — with a shard count — the
+    shards this replica runs (all of them when no ids are given)."""
     intents = discord.Intents.none()
     intents.guilds = True
+    if shard_count is not None and shard_ids:
+        return discord.AutoShardedClient(
+            intents=intents, shard_count=shard_count, shard_ids=shard_ids
+        )
+    if shard_count is not None:
+        return discord.AutoShardedClient(intents=intents, shard_count=shard_count)
     return discord.AutoShardedClient(intents=intents) if shards else discord.Client(intents=intents)
+
+
+def client_for(core: Core) -> discord.Client:
+    settings = core.settings
+    return make_client(
+        settings.discord_shards, settings.discord_shard_count, settings.discord_shard_ids
+    )
 
 
 class DiscordAdapter:
     def __init__(self, core: Core, client: discord.Client | None = None) -> None:
         configure_api_base(core.settings.discord_api_url)
         self.core = core
-        self.client = client or make_client(core.settings.discord_shards)
+        self.client = client or client_for(core)
         self.tree = app_commands.CommandTree(self.client)
         self.handler = core.command_handler()
         self.poster = DiscordPoster(

@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     discord_api_url: str | None = None
     discord_guild_id: int | None = None
     discord_shards: bool = False
+    # sharding across processes: this replica's shards out of discord_shard_count (e.g. two
+    # replicas: "0" and "1" of 2); Discord sends each guild's interactions to its shard's
+    # replica, and any replica can post deliveries (REST needs no gateway)
+    discord_shard_count: int | None = Field(default=None, ge=1)
+    discord_shard_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     discord_requests_per_second: float = Field(default=50.0, gt=0)  # Discord's global limit
 
     # who may change sources and schedules besides platform admins
@@ -155,6 +160,27 @@ class Settings(BaseSettings):
         if code is None:
             raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {value!r}")
         return code
+
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        count, ids = self.discord_shard_count, self.discord_shard_ids
+        if ids and count is None:
+            raise ValueError("discord_shard_ids needs discord_shard_count (the total, e.g. 2)")
+        if count is not None and any(not 0 <= i < count for i in ids):
+            raise ValueError(
+                f"discord_shard_ids must be numbers from 0 to {count - 1} "
+                f"(discord_shard_count is {count}), not {ids}"
+            )
+        return self
 
     @field_validator("admin_users", mode="before")
     @classmethod

@@ -98,6 +98,8 @@ class LoopbackGateway:
                     "resume_gateway_url": f"ws://127.0.0.1:{self.port}/gateway",
                     "application": {"id": "900000000000000001", "flags": 0},
                 }
+                if "shard" in payload["d"]:  # as Discord does: the shard this session is
+                    ready["shard"] = payload["d"]["shard"]
                 await ws.send_str(json.dumps({"op": 0, "s": 1, "t": "READY", "d": ready}))
         return ws
 
@@ -134,3 +136,38 @@ def test_the_default_client_gets_its_gateway_from_the_configured_api() -> None:
         discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = original_base, original_gateway
     assert [d["token"] for d in fake.identified] == [TOKEN]
     assert "/api/v10/gateway/bot" in fake.paths and "/gateway" in fake.paths
+
+
+def test_replicas_each_identify_with_their_own_shards() -> None:
+    """Two replicas configured as shards 0 and 1 of 2: each opens only its shard's gateway
+    session, so Discord hands each guild's interactions to the replica that holds it."""
+    original_base, original_gateway = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+
+    async def main() -> LoopbackGateway:
+        fake = LoopbackGateway()
+        runner = web.AppRunner(fake.app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", fake.port).start()
+        api = f"{fake.base}/api/v10"
+        discord.http.Route.BASE = api
+        clients = [make_client(False, 2, [0]), make_client(False, 2, [1])]
+        tasks = []
+        try:
+            for client in clients:
+                await client.login(TOKEN)
+                await use_configured_gateway(client, api)
+                tasks.append(asyncio.create_task(client.connect(reconnect=False)))
+            for client in clients:
+                await asyncio.wait_for(client.wait_until_ready(), timeout=20)
+        finally:
+            for client in clients:
+                await client.close()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await runner.cleanup()
+        return fake
+
+    try:
+        fake = asyncio.run(main())
+    finally:
+        discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = original_base, original_gateway
+    assert sorted(tuple(d["shard"]) for d in fake.identified) == [(0, 2), (1, 2)]

@@ -31,3 +31,28 @@ def test_settings_precedence_file_env_secret_file(
         "NEWSDIGEST_LLM_MODEL_FILE", str(secret)
     )  # not a secret field: no _FILE for it
     assert Settings().llm_model == "from-env"
+
+
+def test_discord_shards_per_replica_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSDIGEST_DISCORD_SHARD_COUNT", "4")
+    monkeypatch.setenv("NEWSDIGEST_DISCORD_SHARD_IDS", "0, 2")
+    assert Settings().discord_shard_ids == [0, 2]
+    monkeypatch.setenv("NEWSDIGEST_DISCORD_SHARD_IDS", "4")
+    with pytest.raises(ValueError, match="from 0 to 3"):
+        Settings()
+    monkeypatch.delenv("NEWSDIGEST_DISCORD_SHARD_COUNT")
+    monkeypatch.setenv("NEWSDIGEST_DISCORD_SHARD_IDS", "1")
+    with pytest.raises(ValueError, match="needs discord_shard_count"):
+        Settings()
+
+
+def test_the_web_console_is_off_until_a_port_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().web_url is None
+    monkeypatch.setenv("NEWSDIGEST_WEB_PORT", "8081")
+    monkeypatch.setenv("NEWSDIGEST_WEB_HOST", "0.0.0.0")
+    assert Settings().web_url == "http://127.0.0.1:8081"
+    monkeypatch.setenv("NEWSDIGEST_WEB_PUBLIC_URL", "https://digest.example.org/")
+    assert Settings().web_url == "https://digest.example.org"
+    monkeypatch.setenv("NEWSDIGEST_WEB_PUBLIC_URL", "javascript:alert(1)")
+    with pytest.raises(ValueError, match="must start with http"):
+        Settings()
