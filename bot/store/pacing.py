@@ -55,14 +55,16 @@ class Permit:
 class PaceTable:
     """The `pace_buckets` rows, on a pool of autocommit connections of its own."""
 
-    def __init__(self, engine: Engine, pool_size: int = 4) -> None:
+    def __init__(self, engine: Engine) -> None:
         # the same server and credentials as the store's engine; no pre-ping (a round trip on
-        # every checkout) and no transaction: each permit is one statement, one round trip
+        # every checkout) and no transaction: each permit is one statement, one round trip.
+        # Two connections kept: the calls come from the database workers (8 threads at most),
+        # and every replica's idle connections count against the server's max_connections
         self.engine = create_engine(
             engine.url,
             isolation_level="AUTOCOMMIT",
-            pool_size=pool_size,
-            max_overflow=pool_size,
+            pool_size=2,
+            max_overflow=6,
             pool_recycle=1800,
         )
 
