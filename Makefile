@@ -46,6 +46,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.polling | tee bench/results/polling.txt
 	$(BIN)/python -m bench.web | tee bench/results/web.txt
 	$(BIN)/python -m bench.rush $(RUSH_SIZES) | tee bench/results/rush.txt
+	$(BIN)/python -m bench.pacing | tee bench/results/pacing.txt
 	$(BIN)/python -m bench.readme
 
 clean:

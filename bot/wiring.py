@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # fetching (httpx), the LLM client (openai) and the database 
     from bot.chat.handler import CommandHandler
     from bot.chat.services import Services
     from bot.delivery.engine import Deliverer
+    from bot.delivery.pacing import PaceLimits, Pacer
     from bot.delivery.polling import SourcePoller, TeaserPages
     from bot.delivery.poster import Poster
     from bot.digest.cache import DigestCache
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # fetching (httpx), the LLM client (openai) and the database 
     from bot.ingest.teasers import PageReader
     from bot.ops.signin import SignInLinks, SignIns
     from bot.store.async_store import AsyncStore
+    from bot.store.pacing import PaceTable
     from bot.store.repo import Store
     from bot.summarize.llm import Completion, LLMOptions, SummaryCache
     from bot.summarize.translate import Translator
@@ -131,6 +133,20 @@ def database_threads(store: Store) -> int:
     return 2 if store.engine.dialect.name == "sqlite" else 8
 
 
+def make_pacer(
+    store: Store, offload: Offload, limits: PaceLimits, scope: str, shared: bool = True
+) -> Pacer:
+    """The pacer for one platform's posts. On PostgreSQL (any number of replicas) its buckets
+    are shared through the database, so the replicas together keep to the platform's limits;
+    SQLite has one process, which paces alone, in memory."""
+    from bot.delivery.pacing import Pacer, SharedPacer
+    from bot.store.pacing import PaceTable
+
+    if not shared or store.engine.dialect.name != "postgresql":
+        return Pacer(limits)
+    return SharedPacer(limits, PaceTable(store.engine), offload, scope)
+
+
 def delivery_engine(
     store: Store,
     summarizer: Summarizer,
@@ -206,6 +222,17 @@ class Core:
         self.memory = memory
         self.posters = posters
         self.complete = complete
+        self._pace_tables: list[PaceTable] = []
+
+    def pacer(self, limits: PaceLimits, scope: str) -> Pacer:
+        """A platform adapter's pacer (`scope`: the platform), shared by the replicas on
+        PostgreSQL unless `shared_pacing` is off; see `make_pacer`."""
+        from bot.delivery.pacing import SharedPacer
+
+        pacer = make_pacer(self.store, self.workers.db, limits, scope, self.settings.shared_pacing)
+        if isinstance(pacer, SharedPacer):
+            self._pace_tables.append(pacer.table)
+        return pacer
 
     def add_poster(self, poster: Poster) -> None:
         """A platform is connected: deliveries, notices and `/digest now` reach it."""
@@ -265,6 +292,8 @@ class Core:
 
     def close(self) -> None:
         self.workers.close()
+        for table in self._pace_tables:
+            table.close()
         self.store.engine.dispose()
 
 

@@ -22,7 +22,7 @@ from adapters.discord.poster import DiscordPoster, to_embeds
 from adapters.discord.render import reply_messages
 from bot.chat.replies import CommandContext
 from bot.chat.spec import Command, Link
-from bot.delivery.pacing import DISCORD_LIMITS, Pacer
+from bot.delivery.pacing import DISCORD_LIMITS
 from bot.digest.lookup import section_choices
 from bot.wiring import Core
 
@@ -67,7 +67,10 @@ class DiscordAdapter:
         self.handler = core.command_handler()
         self.poster = DiscordPoster(
             self.client,
-            Pacer(replace(DISCORD_LIMITS, global_rate=core.settings.discord_requests_per_second)),
+            core.pacer(
+                replace(DISCORD_LIMITS, global_rate=core.settings.discord_requests_per_second),
+                "discord",
+            ),
         )
         core.add_poster(self.poster)
         self.tree.add_command(build_group(self.handler.commands, self.run, self.completer))

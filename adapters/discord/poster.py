@@ -257,6 +257,7 @@ class DiscordPoster:
         if exc.status == 429:  # discord.py waits out route limits itself; this is a ban: stop
             wait = _retry_after(exc.response)
             self.cooloff_until = time.monotonic() + wait
+            self.pacer.defer_overall(wait)  # for the bot's token: every replica stops
             log.warning(
                 "Discord rate-limited us outside its buckets; pausing posts for %.0fs", wait
             )

@@ -25,7 +25,7 @@ from adapters.slack.poster import SlackPoster, make_client
 from adapters.slack.render import escape, reply_payloads, section_text_reply
 from bot.chat.commands.lookups import ask_about
 from bot.chat.replies import CommandContext, ReplyKind
-from bot.delivery.pacing import SLACK_LIMITS, Pacer
+from bot.delivery.pacing import SLACK_LIMITS
 from bot.wiring import Core
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class SlackAdapter:
         )
         self.poster = SlackPoster(
             self.client,
-            Pacer(replace(SLACK_LIMITS, global_rate=settings.slack_posts_per_second)),
+            core.pacer(replace(SLACK_LIMITS, global_rate=settings.slack_posts_per_second), "slack"),
         )
         core.add_poster(self.poster)
         self.handler = core.command_handler()

@@ -6,19 +6,44 @@ ban. Limits are met before sending with GCRA token buckets (a virtual "next
 allowed time" per bucket): a caller reserves its slot at once and sleeps until
 it, so waiters are served in arrival order and no channel waits behind another
 channel's whole digest.
+
+Replicas on one PostgreSQL share the buckets (`SharedPacer`): each permit is also taken
+from a row every replica updates (`bot/store/pacing.py`), so their posts together keep to
+a platform's limits, and a Retry-After one of them is given holds the others back too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, ParamSpec, Protocol, TypeVar
 
-from bot.delivery.poster import request_starting
+from bot.delivery.poster import PostError, request_starting
+from bot.store.pacing import PaceTable
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# a pacing wait longer than this (a long Retry-After, here or on another replica) is not slept
+# holding a delivery's lease: the send fails as rate-limited and the engine schedules it, as it
+# does a long Retry-After (the engine waits out up to 60 s in place)
+MAX_PACED_WAIT = 60.0
+
+
+class PacingHold(PostError):
+    """The platform asked this bot (here or on another replica) to pause for longer than a
+    sender waits in place: nothing went out, retry after `retry_after` seconds."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__("held back by the platform's Retry-After", retry_after=seconds)
 
 
 class TokenBucket:
@@ -32,12 +57,16 @@ class TokenBucket:
         self.clock = clock
         self._theoretical_arrival = 0.0
 
-    def reserve(self) -> float:
-        """Take the next slot; return how long to wait before using it."""
+    def reserve(self, max_wait: float = math.inf) -> float:
+        """Take the next slot; return how long to wait before using it. A slot further off
+        than `max_wait` (the bucket is held by a Retry-After) is not taken: the wait is
+        returned and the caller gives up."""
         now = self.clock()
         arrival = max(self._theoretical_arrival, now)
-        self._theoretical_arrival = arrival + self.interval
-        return max(arrival - self.tolerance - now, 0.0)
+        wait = max(arrival - self.tolerance - now, 0.0)
+        if wait <= max_wait:
+            self._theoretical_arrival = arrival + self.interval
+        return wait
 
     def defer(self, seconds: float) -> None:
         """The platform asked for a pause (Retry-After): nothing goes out before it ends."""
@@ -104,10 +133,16 @@ class SlidingWindow:
 
 
 class Pacer:
-    """Waits until a post to `channel` fits both the channel's and the bot's overall limit."""
+    """Waits until a post to `channel` fits both the channel's and the bot's overall limit.
 
-    def __init__(self, limits: PaceLimits, clock: Clock = time.monotonic) -> None:
+    This one paces one process; `SharedPacer` paces every replica on one PostgreSQL."""
+
+    def __init__(
+        self, limits: PaceLimits, clock: Clock = time.monotonic, max_wait: float = MAX_PACED_WAIT
+    ) -> None:
         self.limits = limits
+        self.clock = clock
+        self.max_wait = max_wait
         self.channels = KeyedBuckets(
             limits.per_channel_rate * limits.margin, limits.per_channel_burst, clock=clock
         )
@@ -115,20 +150,137 @@ class Pacer:
         self.window = SlidingWindow(int(limits.global_rate * limits.margin), clock)
 
     async def wait(self, channel: str) -> None:
-        """Until the post fits; then the request is about to leave (see `request_starting`)."""
-        await self.channels.bucket(channel).acquire()
-        await self.overall.acquire()
+        """Until the post fits; then the request is about to leave (see `request_starting`).
+        Raises `PacingHold` (nothing sent) when a Retry-After holds it back for long."""
+        await self._channel_slot(channel)
+        await self._overall_slot()
         await self.window.acquire()
         await request_starting()
 
     async def wait_overall(self) -> None:
         """A request that posts nothing in a channel (reading a channel's type): only the bot's
         overall limit applies, so it takes no channel's slot."""
-        await self.overall.acquire()
+        await self._overall_slot()
         await self.window.acquire()
 
     def defer(self, channel: str, seconds: float) -> None:
+        """A 429 for this channel: nothing more goes to it for `seconds`."""
         self.channels.bucket(channel).defer(seconds)
+
+    def defer_overall(self, seconds: float) -> None:
+        """A 429 for the whole bot token (Discord's global limit, a Cloudflare ban): nothing
+        goes out for `seconds`."""
+        self.overall.defer(seconds)
+
+    async def _channel_slot(self, channel: str) -> None:
+        await self._sleep(self.channels.bucket(channel).reserve(self.max_wait))
+
+    async def _overall_slot(self) -> None:
+        await self._sleep(self.overall.reserve(self.max_wait))
+
+    async def _sleep(self, wait: float) -> None:
+        if wait > self.max_wait:
+            raise PacingHold(wait)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+class Offload(Protocol):
+    """Runs blocking work off the event loop (the bot's database workers)."""
+
+    def __call__(
+        self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Awaitable[T]: ...
+
+
+PRUNE_EVERY = 600.0  # seconds between sweeps of idle shared buckets
+PRUNE_IDLE = 3600.0  # a bucket unused this long is forgotten (its TAT is long past anyway)
+
+
+class SharedPacer(Pacer):
+    """Paces every replica on one PostgreSQL together: each permit is taken from the local
+    bucket (which sees this process's own Retry-Afters at once and orders its waiters), then
+    from the shared row of the same bucket, one round trip on a database thread, so that all
+    replicas' permits together keep to the rate. A Retry-After is applied here at once and
+    written to the shared row for the others.
+
+    The per-second window stays local: it catches bunches of this process's wake-ups; across
+    replicas the permits are spaced by the database, and the margin absorbs the jitter of
+    their round trips. When the database does not answer a permit, the local bucket alone
+    paces that post (the replica may then post faster than its share; 429s are still waited
+    out), rather than failing a post that has nothing to do with the database."""
+
+    def __init__(
+        self,
+        limits: PaceLimits,
+        table: PaceTable,
+        offload: Offload,
+        scope: str,
+        clock: Clock = time.monotonic,
+        max_wait: float = MAX_PACED_WAIT,
+    ) -> None:
+        super().__init__(limits, clock, max_wait)
+        self.table, self.offload, self.scope = table, offload, scope
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._next_prune = clock() + PRUNE_EVERY
+        self._failing = False
+
+    def key(self, channel: str | None) -> str:
+        """The bucket's row: `slack:*` for the overall limit, `slack:C123` for a channel."""
+        return f"{self.scope}:{'*' if channel is None else channel}"
+
+    def defer(self, channel: str, seconds: float) -> None:
+        super().defer(channel, seconds)
+        bucket = self.channels.bucket(channel)
+        self._spawn(self.offload(self.table.hold, self.key(channel), seconds, bucket.tolerance))
+
+    def defer_overall(self, seconds: float) -> None:
+        super().defer_overall(seconds)
+        self._spawn(self.offload(self.table.hold, self.key(None), seconds, self.overall.tolerance))
+
+    async def settle(self) -> None:
+        """Until the Retry-Afters seen here are written for the other replicas."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _channel_slot(self, channel: str) -> None:
+        await super()._channel_slot(channel)
+        await self._shared_slot(self.key(channel), self.channels.bucket(channel))
+
+    async def _overall_slot(self) -> None:
+        await super()._overall_slot()
+        await self._shared_slot(self.key(None), self.overall)
+
+    async def _shared_slot(self, key: str, bucket: TokenBucket) -> None:
+        if self.clock() >= self._next_prune:
+            self._next_prune = self.clock() + PRUNE_EVERY
+            self._spawn(self.offload(self.table.prune, PRUNE_IDLE))
+        try:
+            permit = await self.offload(
+                self.table.reserve, key, bucket.interval, bucket.tolerance, self.max_wait
+            )
+        except Exception as exc:  # the database: pace this post locally, say so once
+            if not self._failing:
+                self._failing = True
+                log.warning("shared pacing unavailable (%s); pacing locally", type(exc).__name__)
+            return
+        if self._failing:
+            self._failing = False
+            log.info("shared pacing is back")
+        if not permit.taken:
+            raise PacingHold(max(permit.wait, self.max_wait))
+        await self._sleep(permit.wait)
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception as exc:
+                log.warning("could not share a pacing update: %s", type(exc).__name__)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
 
 SLACK_LIMITS = PaceLimits(per_channel_rate=1.0, per_channel_burst=1, global_rate=100.0)

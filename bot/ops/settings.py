@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     # it): a dead replica's deliveries resume about this long after it died
     delivery_lease_seconds: float = Field(default=12.0, ge=2.0, le=600.0)
     delivery_claim_seconds: float = Field(default=1.0, gt=0, le=60.0)  # between claim rounds
+    # on PostgreSQL the platforms' limits are paced for all replicas together (one small
+    # statement per bucket per post); off: each replica paces only itself
+    shared_pacing: bool = True
 
     # slack
     slack_bot_token: SecretStr | None = Field(

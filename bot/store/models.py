@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -289,3 +290,15 @@ class WebSessionRow(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaceBucketRow(Base):
+    """A platform limit shared by every replica (PostgreSQL): one GCRA bucket per key.
+
+    `tat` is the bucket's theoretical arrival time, in seconds on the database server's clock
+    (the one clock every replica shares): the next permit is not before it. See
+    `bot/store/pacing.py`. Rows of buckets idle for an hour are pruned."""
+
+    __tablename__ = "pace_buckets"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    tat: Mapped[float] = mapped_column(Double)

@@ -10,6 +10,7 @@ others, and the platform asked only about parts whose request had left.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
@@ -50,7 +51,7 @@ def seed(store: Store, tmp_path: Path) -> None:
         )
 
 
-def start(url: str, work: Path) -> subprocess.Popen[bytes]:
+def start(url: str, work: Path, rate: float | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"}
     return subprocess.Popen(
         [
@@ -60,6 +61,7 @@ def start(url: str, work: Path) -> subprocess.Popen[bytes]:
             str(work),
             str(LEASE),
             str(PER_REPLICA),
+            *([] if rate is None else [str(rate)]),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -85,17 +87,22 @@ def settled(store: Store) -> bool:
 
 
 def run_rush(
-    database_url: str, tmp_path: Path, replicas: int, kill_after: int | None = None
+    database_url: str,
+    tmp_path: Path,
+    replicas: int,
+    kill_after: int | None = None,
+    rate: float | None = None,
 ) -> tuple[Store, list[dict[str, Any]], int | None, list[DeliveryInfo]]:
-    """Start the replicas together; optionally SIGKILL one once it has posted `kill_after`
-    parts. Returns the store, the posts, the killed pid and the rows it held when killed."""
+    """Start the replicas together (pacing their posts to `rate` a second overall, if given);
+    optionally SIGKILL one once it has posted `kill_after` parts. Returns the store, the
+    posts, the killed pid and the rows it held when killed."""
     if not database_url.startswith("postgresql"):
         pytest.skip("replicas share a PostgreSQL database (SQLite runs one process)")
     store = Store.open(database_url)
     seed(store, tmp_path)
     work = tmp_path / "platform"
     work.mkdir()
-    workers = [start(database_url, work) for _ in range(replicas)]
+    workers = [start(database_url, work, rate) for _ in range(replicas)]
     victim: int | None = None
     held: list[DeliveryInfo] = []
     try:
@@ -184,4 +191,21 @@ def test_a_replica_killed_mid_rush_is_replaced(database_url: str, tmp_path: Path
     expiries = replica_metrics(tmp_path, "newsdigest_delivery_lease_expiries_total")
     assert victim not in takeovers and len(takeovers) == 2  # the survivors' own counts
     assert sum(takeovers.values()) >= len(held) and sum(expiries.values()) >= len(held)
+    store.engine.dispose()
+
+
+def test_replicas_keep_to_the_overall_rate_together(database_url: str, tmp_path: Path) -> None:
+    """Each replica alone may post RATE a second (and would: it holds three digests at once and
+    a post takes 0.1 s); together they still post RATE a second, not 3 × RATE, because their
+    pacers share the overall bucket through PostgreSQL."""
+    rate = 15.0
+    store, posts, _victim, _held = run_rush(database_url, tmp_path, replicas=3, rate=rate)
+    assert_every_part_once(store, posts)
+    assert len(Counter(p["pid"] for p in posts)) == 3  # all of them posted, paced together
+    sent = sorted(p["at"] for p in posts)
+    busiest = max(bisect.bisect_left(sent, t + 1.0) - n for n, t in enumerate(sent))
+    # the database spaces the permits by 1 / (0.97 × RATE); between a permit and its request
+    # leaving come a round trip and an event loop's wake-up. Allowing a tenth of a second of
+    # that jitter, a second holds at most 1.1 s worth of permits, plus the one at its edge
+    assert busiest <= int(1.1 * 0.97 * rate) + 1  # unshared, three replicas post ~3 × RATE
     store.engine.dispose()

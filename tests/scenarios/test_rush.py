@@ -24,9 +24,16 @@ from support.seeding import seed_rush
 from adapters.discord.poster import DiscordPoster
 from adapters.slack.poster import SlackPoster, make_client
 from bot.delivery.engine import Deliverer
+from bot.delivery.pacing import DISCORD_LIMITS, SLACK_LIMITS, PaceLimits, Pacer
 from bot.store.repo import Store
 from bot.summarize.extractive import ExtractiveSummarizer
-from bot.wiring import delivery_engine
+from bot.wiring import delivery_engine, make_pacer
+
+
+def pacer(store: Store, limits: PaceLimits, platform: str) -> Pacer:
+    """The pacer the bot makes: shared through the database on PostgreSQL, so these rushes
+    also show that shared pacing keeps 429s as rare as pacing in memory does."""
+    return make_pacer(store, asyncio.to_thread, limits, platform)
 
 
 def engine(store: Store, poster: object) -> Deliverer:
@@ -43,7 +50,10 @@ def test_slack_rush_is_paced_and_exactly_once(store: Store, tmp_path: Path) -> N
     seed_rush(store, tmp_path, "slack", channels, articles)
     with LoopbackServer() as server:
         fake = FakeSlack(server, limits=slack_limits(latency=0.02))
-        asyncio.run(engine(store, SlackPoster(make_client("xoxb-test", fake.api_url))).tick(SLOT))
+        poster = SlackPoster(
+            make_client("xoxb-test", fake.api_url), pacer(store, SLACK_LIMITS, "slack")
+        )
+        asyncio.run(engine(store, poster).tick(SLOT))
         keys = [
             c.args["metadata"]["event_payload"]["key"] for c in fake.posts() if "metadata" in c.args
         ]
@@ -68,7 +78,8 @@ def test_discord_rush_is_paced_and_exactly_once(store: Store, tmp_path: Path) ->
             client = discord.Client(intents=discord.Intents.none())
             await client.http.static_login("fake-token")
             try:
-                await engine(store, DiscordPoster(client)).tick(SLOT)
+                poster = DiscordPoster(client, pacer(store, DISCORD_LIMITS, "discord"))
+                await engine(store, poster).tick(SLOT)
             finally:
                 await client.http.close()
 

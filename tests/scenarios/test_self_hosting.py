@@ -61,13 +61,32 @@ def test_compose_wiring() -> None:
     assert bot["read_only"] is True and bot["cap_drop"] == ["ALL"]
     assert "no-new-privileges:true" in bot["security_opt"]
     db = compose["services"]["db"]
-    assert db["profiles"] == ["postgres"] and bot["depends_on"]["db"]["required"] is False
+    assert "postgres" in db["profiles"] and bot["depends_on"]["db"]["required"] is False
     assert db["environment"]["POSTGRES_DB"] == "newsdigest"
     # the documented URL points the bot at the db service
     documented = (ROOT / "docker-compose.yml").read_text() + (
         ROOT / "config" / ".env.example"
     ).read_text()
     assert "@db:5432/newsdigest" in documented
+
+
+def test_compose_replicas_profile() -> None:
+    """`docker compose --profile replicas up -d`: PostgreSQL and three replicas of the same bot;
+    plain `docker compose up -d` still starts the one bot alone."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    by_default = [name for name, service in services.items() if "profiles" not in service]
+    assert by_default == ["newsdigest"]
+    bot, replica = services["newsdigest"], services["replica"]
+    assert replica["profiles"] == ["replicas"] and "replicas" in services["db"]["profiles"]
+    assert 1 + replica["deploy"]["replicas"] == 3
+    for same in ("image", "env_file", "environment", "volumes", "read_only", "cap_drop"):
+        assert replica[same] == bot[same], same  # the same bot, settings and lock-down
+    assert replica["depends_on"] == bot["depends_on"]
+    published = {p.split(":")[1] for p in bot["ports"]} & {
+        p.split(":")[1] for p in replica["ports"]
+    }
+    assert not published  # no host port taken twice
 
 
 @pytest.mark.skipif(

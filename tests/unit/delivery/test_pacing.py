@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+import bisect
+import itertools
+from collections.abc import Coroutine, Iterable
+from typing import Any, cast
 
-from bot.delivery.pacing import PaceLimits, Pacer
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.delivery.pacing import SLACK_LIMITS, PaceLimits, Pacer, PacingHold, SharedPacer
+from bot.store.pacing import PaceTable, Permit
+from bot.store.repo import Store
+from bot.wiring import make_pacer
 
 
 def test_pacer_spaces_posts_to_one_channel_and_overall() -> None:
@@ -18,3 +28,154 @@ def test_pacer_spaces_posts_to_one_channel_and_overall() -> None:
     assert overall == pytest.approx([0.0, 1 / per_second, 2 / per_second])
     pacer.defer("C", 5.0)
     assert pacer.channels.bucket("C").reserve() >= 5.0  # Retry-After holds the channel back
+
+
+def test_a_long_hold_is_not_slept_and_takes_no_slot() -> None:
+    """A Retry-After longer than a sender waits in place fails the post as rate-limited
+    (the engine schedules it) instead of sleeping with the delivery's lease."""
+    clock = [0.0]
+    pacer = Pacer(PaceLimits(1.0, 1, 50.0, margin=1.0), clock=lambda: clock[0], max_wait=60.0)
+    pacer.defer_overall(300.0)
+    with pytest.raises(PacingHold) as raised:
+        asyncio.run(pacer.wait("C"))
+    assert raised.value.retry_after == pytest.approx(300.0) and not raised.value.permanent
+    clock[0] = 300.0  # the hold is over: the next post goes at once, nothing queued meanwhile
+    assert pacer.overall.reserve() == 0.0
+
+
+# Shared pacing: real PostgreSQL, the permits' instants as the database computed them.
+
+
+class RecordingTable(PaceTable):
+    """The real table; it also keeps the permits it handed out, for the assertions."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store.engine)
+        self.permits: list[tuple[str, Permit]] = []
+
+    def reserve(self, key: str, interval: float, tolerance: float, max_wait: float) -> Permit:
+        permit = super().reserve(key, interval, tolerance, max_wait)
+        self.permits.append((key, permit))
+        return permit
+
+
+def postgresql_only(store: Store) -> None:
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("replicas share pacing through PostgreSQL")
+
+
+def replicas(store: Store, limits: PaceLimits, n: int) -> list[SharedPacer]:
+    """`n` replicas' pacers: each its own connection pool, as separate processes have."""
+    return [
+        SharedPacer(limits, RecordingTable(store), asyncio.to_thread, "slack") for _ in range(n)
+    ]
+
+
+def granted(pacers: list[SharedPacer], key: str) -> list[float]:
+    return sorted(
+        p.at
+        for pacer in pacers
+        for k, p in cast(RecordingTable, pacer.table).permits
+        if k == key and p.taken
+    )
+
+
+def most_in_one_second(instants: list[float]) -> int:
+    return max(bisect.bisect_left(instants, t + 1.0) - n for n, t in enumerate(instants))
+
+
+def test_three_replicas_keep_to_the_overall_rate_together(store: Store) -> None:
+    postgresql_only(store)
+    limits = PaceLimits(per_channel_rate=1000.0, per_channel_burst=1, global_rate=200.0)
+    pacers = replicas(store, limits, 3)
+
+    async def replica(pacer: SharedPacer, r: int) -> None:
+        # each replica alone may post at the full rate: together they would post at 3×
+        await asyncio.gather(*(pacer.wait(f"C{r}-{n}") for n in range(60)))
+
+    asyncio.run(_all(replica(p, r) for r, p in enumerate(pacers)))
+    overall = granted(pacers, "slack:*")
+    assert len(overall) == 180
+    interval = 1 / (limits.global_rate * limits.margin)
+    gaps = [b - a for a, b in itertools.pairwise(overall)]
+    assert min(gaps) >= interval - 1e-6  # never two permits closer than the rate allows
+    assert most_in_one_second(overall) <= limits.global_rate
+    for pacer in pacers:  # every replica got its share, interleaved with the others'
+        assert len(cast(RecordingTable, pacer.table).permits) == 120
+        pacer.table.close()
+
+
+def test_replicas_posting_to_one_channel_keep_to_its_rate(store: Store) -> None:
+    postgresql_only(store)
+    limits = PaceLimits(per_channel_rate=25.0, per_channel_burst=1, global_rate=1000.0)
+    pacers = replicas(store, limits, 2)
+    asyncio.run(_all(pacer.wait("C1") for pacer in pacers for _ in range(5)))
+    channel = granted(pacers, "slack:C1")
+    assert len(channel) == 10
+    gaps = [b - a for a, b in itertools.pairwise(channel)]
+    assert min(gaps) >= 1 / (limits.per_channel_rate * limits.margin) - 1e-6
+    for pacer in pacers:
+        pacer.table.close()
+
+
+def test_a_retry_after_seen_by_one_replica_holds_back_the_other(store: Store) -> None:
+    postgresql_only(store)
+    first, second = replicas(store, SLACK_LIMITS, 2)
+
+    async def main() -> float:
+        first.defer("C1", 120.0)  # Slack: chat.postMessage's limit is per channel
+        first.defer_overall(0.2)  # Discord's global limit, a ban: the whole token
+        await first.settle()
+        hold_ends = bucket_tat(store, "slack:*")
+        with pytest.raises(PacingHold) as raised:
+            await second.wait("C1")
+        assert 100.0 < raised.value.retry_after <= 120.0
+        await second.wait("C2")  # another channel: only the short overall hold applies
+        with pytest.raises(PacingHold):  # the replica that saw the 429 knew it at once
+            await first.wait("C1")
+        return hold_ends
+
+    hold_ends = asyncio.run(main())
+    [c2] = [p for k, p in cast(RecordingTable, second.table).permits if k == "slack:*"]
+    assert c2.at >= hold_ends  # the other replica's post waited for the end of the hold
+    for pacer in (first, second):
+        pacer.table.close()
+
+
+def bucket_tat(store: Store, key: str) -> float:
+    with store.engine.connect() as conn:
+        tat = conn.execute(text("SELECT tat FROM pace_buckets WHERE key = :k"), {"k": key})
+        return float(tat.scalar_one())
+
+
+def test_sqlite_paces_in_process_and_postgresql_shares(store: Store) -> None:
+    pacer = make_pacer(store, asyncio.to_thread, SLACK_LIMITS, "slack")
+    if store.engine.dialect.name == "sqlite":
+        assert type(pacer) is Pacer  # one process: nothing to share
+    else:
+        assert isinstance(pacer, SharedPacer)
+        pacer.table.close()
+    assert type(make_pacer(store, asyncio.to_thread, SLACK_LIMITS, "slack", False)) is Pacer
+
+
+def test_posts_go_on_locally_paced_when_the_database_is_away(store: Store) -> None:
+    postgresql_only(store)
+    table = PaceTable(store.engine)
+    table.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none")  # refused
+    pacer = SharedPacer(SLACK_LIMITS, table, asyncio.to_thread, "slack")
+    asyncio.run(pacer.wait("C1"))  # the local bucket alone: no exception, no post lost
+    assert pacer.channels.bucket("C1").reserve() > 0.5
+
+
+def test_idle_buckets_are_pruned(store: Store) -> None:
+    postgresql_only(store)
+    table = PaceTable(store.engine)
+    table.reserve("slack:C1", 1.0, 0.0, 60.0)
+    table.reserve("slack:*", 0.01, 0.0, 60.0)
+    assert table.prune(3600.0) == 0  # just used
+    assert table.prune(-3600.0) == 2  # as if an hour had passed
+    table.close()
+
+
+async def _all(work: Iterable[Coroutine[Any, Any, None]]) -> None:
+    await asyncio.gather(*work)

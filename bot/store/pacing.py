@@ -1,0 +1,94 @@
+"""Platform limits shared by every replica: GCRA buckets as rows in PostgreSQL.
+
+Each replica used to pace its posts on its own, so N replicas posted at N times a platform's
+per-token rate. Here a bucket (a platform's overall limit, or one channel's) is one row
+holding its theoretical arrival time (TAT): a permit is taken with one statement, an upsert
+that moves the TAT on by one interval and returns it, so the row lock orders every replica's
+permits and no two are closer than the interval. Time is the database server's clock, the
+one clock all replicas share (theirs may disagree by more than an interval).
+
+Every statement runs on its own autocommit connection from a small pool without a checkout
+ping: one round trip a permit (a transaction and a ping would make it three or four; see
+bench/pacing.py). A connection the server dropped fails one permit, which the pacer then
+takes from its local bucket alone, and is replaced on the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, create_engine, text
+
+# the server's clock, in seconds; now() is the statement's start in autocommit, so a wait
+# computed from it is, if anything, a little long (the time the row lock took)
+_NOW = "EXTRACT(EPOCH FROM now())::float8"
+
+RESERVE = text(
+    f"""
+    INSERT INTO pace_buckets AS b (key, tat) VALUES (:key, {_NOW} + :interval)
+    ON CONFLICT (key) DO UPDATE SET tat = greatest(b.tat, {_NOW}) + :interval
+        WHERE b.tat - :tolerance - {_NOW} <= :max_wait
+    RETURNING b.tat, {_NOW} AS now
+    """
+)
+PEEK = text(f"SELECT tat, {_NOW} AS now FROM pace_buckets WHERE key = :key")
+HOLD = text(
+    f"""
+    INSERT INTO pace_buckets AS b (key, tat) VALUES (:key, {_NOW} + :seconds + :tolerance)
+    ON CONFLICT (key) DO UPDATE SET tat = greatest(b.tat, excluded.tat)
+    """
+)
+PRUNE = text(f"DELETE FROM pace_buckets WHERE tat < {_NOW} - :idle")
+
+
+@dataclass(frozen=True)
+class Permit:
+    """A slot in a shared bucket: `at` is its instant on the database's clock, `wait` how long
+    from the statement until it. `taken` is False when the bucket is held for longer than the
+    caller would wait (a long Retry-After): nothing was reserved, and `wait` says how long."""
+
+    at: float
+    wait: float
+    taken: bool = True
+
+
+class PaceTable:
+    """The `pace_buckets` rows, on a pool of autocommit connections of its own."""
+
+    def __init__(self, engine: Engine) -> None:
+        # the same server and credentials as the store's engine; no pre-ping (a round trip on
+        # every checkout) and no transaction: each permit is one statement, one round trip.
+        # Two connections kept: the calls come from the database workers (8 threads at most),
+        # and every replica's idle connections count against the server's max_connections
+        self.engine = create_engine(
+            engine.url,
+            isolation_level="AUTOCOMMIT",
+            pool_size=2,
+            max_overflow=6,
+            pool_recycle=1800,
+        )
+
+    def reserve(self, key: str, interval: float, tolerance: float, max_wait: float) -> Permit:
+        """Take the bucket's next slot unless it is further off than `max_wait`."""
+        params = {"key": key, "interval": interval, "tolerance": tolerance, "max_wait": max_wait}
+        with self.engine.connect() as conn:
+            row = conn.execute(RESERVE, params).one_or_none()
+            if row is not None:
+                at = row.tat - interval - tolerance
+                return Permit(at, max(at - row.now, 0.0))
+            held = conn.execute(PEEK, {"key": key}).one()
+        at = held.tat - tolerance
+        return Permit(at, max(at - held.now, 0.0), taken=False)
+
+    def hold(self, key: str, seconds: float, tolerance: float) -> None:
+        """The platform asked for a pause (Retry-After): no permit before it ends, anywhere."""
+        with self.engine.connect() as conn:
+            conn.execute(HOLD, {"key": key, "seconds": seconds, "tolerance": tolerance})
+
+    def prune(self, idle: float) -> int:
+        """Forget buckets unused for `idle` seconds (a channel posted to once a day)."""
+        with self.engine.connect() as conn:
+            return int(getattr(conn.execute(PRUNE, {"idle": idle}), "rowcount", 0) or 0)
+
+    def close(self) -> None:
+        self.engine.dispose()
