@@ -218,6 +218,8 @@ def similarity_pairs(
         by_figures = cosine(2, i, j)
         if by_words < WORDS_ALONE and not by_figures:
             continue
+        if languages[i] != languages[j] and not (by_names or by_figures):
+            continue  # concepts alone name a topic ("a president agrees a deal"), not an event
         total = (
             1.0
             + NAME_WEIGHT * bool(names[0][i] and names[0][j])

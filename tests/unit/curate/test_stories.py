@@ -146,3 +146,29 @@ def test_reports_in_several_languages_group_across_languages() -> None:
     found = {p for p in grouped if language[p[0]] != language[p[1]]}
     assert len(found & crossing) >= 0.6 * len(crossing), (len(found & crossing), len(crossing))
     assert all(event[a] == event[b] for a, b in found)  # no event merged across languages
+
+
+def test_a_report_in_cyrillic_meets_its_english_version_by_names() -> None:
+    """Two meetings of two presidents that agree on a deal: the names tell which."""
+    english = _story(
+        4,
+        "Putin and Erdogan meet in Sochi, agree to revive grain deal",
+        "Russian President Vladimir Putin and Turkish President Recep Tayyip Erdogan met in "
+        "Sochi on Monday and agreed to revive the Black Sea grain deal, the Kremlin said.",
+        "en",
+    )
+    russian = _story(
+        5,
+        "Путин и Эрдоган встретились в Сочи",
+        "Президент России Владимир Путин и президент Турции Реджеп Тайип Эрдоган в понедельник "
+        "встретились в Сочи и договорились возобновить зерновую сделку, сообщили в Кремле.",
+        "ru",
+    )
+    other = _story(
+        6,
+        "Biden and Lula meet in Washington, agree on climate deal",
+        "US President Joe Biden and Brazilian President Luiz Inácio Lula da Silva met in "
+        "Washington on Friday and agreed on a climate deal, the White House said.",
+        "en",
+    )
+    assert _together([english, russian, other, ELAZIG_EN, ELECTION_FR]) == {frozenset({4, 5})}
