@@ -7,6 +7,9 @@ event. What tells events apart:
 
 * each article is compared on three things (its words, its names and its figures), each
   weighted by how rare it is in the batch (TF-IDF), and the three similarities averaged;
+  between two languages, whose words differ, what they say alike stands in for the words:
+  event types and countries as shared concepts ("Erdbeben" and "earthquake", "Turchia" and
+  "Turkey": bot/text/concepts.py) and years;
 * reports are grouped by average linkage: a report joins a group only when it resembles the
   group as a whole, so one near twin cannot chain two events together (the 2018 and 2022
   finals share a score, but Argentina, Messi and Lusail are in one group and not the other);
@@ -29,10 +32,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from bot.text.concepts import concepts
 from bot.text.names import proper_names
 from bot.text.quantities import Quantity, quantities
 from bot.text.sentences import split_sentences
-from bot.text.words import base, content_words
+from bot.text.words import base, content_tokens
 
 WINDOW = timedelta(hours=48)
 THRESHOLD = 0.24  # average similarity between two groups for them to be one event
@@ -40,7 +44,8 @@ MAX_POSTINGS = 200  # a term in more articles than this names no particular stor
 NAME_WEIGHT = FIGURE_WEIGHT = 0.5  # beside the words (1.0)
 WORDS_ALONE = 0.3  # without a figure in common, the words must agree this much: one town or
 # one hospital named in two short reports is not one event
-ACROSS_LANGUAGES = 0.8  # two languages share names and figures only: some of it is chance
+ACROSS_LANGUAGES = 0.8  # two languages share names, figures and concepts only: some of it
+# is chance
 _TRIVIAL = 10  # whole numbers below this are counts of anything ("two people", "6 a.m.")
 
 
@@ -90,6 +95,9 @@ class Signature:
     figures: Counter[str]
     headline_figures: frozenset[Quantity]  # in the title or first sentence
     all_figures: frozenset[Quantity]
+    # what any language says alike: event types and countries as concept ids ("earthquake",
+    # "@TR"), and years; compared in place of the words across languages
+    neutral: Counter[str] = field(default_factory=Counter)
 
 
 @lru_cache(maxsize=8192)
@@ -103,9 +111,12 @@ def signature(item: StoryItem) -> Signature:
     found = quantities(f"{item.title}\n{item.lead}", language)
     figures = [q for q in found if q.kind != "year"]
     years = [q.term for q in found if q.kind == "year"]
-    heading_words = content_words(item.title, language)
+    heading = content_tokens(item.title, language)
+    lead = content_tokens(item.lead, language)
+    heading_words = [stem for _, stem in heading]
+    heading_concepts = concepts(item.title, language, heading)
     return Signature(
-        words=Counter(heading_words + heading_words + content_words(item.lead, language) + years),
+        words=Counter(heading_words + heading_words + [stem for _, stem in lead] + years),
         names=Counter(proper_names(item.lead, language, title=item.title)),
         figures=Counter(q.term for q in figures),
         headline_figures=frozenset(
@@ -114,6 +125,9 @@ def signature(item: StoryItem) -> Signature:
             if q.kind not in ("year", "date") and not _trivial(q)
         ),
         all_figures=frozenset(figures),
+        neutral=Counter(
+            heading_concepts + heading_concepts + concepts(item.lead, language, lead) + years
+        ),
     )
 
 
@@ -146,22 +160,26 @@ def similarity_pairs(
 ) -> dict[tuple[int, int], float]:
     """Similarity of every pair (i < j) sharing at least two of the rarer terms."""
     sigs = signatures if signatures is not None else [signature(i) for i in items]
+    languages = [base(item.language) for item in items]
     words, names, figures = (
         _weighted([s.words for s in sigs]),
         _weighted([s.names for s in sigs]),
         _weighted([s.figures for s in sigs]),
     )
+    several = len(set(languages)) > 1
+    neutral = _weighted([s.neutral for s in sigs]) if several else ([{} for _ in sigs], Counter())
     # Dot products are summed term by term from the postings of the rarer terms (the pairs
     # that share none are never looked at); the few common terms, left out of the postings,
-    # are added per pair from each item's short list of them.
+    # are added per pair from each item's short list of them. Neutral terms only count
+    # between two languages (within one, the words say the same).
     postings: defaultdict[str, list[tuple[int, float]]] = defaultdict(list)
-    common: tuple[list[dict[str, float]], ...] = ([], [], [])
-    for space, (space_vectors, doc_freq) in enumerate((words, names, figures)):
+    common: tuple[list[dict[str, float]], ...] = ([], [], [], [])
+    for space, (space_vectors, doc_freq) in enumerate((words, names, figures, neutral)):
         for i, vec in enumerate(space_vectors):
             common[space].append({})
             for term, weight in vec.items():
                 if doc_freq[term] <= MAX_POSTINGS:
-                    postings["wnf"[space] + term].append((i, weight))
+                    postings["wnfc"[space] + term].append((i, weight))
                 else:
                     common[space][i][term] = weight
     shared: Counter[tuple[int, int]] = Counter()
@@ -169,18 +187,21 @@ def similarity_pairs(
         defaultdict(float),
         defaultdict(float),
         defaultdict(float),
+        defaultdict(float),
     )
     for key, members in postings.items():
-        dot = dots["wnf".index(key[0])]
+        dot = dots["wnfc".index(key[0])]
+        across = key[0] == "c"
         for x in range(len(members)):
             i, wi = members[x]
             for y in range(x + 1, len(members)):
                 j, wj = members[y]
+                if across and languages[i] == languages[j]:
+                    continue
                 shared[(i, j)] += 1
                 dot[(i, j)] += wi * wj
 
-    vectors = (words[0], names[0], figures[0])
-    languages = [base(item.language) for item in items]
+    vectors = (words[0], names[0], figures[0], neutral[0])
 
     def cosine(space: int, i: int, j: int) -> float:
         few = common[space][i]
@@ -190,24 +211,22 @@ def similarity_pairs(
     for (i, j), count in shared.items():
         if count < 2:
             continue
+        # across languages the concepts, countries and years stand in for the words
+        # ("Macron", "Le Pen" and "58,5 %" read the same in French; "élection" is "election")
+        by_words = cosine(0 if languages[i] == languages[j] else 3, i, j)
         by_names = cosine(1, i, j)
         by_figures = cosine(2, i, j)
-        if languages[i] != languages[j]:
-            # "Macron", "Le Pen" and "58,5 %" read the same in French; the words do not
-            named = (NAME_WEIGHT * by_names + FIGURE_WEIGHT * by_figures) / (
-                NAME_WEIGHT + FIGURE_WEIGHT
-            )
-            pairs[(i, j)] = ACROSS_LANGUAGES * named
-            continue
-        by_words = cosine(0, i, j)
         if by_words < WORDS_ALONE and not by_figures:
             continue
+        if languages[i] != languages[j] and not (by_names or by_figures):
+            continue  # concepts alone name a topic ("a president agrees a deal"), not an event
         total = (
             1.0
             + NAME_WEIGHT * bool(names[0][i] and names[0][j])
             + FIGURE_WEIGHT * bool(figures[0][i] and figures[0][j])
         )
-        pairs[(i, j)] = (by_words + NAME_WEIGHT * by_names + FIGURE_WEIGHT * by_figures) / total
+        score = (by_words + NAME_WEIGHT * by_names + FIGURE_WEIGHT * by_figures) / total
+        pairs[(i, j)] = score if languages[i] == languages[j] else ACROSS_LANGUAGES * score
     return pairs
 
 

@@ -7,6 +7,11 @@ possessive 's dropped: "Mbappé's" is "mbappe") so that outlets' spellings meet,
 several words also yields its words ("Lionel Messi" → "lionel messi", "lionel", "messi"),
 because the second mention is usually the surname alone.
 
+Names in Cyrillic and Greek are written in Latin letters ("Путин" is "putin", "Τσίπρας" is
+"tsipras") and the endings that transliterations spell differently meet ("Zelenskiy",
+"Zelenskyy", "Зеленский" and "Зеленський" are all "zelensky"), so that reports in two
+scripts share their names.
+
 German capitalises every noun: its "names" are its nouns, which still tell stories apart.
 Scripts without capitals (Chinese, Japanese, Arabic, Hindi…) have no names here.
 """
@@ -35,6 +40,34 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+# Letter by letter, as English-language news spells them ("ъ" and "ь" are not written)
+_CYRILLIC = (
+    "а:a б:b в:v г:g д:d е:e ё:e ж:zh з:z и:i й:y к:k л:l м:m н:n о:o п:p р:r с:s т:t у:u ф:f "
+    "х:kh ц:ts ч:ch ш:sh щ:shch ъ: ы:y ь: э:e ю:yu я:ya є:ye і:i ї:yi ґ:g ђ:dj ј:j љ:lj њ:nj "
+    "ћ:c џ:dz"
+)
+_GREEK = (
+    "α:a β:v γ:g δ:d ε:e ζ:z η:i θ:th ι:i κ:k λ:l μ:m ν:n ξ:x ο:o π:p ρ:r σ:s ς:s τ:t υ:y φ:f "
+    "χ:ch ψ:ps ω:o ά:a έ:e ή:i ί:i ό:o ύ:y ώ:o ϊ:i ϋ:y ΐ:i ΰ:y"
+)
+_LATIN = str.maketrans(dict(p.split(":") for p in f"{_CYRILLIC} {_GREEK}".split()))
+_NOT_LATIN = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u1f00-\u1fff]")
+_UKRAINIAN = str.maketrans({"г": "h", "и": "y"})  # "Харків" is Kharkiv, "Володимир" Volodymyr
+_ENDING = re.compile(r"(?<=\w{3})(?:iy|yy|yi|ij|yj|ii)$")  # Zelenskiy, Zelenskyy, Selenskyj
+
+
+@lru_cache(maxsize=65536)
+def latin(word: str, ukrainian: bool = False) -> str:
+    """The word folded and in Latin letters, its transliterated ending spelled one way."""
+    text = word.casefold()
+    if _NOT_LATIN.search(text):
+        text = unicodedata.normalize("NFC", text)  # й and ё are letters of their own here
+        if ukrainian:
+            text = text.translate(_UKRAINIAN)
+        text = text.replace("ού", "u").replace("ου", "u").translate(_LATIN)  # Πούτιν: Putin
+    return _ENDING.sub("y", fold(text))
+
+
 def proper_names(text: str, language: str | None = "en", title: str = "") -> list[str]:
     """The names in `title` and `text`, folded, each multi-word name followed by its words."""
     code = base(language)
@@ -48,12 +81,12 @@ def proper_names(text: str, language: str | None = "en", title: str = "") -> lis
     inside = {fold(w) for words in tokens for w in words[1:] if w[:1].isupper()}
     found: list[str] = []
     for sentence, words in zip(sentences, tokens, strict=True):
-        found += _names_in(_TOKEN.findall(sentence), words, ignore, inside)
+        found += _names_in(_TOKEN.findall(sentence), words, ignore, inside, code == "uk")
     return found
 
 
 def _names_in(
-    raw: list[str], tokens: list[str], ignore: frozenset[str], inside: set[str]
+    raw: list[str], tokens: list[str], ignore: frozenset[str], inside: set[str], ukrainian: bool
 ) -> list[str]:
     """Runs of capitalised words. A sentence's first word alone is a name only when the text
     also capitalises it inside a sentence ("Argentina beat…" after "…against Argentina")."""
@@ -71,10 +104,13 @@ def _names_in(
             run.clear()
         if run:
             words = [fold(w) for w in run]
-            found.append(" ".join(words))
+            spelled = [latin(w, ukrainian) for w in run]
+            found.append(" ".join(spelled))
             if len(words) > 1:  # "Messi" after "Lionel Messi"
                 found.extend(
-                    w for w in words if len(w) > 2 and w not in ignore and w not in _CONNECTORS
+                    k
+                    for k, w in zip(spelled, words, strict=True)
+                    if len(w) > 2 and w not in ignore and w not in _CONNECTORS
                 )
         run.clear()
         starts_sentence = False

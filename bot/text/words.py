@@ -176,6 +176,12 @@ def content_words(text: str, language: str | None = ENGLISH) -> list[str]:
     return [s for s in (_content_stem(t, code) for t in tokens(text, code)) if s]
 
 
+def content_tokens(text: str, language: str | None = ENGLISH) -> list[tuple[str, str]]:
+    """The non-stopword tokens as written (lower case) beside their stems."""
+    code = base(language)
+    return [(t, s) for t in tokens(text, code) if (s := _content_stem(t, code))]
+
+
 def word_count(text: str) -> int:
     """Words as a reader counts them: Chinese and Japanese characters count as half a word
     each (a word there is one to three characters), so budgets mean the same everywhere."""

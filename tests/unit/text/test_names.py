@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.text.names import proper_names
+from bot.text.names import latin, proper_names
 
 
 def test_names_with_their_surnames_and_without_accents_or_possessives() -> None:
@@ -32,3 +32,20 @@ def test_days_months_and_title_case_headlines_are_not_names() -> None:
 def test_elided_articles_are_not_part_of_a_name() -> None:
     names = proper_names("Secondo l’USGS la scossa ha colpito la Turchia.", "it")
     assert names == ["usgs", "turchia"]
+
+
+def test_cyrillic_and_greek_names_meet_their_latin_spellings() -> None:
+    english = proper_names("Volodymyr Zelenskyy met Vladimir Putin and Alexis Tsipras.")
+    russian = proper_names("Владимир Путин принял Ципраса, Зеленский промолчал.", "ru")
+    ukrainian = proper_names("Володимир Зеленський прибув до Харкова.", "uk")
+    greek = proper_names("Ο Αλέξης Τσίπρας συνάντησε τον Βλαντιμίρ Πούτιν.", "el")
+    assert {"vladimir putin", "putin", "zelensky"} <= set(english)
+    assert {"vladimir putin", "putin", "zelensky"} <= set(russian)
+    assert {"volodymyr zelensky", "zelensky", "kharkova"} <= set(ukrainian)
+    assert {"alexis tsipras", "tsipras", "putin"} <= set(greek)
+
+
+def test_transliterated_endings_are_spelled_one_way() -> None:
+    assert latin("Zelenskiy") == latin("Zelenskyy") == latin("Zelensky") == "zelensky"
+    assert latin("Зеленский") == latin("Зеленський", True) == "zelensky"
+    assert latin("Mbappé") == "mbappe" and latin("Ёлкин") == "elkin"
