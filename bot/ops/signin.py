@@ -18,31 +18,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, update
 
+from bot.store.console import OPERATOR, Scope
 from bot.store.models import WebSessionRow, WebSignInRow
 from bot.store.repo import Store
+
+__all__ = ["OPERATOR", "Scope", "SignInLinks", "SignIns", "WebSession", "sign_in_link"]
 
 Runner = Callable[..., Awaitable[str]]  # runs a blocking call on a database thread
 LINK_LIFETIME = timedelta(minutes=10)
 SESSION_LIFETIME = timedelta(days=7)  # signed out a week after signing in, whatever happens
 TOUCH_EVERY = timedelta(minutes=1)  # a session's last use is written at most once a minute
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a signed-in person may see: one platform's workspace or server, or everything."""
-
-    platform: str | None = None
-    tenant: str | None = None
-
-    @property
-    def operator(self) -> bool:
-        return self.platform is None
-
-    def describe(self) -> str:
-        return "all channels" if self.operator else f"{self.platform} {self.tenant}"
-
-
-OPERATOR = Scope()
 
 
 @dataclass(frozen=True)

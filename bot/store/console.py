@@ -17,7 +17,6 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, Integer, and_, column, func, literal, or_, select, text, true
 from sqlalchemy.orm import Session
 
-from bot.ops.signin import Scope
 from bot.store import search
 from bot.store.models import (
     ArticleRow,
@@ -34,6 +33,24 @@ from bot.store.repo import SENDING, SENT, ChannelInfo, DeliveryInfo, Store, _cha
 
 T = TypeVar("T")
 PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a signed-in person may see (bot/ops/signin.py gives it to a session): one platform's workspace or server, or everything."""
+
+    platform: str | None = None
+    tenant: str | None = None
+
+    @property
+    def operator(self) -> bool:
+        return self.platform is None
+
+    def describe(self) -> str:
+        return "all channels" if self.operator else f"{self.platform} {self.tenant}"
+
+
+OPERATOR = Scope()
 
 
 @dataclass(frozen=True)
