@@ -14,8 +14,9 @@ from typing import Any
 
 import discord
 import pytest
+from support.discord_adapter import with_discord as run_adapter
 from support.discord_limits import assert_discord_payload
-from support.fake_discord import APP_ID, BOT_USER, FakeDiscord, discord_error, interaction_payload
+from support.fake_discord import FakeDiscord, discord_error, interaction_payload
 from support.loopback import LoopbackServer, Response
 from support.paths import EXAMPLE
 
@@ -27,10 +28,8 @@ from bot.delivery.poster import ChannelDigest, Outlet, PostError
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.models import Digest
-from bot.ops.settings import Settings
 from bot.store.repo import ChannelInfo
 from bot.summarize.extractive import ExtractiveSummarizer
-from bot.wiring import build_core
 
 MANAGE_GUILD = str(0x20)
 
@@ -49,26 +48,7 @@ def fake() -> Iterator[FakeDiscord]:
 def with_discord(
     fake: FakeDiscord, tmp_path: Path, test: Callable[[DiscordAdapter], Awaitable[None]]
 ) -> None:
-    async def main() -> None:
-        settings = Settings(
-            discord_token="fake-token",
-            discord_api_url=fake.api_url,
-            data_dir=tmp_path,
-            fetch_allow="127.0.0.1/32",
-        )
-        bot = build_core(settings)
-        adapter = DiscordAdapter(bot)
-        client = adapter.client
-        await client.http.static_login("fake-token")  # against the loopback API
-        client._connection.application_id = APP_ID
-        client._connection.user = discord.ClientUser(state=client._connection, data=BOT_USER)  # type: ignore[arg-type]
-        try:
-            await test(adapter)
-        finally:
-            await client.http.close()
-            bot.store.engine.dispose()
-
-    asyncio.run(main())
+    run_adapter(fake, tmp_path, test, fetch_allow="127.0.0.1/32")
 
 
 async def invoke(adapter: DiscordAdapter, payload: dict[str, Any]) -> None:

@@ -8,7 +8,9 @@ Were it to dial discord.py's built-in gateway it could not connect at all (no ne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import discord
@@ -104,70 +106,65 @@ class LoopbackGateway:
         return ws
 
 
-def test_the_default_client_gets_its_gateway_from_the_configured_api() -> None:
+@contextlib.asynccontextmanager
+async def loopback_gateway() -> AsyncIterator[tuple[LoopbackGateway, str]]:
+    """The loopback Discord running, discord.py's REST base pointed at it; both undone after."""
     original_base, original_gateway = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    fake = LoopbackGateway()
+    runner = web.AppRunner(fake.app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", fake.port).start()
+    api = f"{fake.base}/api/v10"
+    discord.http.Route.BASE = api
+    try:
+        yield fake, api
+    finally:
+        await runner.cleanup()
+        discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = original_base, original_gateway
 
+
+def test_the_default_client_gets_its_gateway_from_the_configured_api() -> None:
     async def main() -> LoopbackGateway:
-        fake = LoopbackGateway()
-        runner = web.AppRunner(fake.app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", fake.port).start()
-        api = f"{fake.base}/api/v10"
-        discord.http.Route.BASE = api
-        client = make_client(shards=False)
-        assert type(client) is discord.Client  # the default, unsharded client
-        connection: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        connection.set_result(None)
-        try:
-            await client.login(TOKEN)
-            await use_configured_gateway(client, api)
-            connection = asyncio.create_task(client.connect(reconnect=False))
-            await asyncio.wait_for(client.wait_until_ready(), timeout=20)
-            assert client.user is not None and client.user.name == "newsdigest"
-        finally:
-            await client.close()
-            await asyncio.gather(connection, return_exceptions=True)
-            await runner.cleanup()
+        async with loopback_gateway() as (fake, api):
+            await connect_default_client(api)
         return fake
 
-    try:
-        fake = asyncio.run(main())
-    finally:
-        discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = original_base, original_gateway
+    fake = asyncio.run(main())
     assert [d["token"] for d in fake.identified] == [TOKEN]
     assert "/api/v10/gateway/bot" in fake.paths and "/gateway" in fake.paths
+
+
+async def connect_default_client(api: str) -> None:
+    client = make_client(shards=False)
+    assert type(client) is discord.Client  # the default, unsharded client
+    await run_until_ready([client], api)
+    assert client.user is not None and client.user.name == "newsdigest"
+
+
+async def run_until_ready(clients: list[discord.Client], api: str) -> None:
+    """Log each client in, take its gateway from the configured API, wait until all are READY."""
+    tasks = []
+    try:
+        for client in clients:
+            await client.login(TOKEN)
+            await use_configured_gateway(client, api)
+            tasks.append(asyncio.create_task(client.connect(reconnect=False)))
+        for client in clients:
+            await asyncio.wait_for(client.wait_until_ready(), timeout=20)
+    finally:
+        for client in clients:
+            await client.close()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def test_replicas_each_identify_with_their_own_shards() -> None:
     """Two replicas configured as shards 0 and 1 of 2: each opens only its shard's gateway
     session, so Discord hands each guild's interactions to the replica that holds it."""
-    original_base, original_gateway = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
 
     async def main() -> LoopbackGateway:
-        fake = LoopbackGateway()
-        runner = web.AppRunner(fake.app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", fake.port).start()
-        api = f"{fake.base}/api/v10"
-        discord.http.Route.BASE = api
-        clients = [make_client(False, 2, [0]), make_client(False, 2, [1])]
-        tasks = []
-        try:
-            for client in clients:
-                await client.login(TOKEN)
-                await use_configured_gateway(client, api)
-                tasks.append(asyncio.create_task(client.connect(reconnect=False)))
-            for client in clients:
-                await asyncio.wait_for(client.wait_until_ready(), timeout=20)
-        finally:
-            for client in clients:
-                await client.close()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await runner.cleanup()
+        async with loopback_gateway() as (fake, api):
+            await run_until_ready([make_client(False, 2, [0]), make_client(False, 2, [1])], api)
         return fake
 
-    try:
-        fake = asyncio.run(main())
-    finally:
-        discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = original_base, original_gateway
+    fake = asyncio.run(main())
     assert sorted(tuple(d["shard"]) for d in fake.identified) == [(0, 2), (1, 2)]

@@ -7,7 +7,7 @@ limits (and the server refuses thread names over 100 characters)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,9 +15,9 @@ from typing import Any
 
 import discord
 import pytest
+from support.discord_adapter import with_discord
 from support.discord_limits import assert_discord_payload
 from support.fake_discord import (
-    APP_ID,
     BOT_USER,
     REQUIRE_TAG,
     FakeDiscord,
@@ -32,10 +32,8 @@ from adapters.discord.poster import DiscordPoster
 from bot.delivery.poster import ChannelDigest
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
-from bot.ops.settings import Settings
 from bot.store.repo import ChannelInfo
 from bot.summarize.extractive import ExtractiveSummarizer
-from bot.wiring import build_core
 
 SLOT = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 REFUSED = "Create Public Threads"  # what the admin's note asks for
@@ -47,28 +45,6 @@ def fake() -> Iterator[FakeDiscord]:
     with LoopbackServer() as server:
         yield FakeDiscord(server)
     discord.http.Route.BASE = original
-
-
-def with_discord(
-    fake: FakeDiscord, tmp_path: Path, test: Callable[[DiscordAdapter], Awaitable[None]]
-) -> None:
-    async def main() -> None:
-        settings = Settings(
-            discord_token="fake-token", discord_api_url=fake.api_url, data_dir=tmp_path
-        )
-        bot = build_core(settings)
-        adapter = DiscordAdapter(bot)
-        client = adapter.client
-        await client.http.static_login("fake-token")  # against the loopback API
-        client._connection.application_id = APP_ID
-        client._connection.user = discord.ClientUser(state=client._connection, data=BOT_USER)  # type: ignore[arg-type]
-        try:
-            await test(adapter)
-        finally:
-            await client.http.close()
-            bot.store.engine.dispose()
-
-    asyncio.run(main())
 
 
 def write_articles(folder: Path, towns: list[str]) -> None:
