@@ -8,7 +8,7 @@ from typing import IO
 
 from bot.delivery.poster import ChannelDigest, SentPart
 from bot.digest.formats import posted_text
-from bot.digest.templates import MAX_OUTPUT, PLAIN, entry_fields, header_fields, render_part
+from bot.digest.templates import MAX_OUTPUT, PLAIN, header_fields, render_part
 from bot.i18n import ngettext
 
 
@@ -27,14 +27,7 @@ class ConsolePoster:
         count = len(digest.digests)
         new = ngettext("{count} new article", "{count} new articles", count).format(count=count)
         templates = digest.templates
-        entries = (
-            [
-                entry_fields(d, [o.name for o in digest.others(n)], n + 1)
-                for n, d in enumerate(digest.digests)
-            ]
-            if templates is not None
-            else []
-        )
+        entries = digest.entry_fields() if templates is not None else []
         header = render_part(
             templates, "header", lambda: header_fields(digest.title, entries), PLAIN, MAX_OUTPUT
         )

@@ -17,7 +17,7 @@ from bot.digest.channel_view import channel_view, display_heading
 from bot.digest.fitting import clip as fit
 from bot.digest.fitting import group_within, pack_lines
 from bot.digest.formats import meta_line
-from bot.digest.templates import Dialect, entry_fields, header_fields, render_part
+from bot.digest.templates import Dialect, header_fields, render_part
 from bot.i18n import _, ngettext, using
 from bot.models import Digest
 
@@ -188,14 +188,7 @@ def digest_messages(digest: ChannelDigest) -> list[Message]:
     The channel's templates, where it has them, write the headline and each embed's
     description."""
     templates = digest.templates
-    entries = (
-        [
-            entry_fields(d, [o.name for o in digest.others(n)], n + 1)
-            for n, d in enumerate(digest.digests)
-        ]
-        if templates is not None
-        else []
-    )
+    entries = digest.entry_fields() if templates is not None else []
     embeds = [
         e
         for n, d in enumerate(digest.digests)

@@ -17,7 +17,7 @@ from bot.delivery.poster import ChannelDigest, Outlet
 from bot.digest.channel_view import channel_view, display_heading
 from bot.digest.fitting import clip, group_within, pack_lines
 from bot.digest.formats import meta_line
-from bot.digest.templates import PLAIN, Dialect, Templates, entry_fields, header_fields, render_part
+from bot.digest.templates import PLAIN, Dialect, Templates, header_fields, render_part
 from bot.i18n import _, ngettext, using
 from bot.models import Digest
 
@@ -177,18 +177,11 @@ def article_blocks(
 _GROUP_ID = re.compile(r"^[A-Z0-9]{6,20}$")
 
 
-def _entries(digest: ChannelDigest) -> list[dict[str, Any]]:
-    return [
-        entry_fields(d, [o.name for o in digest.others(n)], n + 1)
-        for n, d in enumerate(digest.digests)
-    ]
-
-
 def headline_lines(digest: ChannelDigest, templates: Templates | None) -> list[str]:
     """The top message's line(s) for each article: the channel's entry template, else the
     link to the article and its outlet."""
     lines: list[str] = []
-    entries = _entries(digest) if templates is not None and templates.entry is not None else []
+    entries = digest.entry_fields() if templates is not None and templates.entry is not None else []
     for n, d in enumerate(digest.digests):
         fields = entries[n] if entries else {}
         entry = render_part(templates, "entry", fields, MRKDWN, MAX_SECTION_TEXT)
@@ -221,7 +214,7 @@ def top_messages(digest: ChannelDigest) -> list[Message]:
     title = render_part(
         templates,
         "header",
-        lambda: header_fields(digest.title, _entries(digest)),
+        lambda: header_fields(digest.title, digest.entry_fields()),
         HEADER,
         MAX_HEADER,
     )

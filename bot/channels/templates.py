@@ -21,7 +21,6 @@ from bot.digest.templates import (
     Templates,
     check,
     default_template,
-    entry_fields,
     header_fields,
     render_part,
     sample_digest,
@@ -115,10 +114,7 @@ class ChannelTemplates:
 def preview_text(digest: ChannelDigest) -> str:
     """The header and entries as plain text (the console, and a fallback for notifications)."""
     templates = digest.templates or Templates()
-    entries = [
-        entry_fields(d, [o.name for o in digest.others(n)], n + 1)
-        for n, d in enumerate(digest.digests)
-    ]
+    entries = digest.entry_fields()
     source = replace(
         templates,
         header=templates.header or default_template("console", "header"),

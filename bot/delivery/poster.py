@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.curate.selection import Outlet
-from bot.digest.templates import Templates
+from bot.digest.templates import Templates, entry_fields
 from bot.models import Digest
 from bot.store.repo import ChannelInfo
 
@@ -37,6 +37,13 @@ class ChannelDigest:
 
     def others(self, index: int) -> tuple[Outlet, ...]:
         return self.also[index] if index < len(self.also) else ()
+
+    def entry_fields(self) -> list[dict[str, Any]]:
+        """Each article's fields for the entry template (the documented ones), in order."""
+        return [
+            entry_fields(d, [o.name for o in self.others(n)], n + 1)
+            for n, d in enumerate(self.digests)
+        ]
 
 
 @dataclass(frozen=True)
