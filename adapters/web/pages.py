@@ -157,7 +157,12 @@ class Console:
         )
         next_runs = _next_runs(seen.schedules, now)
         waits = {
-            platform: int(METRICS.rate_limited.labels(platform=platform)._value.get())
+            platform: int(
+                METRICS.registry.get_sample_value(
+                    "newsdigest_rate_limited_total", {"platform": platform}
+                )
+                or 0
+            )
             for platform in sorted(self.core.posters)
         }
         return self.page(
