@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 EXAMPLE := examples/printable-riverton-solar.txt
 RUSH_SIZES ?= 100 1000 10000
+REPLICA_SIZES ?= 10000 2000  # channels on 1 and 2 replicas; the kill -9 run on 3
 
 .PHONY: install demo test lint bench fuzz audit docker clean messages
 
@@ -47,6 +48,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.web | tee bench/results/web.txt
 	$(BIN)/python -m bench.rush $(RUSH_SIZES) | tee bench/results/rush.txt
 	$(BIN)/python -m bench.pacing | tee bench/results/pacing.txt
+	$(BIN)/python -m bench.replicas $(REPLICA_SIZES) | tee bench/results/replicas.txt
 	$(BIN)/python -m bench.readme
 
 clean:

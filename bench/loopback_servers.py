@@ -46,6 +46,9 @@ def slack() -> LoopbackServer:
                     "channels": len(fake.messages),
                     "duplicates": sum(n - 1 for n in keys.values()),
                     "tops": sum(1 for k in keys if k.endswith("p0")),
+                    "lookups": len(fake.posts("conversations.history"))
+                    + len(fake.posts("conversations.replies")),
+                    "posted_at": list(fake.posted_at),
                 }
             ).encode(),
             JSON,

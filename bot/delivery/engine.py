@@ -21,7 +21,8 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,6 +53,7 @@ from bot.store.repo import (
     ChannelSettings,
     Claimed,
     DeliveryInfo,
+    DeliveryInputs,
 )
 from bot.summarize.translate import Translator
 
@@ -68,6 +70,9 @@ CHANNEL_CONCURRENCY = 100
 CLAIM_EVERY = 1.0  # seconds between claim rounds when nothing finished meanwhile
 COOL_OFF = 30.0  # seconds before this replica retries a row whose sending raised
 STOP_GRACE = 5.0  # seconds a stopping replica lets its deliveries finish before handing back
+# rendered digests kept for channels that get the same one (same articles, settings, language,
+# templates, mentions and outlets): a rush renders each distinct digest once per replica
+RENDERS = 512
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,7 @@ class Deliverer:
         self._running: dict[int, asyncio.Task[None]] = {}  # claimed rows being worked on
         self._cooling: dict[int, float] = {}  # rows whose sending raised: not before (monotonic)
         self._wake: asyncio.Event | None = None
+        self._renders: OrderedDict[Hashable, Sequence[Any]] = OrderedDict()
         METRICS.replica.labels(owner=self.owner).set(1)
 
     @property
@@ -382,8 +388,12 @@ class Deliverer:
                 return await self.store.delivery_by_id(delivery.id)
             _shown, parts = planned
             started = time.monotonic()
-            await self._send_parts(channel, delivery.id, parts, 0, None, False, clock, lease)
-        return await self._posted(channel, delivery.id, now, clock, started, len(parts))
+            final = await self._send_parts(
+                channel, delivery.id, parts, 0, None, False, clock, lease
+            )
+        return await self._posted(
+            channel, delivery.id, now, clock, started, len(parts), final=final
+        )
 
     async def _posted(
         self,
@@ -394,9 +404,12 @@ class Deliverer:
         started: float,
         parts: int,
         resumed: bool = False,
+        final: DeliveryInfo | None = None,
     ) -> DeliveryInfo | None:
-        """Log and count a digest that went out, first try or resumed after a crash alike."""
-        final = await self.store.delivery_by_id(delivery_id)
+        """Log and count a digest that went out, first try or resumed after a crash alike.
+        `final` is the row as its last part recorded it (read again when not given)."""
+        if final is None:
+            final = await self.store.delivery_by_id(delivery_id)
         if final and final.state == "sent":
             METRICS.slot_delay.observe(
                 max((clock.now() - _slot_time(final.slot, now)).total_seconds(), 0.0)
@@ -434,8 +447,18 @@ class Deliverer:
 
     async def _resume(self, delivery: DeliveryInfo, now: datetime, resumed: bool) -> None:
         """Send what is left of a claimed delivery (all of it, for a first send)."""
-        channel = await self.store.channel_by_id(delivery.channel_id)
-        if channel is None or channel.platform not in self.posters or channel.paused:
+        inputs = await self.store.delivery_inputs(
+            delivery.channel_id,
+            now - self.policy.lookback,
+            0 if delivery.article_ids else CANDIDATES,  # a planned delivery keeps its stories
+        )
+        channel = inputs.channel if inputs is not None else None
+        if (
+            inputs is None
+            or channel is None
+            or channel.platform not in self.posters
+            or channel.paused
+        ):
             await self.store.release_lease(delivery.id, self.owner)
             return
         clock = LeaseClock(now)
@@ -462,7 +485,7 @@ class Deliverer:
         started = time.monotonic()
         async with Lease(self.leases, delivery.id, clock) as lease:
             if not delivery.article_ids:  # not planned yet (a first send, or crashed before)
-                planned = await self._plan(channel, delivery.id, delivery.slot, now)
+                planned = await self._plan(channel, delivery.id, delivery.slot, now, inputs)
                 if planned is None:
                     return
                 parts = planned[1]
@@ -474,11 +497,12 @@ class Deliverer:
                     delivery.article_ids,
                     plan.get("stories"),
                     plan.get("mentions") or (),
+                    inputs.settings,
                 )
                 if "templates" in plan:  # the templates it was planned with, not newer ones
                     digest = replace(digest, templates=Templates.from_plan(plan["templates"]))
                 parts = self._render(digest)
-            await self._send_parts(
+            final = await self._send_parts(
                 channel,
                 delivery.id,
                 parts,
@@ -491,19 +515,30 @@ class Deliverer:
                 clock,
                 lease,
             )
-        await self._posted(channel, delivery.id, now, clock, started, len(parts), resumed=resumed)
+        await self._posted(
+            channel, delivery.id, now, clock, started, len(parts), resumed=resumed, final=final
+        )
 
     async def _plan(
-        self, channel: ChannelInfo, delivery_id: int, slot: str, now: datetime
+        self,
+        channel: ChannelInfo,
+        delivery_id: int,
+        slot: str,
+        now: datetime,
+        inputs: DeliveryInputs | None = None,
     ) -> tuple[list[int], Sequence[Any]] | None:
         """Curate the channel's new articles into this delivery's parts and store the plan;
         None when nothing is left to post (the delivery is then settled as skipped, and what
-        filters dropped is marked handled)."""
-        candidates = await self.store.new_articles_for(
-            channel.id, now - self.policy.lookback, CANDIDATES
-        )
+        filters dropped is marked handled). `inputs`: what was read for it already."""
+        if inputs is None:
+            inputs = await self.store.delivery_inputs(
+                channel.id, now - self.policy.lookback, CANDIDATES
+            )
+        candidates = inputs.candidates if inputs is not None else []
         curated = (
-            await self.store.run(self._curate, channel, candidates, now) if candidates else None
+            await self.store.run(self._curate, channel, candidates, now, True, inputs)
+            if candidates
+            else None
         )
         if curated is None or not curated.stories:
             why = "nothing new" if curated is None else "every new article was filtered out"
@@ -513,7 +548,12 @@ class Deliverer:
             log.info("%s for %s:%s slot %s", why, channel.platform, channel.external_id, slot)
             return None
         digest = await self._channel_digest(
-            channel, slot, curated.shown, curated.stories, curated.mentions
+            channel,
+            slot,
+            curated.shown,
+            curated.stories,
+            curated.mentions,
+            inputs.settings if inputs is not None else None,
         )
         if not digest.digests:  # every new article had text but gave no bullet: never post empty
             why = "no new article gave a bullet"
@@ -538,14 +578,16 @@ class Deliverer:
         reconcile: bool,
         clock: LeaseClock,
         lease: Lease,
-    ) -> None:
-        """Send from `first` on; a short Retry-After is waited out here, exactly, holding the lease."""
+    ) -> DeliveryInfo | None:
+        """Send from `first` on; a short Retry-After is waited out here, exactly, holding the
+        lease. Returns the row as finished (None when it did not finish here)."""
+        final: DeliveryInfo | None = None
         poster = self.posters[channel.platform]
         index = first
         waits = 0
         while index < len(parts):
             if lease.lost:
-                return
+                return None
             key = part_key(delivery_id, index)
             try:
                 sent = (
@@ -576,26 +618,30 @@ class Deliverer:
                     reconcile = reconcile or exc.maybe_sent
                     continue
                 await self._post_failed(channel, delivery_id, exc, clock.now())
-                return
+                return None
             except Exception as exc:
                 # nobody knows whether the request got out: the next sender reconciles first
                 await self._post_failed(
                     channel, delivery_id, PostError(f"{type(exc).__name__}: {exc}"), clock.now()
                 )
-                return
+                return None
             reconcile = False
             thread_ref = thread_ref or sent.thread_ref or sent.message_ref
-            await self.store.part_sent(
+            index += 1
+            # the last part's record also settles the delivery: one transaction, not two
+            final = await self.store.part_sent(
                 delivery_id,
-                index,
+                index - 1,
                 sent.message_ref,
                 thread_ref,
                 lease.until(),
+                finish=index == len(parts),
             )
-            index += 1
-        await self.store.finish_delivery(delivery_id)
+        if final is None:  # every part was recorded before (a crash just before finishing)
+            await self.store.finish_delivery(delivery_id)
         self.stats.posted += 1
         METRICS.digest_posted(channel.platform)
+        return final
 
     async def _send_one(
         self,
@@ -670,16 +716,40 @@ class Deliverer:
         )
 
     def _render(self, digest: ChannelDigest) -> Sequence[Any]:
-        """The platform's payloads, with the bot's words in the channel's language."""
+        """The platform's payloads, with the bot's words in the channel's language. Channels
+        that get the same digest (see `ChannelDigest.content`) share one rendering: parts are
+        read-only payloads, and nothing in them names the channel."""
+        key: Hashable | None = None
+        if digest.content is not None:
+            key = (
+                digest.channel.platform,
+                digest.content,
+                digest.slot,
+                digest.title,
+                digest.language,
+                digest.mentions,
+                digest.templates,
+                digest.also,
+            )
+            known = self._renders.get(key)
+            if known is not None:
+                self._renders.move_to_end(key)
+                return known
         with using(digest.language):
-            return self.posters[digest.channel.platform].render(digest)
+            parts = tuple(self.posters[digest.channel.platform].render(digest))
+        if key is not None:
+            self._renders[key] = parts
+            if len(self._renders) > RENDERS:
+                self._renders.popitem(last=False)
+        return parts
 
     def render(self, digest: ChannelDigest) -> Sequence[Any] | None:
         """The payloads a digest would be sent as, or None when its platform is not connected
         (checking a template against the platform's limits, previews)."""
         if digest.channel.platform not in self.posters:
             return None
-        return self._render(digest)
+        with using(digest.language):
+            return self.posters[digest.channel.platform].render(digest)
 
     async def latest_digest(self, channel: ChannelInfo) -> ChannelDigest | None:
         """The channel's last posted digest as it would be rendered now, with the channel's
@@ -707,14 +777,23 @@ class Deliverer:
 
     # building the content ---------------------------------------------------------------------------
     def _curate(
-        self, channel: ChannelInfo, candidates: Sequence[int], now: datetime, record: bool = True
+        self,
+        channel: ChannelInfo,
+        candidates: Sequence[int],
+        now: datetime,
+        record: bool = True,
+        inputs: DeliveryInputs | None = None,
     ) -> Curated:
         """Filters, one story across outlets, ranking, the channel's cap (runs in a worker);
-        what filters dropped is recorded unless this is only a preview."""
+        what filters dropped is recorded unless this is only a preview. `inputs`: the
+        channel's settings and rules as read already (else they are read here)."""
         store = self.store.sync
-        settings = store.channel_settings(channel.id)
-        rules = store.filters(channel.id)
-        mention_rules = store.mentions(channel.id)
+        if inputs is None:
+            settings = store.channel_settings(channel.id)
+            rules = store.filters(channel.id)
+            mention_rules = store.mentions(channel.id)
+        else:
+            settings, rules, mention_rules = inputs.settings, inputs.filters, inputs.mentions
         per_source = any(r.source_id is not None for r in rules) or any(
             m.source_id is not None for m in mention_rules
         )
@@ -736,17 +815,20 @@ class Deliverer:
         article_ids: Sequence[int],
         stories: Sequence[Sequence[int]] | None = None,
         mentions: Sequence[str] = (),
+        settings: ChannelSettings | None = None,
     ) -> ChannelDigest:
         made = await asyncio.gather(*(self.digests.get(i) for i in article_ids))
-        settings = await self.store.channel_settings(channel.id)
+        if settings is None:
+            settings = await self.store.channel_settings(channel.id)
         by_first = {story[0]: story for story in stories or ()}
         others = {i for story in by_first.values() for i in story[1:]}
         loaded = await self.store.articles(sorted(others)) if others else {}
-        digests, also = [], []
+        digests, also, kept = [], [], []
         language = settings.language or self.policy.language
         for article_id, digest in zip(article_ids, made, strict=True):
             if digest is None:
                 continue
+            kept.append(article_id)
             wanted = _as_channel_wants(digest, settings)
             if settings.translate and self.translator is not None:
                 wanted = await self.store.workers.summarize(
@@ -758,6 +840,7 @@ class Deliverer:
         with using(language):
             title = _("News digest — {day}").format(day=day)
         templates = Templates(settings.header_template, settings.entry_template)
+        translated = settings.translate and self.translator is not None  # an LLM's own words
         return ChannelDigest(
             channel,
             slot,
@@ -767,6 +850,9 @@ class Deliverer:
             language,
             tuple(mentions),
             templates if templates.custom else None,
+            None
+            if translated
+            else (tuple(kept), settings.bullets_per_article, settings.list_sections),
         )
 
 

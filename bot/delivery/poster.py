@@ -7,10 +7,10 @@ returns for each, and the error it raises when the platform refuses.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.curate.selection import Outlet
@@ -34,6 +34,11 @@ class ChannelDigest:
     mentions: tuple[str, ...] = ()
     # the channel's message templates (/digest template); None: the built-in rendering
     templates: Templates | None = None
+    # what decided `digests` besides the fields above (the articles that had a digest, the
+    # channel's bullets and sections): channels whose digests agree on it and on every other
+    # field but `channel` are rendered once (the engine's render cache). None: never shared.
+    # Posters need not look at it; their `render` must not depend on `channel`.
+    content: Hashable | None = field(default=None, compare=False)
 
     def others(self, index: int) -> tuple[Outlet, ...]:
         return self.also[index] if index < len(self.also) else ()

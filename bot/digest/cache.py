@@ -64,10 +64,9 @@ class DigestCache:
     async def _make(self, article_id: int) -> Digest | None:
         """Database work on the database workers, summarizing on the summarize workers: with
         SQLite one writer thread means no lock contention (and no busy-wait sleeps)."""
-        cached = await self.store.cached_digest(article_id)
+        article, cached = await self.store.article_and_digest(article_id)  # one read
         if cached is not None:
             return self._remember(article_id, cached)
-        article = await self.store.article(article_id)
         if article is None or not article.sentences:
             return None
         try:

@@ -81,8 +81,10 @@ class AsyncStore:
     article = on_database_thread(Store.article)
     articles = on_database_thread(Store.articles)
     cached_digest = on_database_thread(Store.cached_digest)
+    article_and_digest = on_database_thread(Store.article_and_digest)
     save_digest = on_database_thread(Store.save_digest)
     new_articles_for = on_database_thread(Store.new_articles_for)
+    delivery_inputs = on_database_thread(Store.delivery_inputs)
     # filters
     add_filter = on_database_thread(Store.add_filter)
     add_mention = on_database_thread(Store.add_mention)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+POOL_SIZE = 12  # PostgreSQL connections a process keeps open (see `make_engine`)
 
 
 def normalize_url(url: str) -> str:
@@ -32,6 +33,11 @@ def make_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
+        # a connection kept for each of the eight database threads and the leases, leader
+        # and console beside them: with the default five, a rush kept opening and closing
+        # overflow connections (a new PostgreSQL backend, TLS and auth each time)
+        kwargs["pool_size"] = POOL_SIZE
+        kwargs["max_overflow"] = 10
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)

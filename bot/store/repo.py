@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -105,6 +105,30 @@ class ChannelSettings:
     translate: bool | None = None
     header_template: str | None = None  # Jinja2 source (/digest template); None: built in
     entry_template: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryInputs:
+    """What curating and rendering one channel's digest reads from the database, read in one
+    session: the channel, its settings, its filter and mention rules, its new articles."""
+
+    channel: ChannelInfo
+    settings: ChannelSettings
+    filters: list[FilterRule]
+    mentions: list[MentionRule]
+    candidates: list[int]
+
+
+def _settings(row: ChannelRow) -> ChannelSettings:
+    return ChannelSettings(
+        row.articles_per_digest,
+        row.bullets_per_article,
+        row.list_sections,
+        row.language,
+        row.translate,
+        row.header_template,
+        row.entry_template,
+    )
 
 
 def _shown(url: str | None) -> str | None:
@@ -506,6 +530,16 @@ class Store:
             rows = session.scalars(select(ArticleRow).where(ArticleRow.id.in_(article_ids)))
             return {row.id: article_from_dict(row.body) for row in rows}
 
+    def article_and_digest(self, article_id: int) -> tuple[Article | None, Digest | None]:
+        """The article and its digest if one was made, from one read of its row (the digest
+        cache's miss path: a made digest, or the article to summarize)."""
+        with self._sessions() as session:
+            row = session.get(ArticleRow, article_id)
+            if row is None:
+                return None, None
+            article = article_from_dict(row.body)
+            return article, digest_from_dict(article, row.digest) if row.digest else None
+
     def cached_digest(self, article_id: int) -> Digest | None:
         with self._sessions() as session:
             row = session.get(ArticleRow, article_id)
@@ -524,26 +558,28 @@ class Store:
     def new_articles_for(self, channel_id: int, since: datetime, cap: int) -> list[int]:
         """Articles from the channel's sources, seen since `since`, never delivered there; newest first."""
         with self._sessions() as session:
-            sources = select(SubscriptionRow.source_id).where(
-                SubscriptionRow.channel_id == channel_id
+            return self._new_articles(session, channel_id, since, cap)
+
+    @staticmethod
+    def _new_articles(session: Session, channel_id: int, since: datetime, cap: int) -> list[int]:
+        sources = select(SubscriptionRow.source_id).where(SubscriptionRow.channel_id == channel_id)
+        delivered = select(DeliveredArticleRow.article_id).where(
+            DeliveredArticleRow.channel_id == channel_id
+        )
+        newest = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
+        query = (
+            select(ArticleRow.id)
+            .join(ArticleSourceRow, ArticleSourceRow.article_id == ArticleRow.id)
+            .where(
+                ArticleSourceRow.source_id.in_(sources),
+                ArticleRow.id.not_in(delivered),
+                newest >= since,
             )
-            delivered = select(DeliveredArticleRow.article_id).where(
-                DeliveredArticleRow.channel_id == channel_id
-            )
-            newest = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
-            query = (
-                select(ArticleRow.id)
-                .join(ArticleSourceRow, ArticleSourceRow.article_id == ArticleRow.id)
-                .where(
-                    ArticleSourceRow.source_id.in_(sources),
-                    ArticleRow.id.not_in(delivered),
-                    newest >= since,
-                )
-                .group_by(ArticleRow.id)
-                .order_by(func.max(newest).desc(), ArticleRow.id.desc())
-                .limit(cap)
-            )
-            return list(session.scalars(query))
+            .group_by(ArticleRow.id)
+            .order_by(func.max(newest).desc(), ArticleRow.id.desc())
+            .limit(cap)
+        )
+        return list(session.scalars(query))
 
     def count_articles(self) -> int:
         with self._sessions() as session:
@@ -733,16 +769,30 @@ class Store:
     def channel_settings(self, channel_id: int) -> ChannelSettings:
         with self._sessions() as session:
             row = session.get(ChannelRow, channel_id)
-            if row is None:
-                return ChannelSettings()
-            return ChannelSettings(
-                row.articles_per_digest,
-                row.bullets_per_article,
-                row.list_sections,
-                row.language,
-                row.translate,
-                row.header_template,
-                row.entry_template,
+            return _settings(row) if row is not None else ChannelSettings()
+
+    def delivery_inputs(self, channel_id: int, since: datetime, cap: int) -> DeliveryInputs | None:
+        """Everything a delivery of this channel reads before it renders, in one session: the
+        channel row (with its settings), its filter and mention rules (asked for only when it
+        has any, which one query tells along with the row) and up to `cap` new articles (none
+        when `cap` is 0: a resumed delivery already has its plan). None when it is gone."""
+        with self._sessions() as session:
+            found = session.execute(
+                select(
+                    ChannelRow,
+                    exists().where(ChannelFilterRow.channel_id == ChannelRow.id),
+                    exists().where(MentionRow.channel_id == ChannelRow.id),
+                ).where(ChannelRow.id == channel_id)
+            ).one_or_none()
+            if found is None:
+                return None
+            row, has_filters, has_mentions = found
+            return DeliveryInputs(
+                _channel(row),
+                _settings(row),
+                self.filters(channel_id) if has_filters else [],
+                self.mentions(channel_id) if has_mentions else [],
+                self._new_articles(session, channel_id, since, cap) if cap > 0 else [],
             )
 
     def set_channel_settings(self, channel_id: int, **values: Any) -> None:
@@ -977,18 +1027,27 @@ class Store:
         message_ref: str,
         thread_ref: str | None,
         lease_until: datetime | None = None,
-    ) -> None:
+        finish: bool = False,
+    ) -> DeliveryInfo | None:
+        """Record a posted part. With `finish` (it was the last part) the delivery is marked
+        sent in the same transaction (see `finish_delivery`): one write, not two, for the
+        part that ends a digest. Returns the row as recorded, for the caller's log."""
         with self._sessions.begin() as session:
             row = session.get(DeliveryRow, delivery_id)
-            if row is None or row.parts_sent > part:
-                return
-            refs = [*(row.message_refs or []), message_ref]
-            row.message_refs, row.parts_sent = refs, part + 1
-            row.part_in_flight = None
-            if lease_until is not None:
-                row.lease_until = lease_until
-            if thread_ref and not row.thread_ref:
-                row.thread_ref = thread_ref
+            if row is None:
+                return None
+            if row.parts_sent <= part:
+                refs = [*(row.message_refs or []), message_ref]
+                row.message_refs, row.parts_sent = refs, part + 1
+                row.part_in_flight = None
+                if lease_until is not None:
+                    row.lease_until = lease_until
+                if thread_ref and not row.thread_ref:
+                    row.thread_ref = thread_ref
+            if finish and row.parts_sent > part:
+                self._finish(session, row, SENT, None)
+            session.flush()
+            return _delivery(row)
 
     def finish_delivery(
         self, delivery_id: int, state: str = SENT, error: str | None = None
@@ -997,30 +1056,33 @@ class Store:
         handled: shown, told by another outlet, or filtered out. One transaction."""
         with self._sessions.begin() as session:
             row = session.get(DeliveryRow, delivery_id)
-            if row is None or row.state == SENT:
-                return
-            row.state, row.retry_at, row.error = state, None, error
-            row.lease_owner, row.lease_until, row.part_in_flight = None, None, None
-            plan = row.plan or {}
-            handled = [i for group in plan.get("stories", []) for i in group]
-            wanted = list(
-                dict.fromkeys([*(row.article_ids or []), *handled, *plan.get("dropped", [])])
-            )
-            known = set(
-                session.scalars(
-                    select(DeliveredArticleRow.article_id).where(
-                        DeliveredArticleRow.channel_id == row.channel_id,
-                        DeliveredArticleRow.article_id.in_(wanted),
-                    )
+            if row is not None:
+                self._finish(session, row, state, error)
+
+    @staticmethod
+    def _finish(session: Session, row: DeliveryRow, state: str, error: str | None) -> None:
+        if row.state == SENT:
+            return
+        row.state, row.retry_at, row.error = state, None, error
+        row.lease_owner, row.lease_until, row.part_in_flight = None, None, None
+        plan = row.plan or {}
+        handled = [i for group in plan.get("stories", []) for i in group]
+        wanted = list(dict.fromkeys([*(row.article_ids or []), *handled, *plan.get("dropped", [])]))
+        known = set(
+            session.scalars(
+                select(DeliveredArticleRow.article_id).where(
+                    DeliveredArticleRow.channel_id == row.channel_id,
+                    DeliveredArticleRow.article_id.in_(wanted),
                 )
             )
-            missing = [
-                {"channel_id": row.channel_id, "article_id": a, "delivery_id": row.id}
-                for a in wanted
-                if a not in known
-            ]
-            if missing:
-                session.execute(insert(DeliveredArticleRow), missing)
+        )
+        missing = [
+            {"channel_id": row.channel_id, "article_id": a, "delivery_id": row.id}
+            for a in wanted
+            if a not in known
+        ]
+        if missing:
+            session.execute(insert(DeliveredArticleRow), missing)
 
     def delivery_attempt(
         self,

@@ -21,7 +21,7 @@ from bot.delivery.engine import Deliverer
 from bot.delivery.polling import local_source, poll_source
 from bot.delivery.poster import PostError, SentPart
 from bot.ingest.fetch import FetchOptions
-from bot.store.repo import ChannelInfo, Store
+from bot.store.repo import ChannelInfo, DeliveryInfo, Store
 from bot.summarize.extractive import ExtractiveSummarizer
 from bot.wiring import delivery_engine
 
@@ -95,13 +95,22 @@ def test_crash_after_slack_accepted_is_reconciled_by_metadata(
 
 
 class FlakyStore(Store):
+    """The write that settles a delivery fails once: the last part's record, which also marks
+    the delivery sent (one transaction), or the finishing write on its own."""
+
     fail_finish = 1
 
-    def finish_delivery(self, delivery_id: int) -> None:
+    def part_sent(self, *args: Any, finish: bool = False, **kwargs: Any) -> DeliveryInfo | None:
+        if finish and self.fail_finish:
+            self.fail_finish -= 1
+            raise RuntimeError("database went away")
+        return super().part_sent(*args, finish=finish, **kwargs)
+
+    def finish_delivery(self, delivery_id: int, *args: Any) -> None:
         if self.fail_finish:
             self.fail_finish -= 1
             raise RuntimeError("database went away")
-        super().finish_delivery(delivery_id)
+        super().finish_delivery(delivery_id, *args)
 
 
 def test_db_error_on_the_sent_update_is_repaired_without_reposting(
@@ -116,8 +125,10 @@ def test_db_error_on_the_sent_update_is_repaired_without_reposting(
     with caplog.at_level(logging.ERROR):
         asyncio.run(engine.tick(SLOT_TIME))
     assert store.deliveries()[0].state == "sending" and len(poster.posts) == 3
+    assert store.deliveries()[0].part_in_flight == 2  # the last part is out, unrecorded
     asyncio.run(engine.tick(SLOT_TIME + timedelta(seconds=30)))
     assert store.deliveries()[0].state == "sent" and len(poster.posts) == 3
+    assert poster.finds == 1  # found on the platform, not posted again
     store.engine.dispose()
 
 

@@ -35,6 +35,7 @@ class FakeSlack:
     scripted: dict[str, list[Response]] = field(default_factory=dict)
     admins: set[str] = field(default_factory=set)
     limits: RateLimits | None = None  # Slack's posting limits, enforced with 429 + Retry-After
+    posted_at: list[tuple[str, float]] = field(default_factory=list)  # (part key, monotonic)
     _ts: int = 0
     _ts_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -102,6 +103,9 @@ class FakeSlack:
                 "metadata": args.get("metadata"),
             }
             self.messages.setdefault(channel, []).append(message)
+            key = ((args.get("metadata") or {}).get("event_payload") or {}).get("key")
+            if key:  # when each part was accepted, for benchmarks timing a rush
+                self.posted_at.append((str(key), time.monotonic()))
             return ok({"channel": channel, "ts": ts, "message": message})
         if method in ("conversations.history", "conversations.replies"):
             channel = str(args["channel"])

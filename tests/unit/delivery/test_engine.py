@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from support.seeding import seed_channel
 from adapters.slack.poster import SlackPoster, make_client
 from bot.delivery.engine import Deliverer
 from bot.delivery.pacing import SLACK_LIMITS, Pacer
-from bot.delivery.poster import PostError, SentPart
+from bot.delivery.poster import ChannelDigest, PostError, SentPart
 from bot.ops.metrics import METRICS
 from bot.store.repo import ChannelInfo, Store
 from bot.summarize.extractive import ExtractiveSummarizer
@@ -385,3 +386,51 @@ def test_a_retry_asks_the_platform_only_when_the_failed_part_may_be_out(
     asyncio.run(engine.tick(delivery.retry_at))
     assert store.deliveries()[0].state == "sent" and len(poster.posts) == 4
     assert poster.finds == lookups
+
+
+class CountingPoster(RecordingPoster):
+    """Counts renderings, to tell a digest rendered once for several channels."""
+
+    renders: int = 0
+
+    def render(self, digest: ChannelDigest) -> Sequence[Any]:
+        self.renders += 1
+        return super().render(digest)
+
+
+def following_one_feed(store: Store, tmp_path: Path, channels: int) -> list[ChannelInfo]:
+    """Several channels subscribed to the same feed, scheduled for the same slot."""
+    first = seed_channel(
+        store,
+        tmp_path / "feed",
+        (article(n) for n in range(3)),
+        schedule="daily 08:00 UTC",
+        since=at("2024-05-01T00:00"),
+    )
+    [source] = store.channel_sources(first.id)
+    found = [first]
+    for c in range(1, channels):
+        channel = store.channel("test", f"C{c + 1}")
+        assert channel is not None
+        store.subscribe(channel.id, source.url)
+        store.set_schedule(channel.id, "daily 08:00 UTC", "UTC", at("2024-05-01T00:00"))
+        found.append(channel)
+    return found
+
+
+def test_channels_with_the_same_digest_share_one_rendering(store: Store, tmp_path: Path) -> None:
+    channels = following_one_feed(store, tmp_path, 3)
+    store.set_channel_settings(channels[2].id, bullets_per_article=1)  # a digest of its own
+    poster = CountingPoster()
+    engine = deliverer(store, poster, lookback=timedelta(days=3650))
+    asyncio.run(engine.tick(at("2024-05-01T08:00:30")))
+    assert poster.renders == 2  # one for the two alike, one for the channel with fewer bullets
+    by_channel: dict[str, list[Any]] = {}
+    for post in poster.posts:
+        by_channel.setdefault(post.channel, []).append(post.part)
+    assert len(by_channel) == 3 and all(len(parts) == 4 for parts in by_channel.values())
+    assert by_channel["C1"] == by_channel["C2"]  # the very same parts, each posted in its own
+    keys = [p.key for p in poster.posts]
+    assert len(keys) == len(set(keys)) == 12  # every channel's own part keys, once each
+    assert {d.state for d in store.deliveries()} == {"sent"}
+    assert {d.parts_sent for d in store.deliveries()} == {4}
