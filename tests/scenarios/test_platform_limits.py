@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -41,23 +42,30 @@ def digest_of(title: str, bullets: list[str], sections: list[tuple[str, list[str
     )
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(
-    st.lists(
+def digest_lists(sections: int, articles: int) -> st.SearchStrategy[list[Digest]]:
+    """Digests of hostile text: up to `articles` of them, each with up to `sections` sections."""
+    return st.lists(
         st.builds(
             digest_of,
             TEXTS,
             st.lists(TEXTS, max_size=5),
-            st.lists(st.tuples(TEXTS, st.lists(TEXTS, max_size=4)), max_size=8),
+            st.lists(st.tuples(TEXTS, st.lists(TEXTS, max_size=4)), max_size=sections),
         ),
         min_size=1,
-        max_size=12,
+        max_size=articles,
     )
-)
+
+
+def limited(examples: int) -> Any:
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+@limited(40)
+@given(digest_lists(sections=8, articles=12))
 def test_renderers_keep_any_text_within_platform_limits(digests: list[Digest]) -> None:
     channel = ChannelInfo(1, "x", "C", None, "UTC", False, None, datetime.now(UTC))
     digest = ChannelDigest(channel, "2024-05-01T08:00", "Digest", tuple(digests))
@@ -85,23 +93,8 @@ CUSTOM = Templates(
 )
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(
-    st.lists(
-        st.builds(
-            digest_of,
-            TEXTS,
-            st.lists(TEXTS, max_size=5),
-            st.lists(st.tuples(TEXTS, st.lists(TEXTS, max_size=4)), max_size=4),
-        ),
-        min_size=1,
-        max_size=8,
-    )
-)
+@limited(25)
+@given(digest_lists(sections=4, articles=8))
 def test_the_default_templates_reproduce_the_built_in_output_and_custom_ones_keep_limits(
     digests: list[Digest],
 ) -> None:
