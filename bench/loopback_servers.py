@@ -71,11 +71,15 @@ def discord() -> LoopbackServer:
                 b.get("nonce") for msgs in list(fake.channel_messages.values()) for b in msgs
             )
             assert fake.limits is not None
+            threads = {c["id"] for c in list(fake.channels.values()) if c["type"] in (10, 11, 12)}
             body = {
                 "accepted": fake.limits.accepted,
                 "rejected": fake.limits.rejected,
                 "rejected_global": fake.limits.rejected_global,
-                "channels": len(fake.channel_messages),
+                # channels that got a digest (its header); its articles went in its thread
+                "channels": sum(1 for c in list(fake.channel_messages) if c not in threads),
+                "threads": len(threads),
+                "messages": sum(len(m) for m in list(fake.channel_messages.values())),
                 "duplicates": sum(n - 1 for n in nonces.values()),
             }
             return Response(200, json.dumps(body).encode(), JSON)
