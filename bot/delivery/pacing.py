@@ -151,11 +151,15 @@ class Pacer:
 
     async def wait(self, channel: str) -> None:
         """Until the post fits; then the request is about to leave (see `request_starting`).
-        Raises `PacingHold` (nothing sent) when a Retry-After holds it back for long."""
+        Raises `PacingHold` (nothing sent) when a Retry-After holds it back for long.
+
+        The per-second window is the last gate, after the engine's record that the part may
+        go out (a database write): a window counted before that write would let every sender
+        the write held up leave in one bunch, over the platform's per-second limit."""
         await self._channel_slot(channel)
         await self._overall_slot()
-        await self.window.acquire()
         await request_starting()
+        await self.window.acquire()
 
     async def wait_overall(self) -> None:
         """A request that posts nothing in a channel (reading a channel's type): only the bot's
