@@ -7,8 +7,9 @@ A channel, source, digest or article outside the person's scope is "not found" (
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -322,7 +323,7 @@ class Console:
         return self.page(request, "digest.html", line=line, digests=digests)
 
     async def _digests(self, article_ids: list[int]) -> list[Digest]:
-        made = [await self.core.digests.get(i) for i in article_ids]
+        made = await asyncio.gather(*(self.core.digests.get(i) for i in article_ids))
         return [d for d in made if d is not None]
 
     async def deliveries(self, request: web.Request) -> web.Response:
@@ -350,6 +351,3 @@ def _next_runs(groups: list[ScheduleGroup], now: datetime) -> list[tuple[datetim
             runs.append((upcoming[0][1], group))
     runs.sort(key=lambda run: run[0])
     return runs[:8]
-
-
-Page = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -498,19 +498,6 @@ class ConsoleQueries:
         ]
         return Page(hits, page, _pages(total, per_page), total)
 
-    def article_visible(self, scope: Scope, article_id: int) -> bool:
-        """An article is shown to a scope that was sent it (the operator sees every one)."""
-        with self._sessions() as session:
-            if scope.operator:
-                return session.get(ArticleRow, article_id) is not None
-            found = session.scalar(
-                select(DeliveredArticleRow.article_id)
-                .join(ChannelRow, ChannelRow.id == DeliveredArticleRow.channel_id)
-                .where(DeliveredArticleRow.article_id == article_id, self.in_scope(scope))
-                .limit(1)
-            )
-            return found is not None
-
 
 def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
