@@ -21,7 +21,9 @@ def test_pacer_spaces_posts_to_one_channel_and_overall() -> None:
     per_second = 50.0
 
     clock = [0.0]
-    pacer = Pacer(PaceLimits(1.0, 1, per_second, margin=1.0), clock=lambda: clock[0])
+    pacer = Pacer(
+        PaceLimits(1.0, 1, per_second, margin=1.0, global_margin=1.0), clock=lambda: clock[0]
+    )
     same = [pacer.channels.bucket("C").reserve() for _ in range(3)]
     assert same == [0.0, 1.0, 2.0]  # one a second in one channel
     overall = [pacer.overall.reserve() for _ in range(3)]
@@ -34,7 +36,11 @@ def test_a_long_hold_is_not_slept_and_takes_no_slot() -> None:
     """A Retry-After longer than a sender waits in place fails the post as rate-limited
     (the engine schedules it) instead of sleeping with the delivery's lease."""
     clock = [0.0]
-    pacer = Pacer(PaceLimits(1.0, 1, 50.0, margin=1.0), clock=lambda: clock[0], max_wait=60.0)
+    pacer = Pacer(
+        PaceLimits(1.0, 1, 50.0, margin=1.0, global_margin=1.0),
+        clock=lambda: clock[0],
+        max_wait=60.0,
+    )
     pacer.defer_overall(300.0)
     with pytest.raises(PacingHold) as raised:
         asyncio.run(pacer.wait("C"))
@@ -96,7 +102,7 @@ def test_three_replicas_keep_to_the_overall_rate_together(store: Store) -> None:
     asyncio.run(_all(replica(p, r) for r, p in enumerate(pacers)))
     overall = granted(pacers, "slack:*")
     assert len(overall) == 180
-    interval = 1 / (limits.global_rate * limits.margin)
+    interval = 1 / (limits.global_rate * limits.global_margin)
     gaps = [b - a for a, b in itertools.pairwise(overall)]
     assert min(gaps) >= interval - 1e-6  # never two permits closer than the rate allows
     assert most_in_one_second(overall) <= limits.global_rate
