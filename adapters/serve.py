@@ -38,6 +38,7 @@ async def _serve(
     core: Core, console: bool, slack: bool, discord: bool, slack_http_port: int | None
 ) -> int:
     runner = Runner(ScheduledWork(core.store, core.deliverer, core.poller))
+    runner.name_replica(core.settings.replica_name)  # before any command can claim a delivery
     tasks: list[asyncio.Task[object]] = []
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

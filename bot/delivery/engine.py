@@ -16,9 +16,9 @@ guarantee is at-least-once for that one part.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
-import socket
 import time
 import uuid
 from collections import OrderedDict
@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.curate.selection import Curated, also_outlets, curate
+from bot.delivery.identity import ReplicaName, clean_name
 from bot.delivery.leases import LEASE, Lease, LeaseClock, LeaseKeeper
 from bot.delivery.pacing import Pacer
 from bot.delivery.poster import (
@@ -113,7 +114,8 @@ class Deliverer:
         self.policy = policy
         self.lease = lease
         self.concurrency = max(concurrency, 1)
-        self.owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.owner = f"{clean_name(None)}+{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self._predecessors: str | None = None  # see `take_name`
         self.leases = LeaseKeeper(store, self.owner, lease)
         self.stats = DeliveryStats()
         self.claim_every = claim_every
@@ -122,6 +124,37 @@ class Deliverer:
         self._wake: asyncio.Event | None = None
         self._renders: OrderedDict[Hashable, Sequence[Any]] = OrderedDict()
         METRICS.replica.labels(owner=self.owner).set(1)
+
+    def take_name(self, name: ReplicaName) -> None:
+        """Run as the replica `name` (before claiming anything): lease owners become
+        `NAME:PID:RANDOM`, and when the name is held, the first claim round frees the leases an
+        earlier, dead run under the same name left, so a restarted replica resumes its own
+        deliveries at once instead of waiting for their leases to lapse."""
+        if self._running or self.leases.held:
+            raise RuntimeError("a replica is named before it claims deliveries")
+        with contextlib.suppress(KeyError):
+            METRICS.replica.remove(self.owner)
+        tail = uuid.uuid4().hex[:12]
+        self.owner = (
+            f"{name.owner_prefix}{os.getpid()}:{tail}"
+            if name.held
+            else (f"{name.owner_prefix}{tail}")
+        )
+        self.leases.owner = self.owner
+        self._predecessors = name.owner_prefix if name.held else None
+        METRICS.replica.labels(owner=self.owner).set(1)
+
+    async def _free_predecessors(self) -> None:
+        prefix, self._predecessors = self._predecessors, None
+        if prefix is None:
+            return
+        try:
+            freed = await self.store.release_predecessors(prefix, self.owner)
+        except Exception as exc:
+            log.warning("could not free an earlier run's deliveries: %s", type(exc).__name__)
+            return
+        if freed:
+            log.info("resuming %d deliveries an earlier run of this replica left", freed)
 
     @property
     def grace(self) -> timedelta:
@@ -210,6 +243,7 @@ class Deliverer:
         `active` says whether this process may deliver now (on SQLite only the leader does)."""
         self._wake = wake = asyncio.Event()
         try:
+            await self._free_predecessors()
             while not stop.is_set():
                 wake.clear()
                 if active():

@@ -21,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.delivery.engine import Deliverer
+from bot.delivery.identity import ReplicaName
 from bot.delivery.leader import LeaderLock
 from bot.delivery.polling import SourcePoller
 from bot.delivery.schedule import channel_schedule
@@ -81,6 +82,7 @@ class Runner:
         self.poll = poll
         self.lock_retry = lock_retry
         self.lock = LeaderLock(work.store.engine)
+        self.name: ReplicaName | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.last_beat: datetime | None = None
         self._stop = asyncio.Event()
@@ -91,6 +93,14 @@ class Runner:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def name_replica(self, wanted: str | None) -> str:
+        """Hold this replica's name (the host's by default) and deliver under it, so that a
+        restart under the same name resumes what a killed run left at once (see
+        `bot/delivery/identity.py`). Call before anything claims; released when `run` ends."""
+        self.name = ReplicaName.hold(self.work.store.engine, wanted)
+        self.work.deliverer.take_name(self.name)
+        return self.name.name
 
     def may_deliver(self) -> bool:
         """Any replica on PostgreSQL; on SQLite only the one process that leads."""
@@ -122,6 +132,8 @@ class Runner:
             await delivering  # hands back what it could not finish
             self._stop_scheduler()
             self.lock.release()
+            if self.name is not None:
+                self.name.release()
             _ACTIVE = None
 
     def _start_scheduler(self) -> None:

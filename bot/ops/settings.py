@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # it): a dead replica's deliveries resume about this long after it died
     delivery_lease_seconds: float = Field(default=12.0, ge=2.0, le=600.0)
     delivery_claim_seconds: float = Field(default=1.0, gt=0, le=60.0)  # between claim rounds
+    # this replica's name in lease owners (default: the host's name, which a restarted container
+    # keeps): restarted under the same name after a crash, it resumes its leased deliveries at
+    # once instead of after the lease; two live processes never share one (the second runs apart)
+    replica_name: str | None = Field(default=None, max_length=64)
     # on PostgreSQL the platforms' limits are paced for all replicas together (one small
     # statement per bucket per post); off: each replica paces only itself
     shared_pacing: bool = True

@@ -105,6 +105,7 @@ class AsyncStore:
     release_lease = on_database_thread(Store.release_lease)
     claim_due = on_database_thread(Store.claim_due)
     release_leases = on_database_thread(Store.release_leases)
+    release_predecessors = on_database_thread(Store.release_predecessors)
     part_starting = on_database_thread(Store.part_starting)
     renew_leases = on_database_thread(Store.renew_leases)
     plan_delivery = on_database_thread(Store.plan_delivery)

@@ -961,6 +961,24 @@ class Store:
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
+    def release_predecessors(self, prefix: str, owner: str) -> int:
+        """Free the rows whose owner begins with `prefix` but is not `owner`: the leases a dead
+        earlier run of this replica left (see `bot/delivery/identity.py`). The owner stays, so
+        the claimer knows the row is resumed and asks the platform about a part in flight."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(DeliveryRow)
+                .where(
+                    func.substr(DeliveryRow.lease_owner, 1, len(prefix)) == prefix,
+                    DeliveryRow.lease_owner != owner,
+                    DeliveryRow.state == SENDING,
+                    DeliveryRow.lease_until.is_not(None),
+                )
+                .values(lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
     def part_starting(self, delivery_id: int, part: int) -> None:
         """This part's request is about to go out: until it is recorded, a sender that takes
         the delivery over must ask the platform whether it arrived."""

@@ -111,6 +111,8 @@ async def main(
         tick=timedelta(seconds=1),
         lock_retry=timedelta(seconds=0.2),
     )
+    if "NEWSDIGEST_REPLICA_NAME" in os.environ:  # as `serve` names itself
+        runner.name_replica(os.environ["NEWSDIGEST_REPLICA_NAME"])
     (work / f"ready-{os.getpid()}").write_text(deliverer.owner)
     while not (work / "go").exists():
         await asyncio.sleep(0.02)

@@ -108,6 +108,18 @@ def test_a_released_row_is_free_at_once_and_remembers_its_owner(store: Store) ->
     assert store.claim_due("c", T0, T0 + LEASE, 1, ["test"])[0].previous_owner == "b"
 
 
+def test_a_restarted_replica_frees_only_its_dead_runs_leases(store: Store) -> None:
+    """`NAME:` prefixes, compared literally: `web-1:` is not `web-10:` and `_` is no wildcard."""
+    ids = _due_rows(store, 6)
+    owners = ["web-1:7:old", "web-1:8:new", "web-10:7:x", "web-1+9:y", "web_1:7:z", "web-1:6:q"]
+    for row, owner in zip(ids, owners, strict=True):
+        assert [c.delivery.id for c in store.claim_due(owner, T0, T0 + LEASE, 1, ["test"])] == [row]
+    store.set_delivery_state(ids[5], "sent")  # finished rows are left as they are
+    assert store.release_predecessors("web-1:", "web-1:8:new") == 1
+    [taken] = store.claim_due("b", T0, T0 + LEASE, 10, ["test"])
+    assert (taken.delivery.id, taken.previous_owner) == (ids[0], "web-1:7:old")  # resumed
+
+
 def test_a_claim_skips_rows_another_replica_is_claiming(store: Store) -> None:
     """PostgreSQL: rows locked by another replica's claim are skipped, not waited for."""
     if store.engine.dialect.name != "postgresql":

@@ -1,0 +1,122 @@
+"""A replica's name, held while it runs, so that a restarted replica knows its own old claims.
+
+A delivery's lease carries its owner: `NAME:PID:RANDOM`. A replica killed mid-rush leaves
+leases that would otherwise block its deliveries until they lapse. When the same replica
+comes back (the container restarted: same hostname, or the same NEWSDIGEST_REPLICA_NAME) it
+takes the name's lock, a PostgreSQL advisory lock or, on SQLite, a file lock; holding it
+proves that no live process uses the name, so the leases under `NAME:` that are not its own
+were left by a dead predecessor, and it frees them at once instead of waiting them out.
+
+Two live processes wanting one name (two `serve` on one host) cannot both hold it: the
+second runs as `NAME+PID` and frees nothing, so it never takes a live sender's rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import re
+import socket
+import zlib
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
+
+NAME_LOCKS = 0x6E647270  # "ndrp": the advisory-lock space of replica names (two-key form)
+MAX_NAME = 32
+
+
+def clean_name(wanted: str | None) -> str:
+    """A name usable in lease owners: letters, digits, `.`, `_` and `-` (the separators `:`
+    and `+` can then never be part of it), at most 32 characters; the host's name by default."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", (wanted or socket.gethostname()).strip())
+    return name.strip("-")[:MAX_NAME] or "replica"
+
+
+class ReplicaName:
+    """The lock behind a replica's name; `held` says whether leases under `NAME:` that are not
+    this process's own may be taken as a dead predecessor's."""
+
+    def __init__(
+        self, name: str, held: bool, conn: Any = None, file: IO[str] | None = None
+    ) -> None:
+        self.name, self.held = name, held
+        self._conn, self._file = conn, file
+
+    @property
+    def owner_prefix(self) -> str:
+        """How this process's lease owners begin: `NAME:` when the name is held, else
+        `NAME+PID:`, which no other process's prefix matches."""
+        return f"{self.name}:" if self.held else f"{self.name}+{os.getpid()}:"
+
+    @classmethod
+    def hold(cls, engine: Engine, wanted: str | None) -> ReplicaName:
+        name = clean_name(wanted)
+        try:
+            if engine.dialect.name == "postgresql":
+                return cls._hold_advisory(engine, name)
+            return cls._hold_file(engine, name)
+        except Exception as exc:  # the name is a convenience: run without it rather than not
+            log.warning("could not lock replica name %r: %s", name, type(exc).__name__)
+            return cls(name, False)
+
+    @classmethod
+    def _hold_advisory(cls, engine: Engine, name: str) -> ReplicaName:
+        conn = engine.connect()
+        got = bool(
+            conn.execute(
+                text("SELECT pg_try_advisory_lock(:space, :key)"), _lock_key(name)
+            ).scalar()
+        )
+        conn.commit()
+        if not got:
+            conn.close()
+            log.warning("another live process runs as replica %r; this one runs apart", name)
+            return cls(name, False)
+        return cls(name, True, conn=conn)
+
+    @classmethod
+    def _hold_file(cls, engine: Engine, name: str) -> ReplicaName:
+        digest = hashlib.sha1(name.encode()).hexdigest()[:12]
+        database = engine.url.database or ""
+        if not database or database == ":memory:":
+            path = Path("/tmp") / f"newsdigest-{os.getuid()}.replica-{digest}.lock"
+        else:
+            path = Path(database).with_suffix(f".replica-{digest}.lock")
+        handle = open(path, "a+")  # noqa: SIM115 - held open for as long as the replica runs
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            log.warning("another live process runs as replica %r; this one runs apart", name)
+            return cls(name, False)
+        return cls(name, True, file=handle)
+
+    def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):  # a pooled connection keeps its session's locks
+                self._conn.execute(
+                    text("SELECT pg_advisory_unlock(:space, :key)"), _lock_key(self.name)
+                )
+                self._conn.commit()
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+        self.held = False
+
+
+def _lock_key(name: str) -> dict[str, int]:
+    key = zlib.crc32(name.encode())
+    key = key - (1 << 32) if key >= 1 << 31 else key  # the int4 the two-key form takes
+    return {"space": NAME_LOCKS, "key": key}
