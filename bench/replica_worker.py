@@ -32,7 +32,8 @@ async def main(url: str, slack_url: str, work: Path, role: str) -> None:
     store = Store.open(url, run_migrations=False)
     workers = Workers(database=database_threads(store))
     pacer = make_pacer(store, workers.db, SLACK_LIMITS, "slack")
-    poster = SlackPoster(make_client("xoxb-bench", slack_url), pacer)
+    client = make_client("xoxb-bench", slack_url)
+    poster = SlackPoster(client, pacer)
     deliverer = delivery_engine(
         store,
         ExtractiveSummarizer(),
@@ -56,6 +57,7 @@ async def main(url: str, slack_url: str, work: Path, role: str) -> None:
         await deliverer.create_due_slots(datetime.now(UTC))
     await claims
     await watcher
+    await client.close_pool()
     stats = deliverer.stats
     (work / f"stats-{os.getpid()}.json").write_text(
         json.dumps({"posted": stats.posted, "rate_limited": stats.rate_limited})

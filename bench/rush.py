@@ -84,13 +84,17 @@ async def deliver(platform: str, url: str, store: Store) -> Deliverer:
     if platform == "slack":
         from adapters.slack.poster import SlackPoster, make_client
 
+        client = make_client("xoxb-bench", url)
         engine = delivery_engine(
             store,
             ExtractiveSummarizer(),
-            {"slack": SlackPoster(make_client("xoxb-bench", url))},
+            {"slack": SlackPoster(client)},
             lookback=timedelta(days=3650),
         )
-        await engine.tick(SLOT + timedelta(seconds=5))
+        try:
+            await engine.tick(SLOT + timedelta(seconds=5))
+        finally:
+            await client.close_pool()
         return engine
     import discord
 

@@ -190,7 +190,14 @@ async def reject_unparseable(request: web.Request, handler: Any) -> web.StreamRe
 async def start_slack(core: Core, http_port: int | None) -> None:
     """Run until cancelled: Socket Mode when SLACK_APP_TOKEN is set, HTTP otherwise."""
     adapter = SlackAdapter(core)
-    settings = core.settings
+    try:
+        await _run_slack(adapter, http_port)
+    finally:
+        await adapter.client.close_pool()
+
+
+async def _run_slack(adapter: SlackAdapter, http_port: int | None) -> None:
+    settings = adapter.core.settings
     wait = 5.0
     while True:
         try:
