@@ -55,6 +55,7 @@ async def main(url: str, slack_url: str, work: Path, role: str) -> None:
     claims = asyncio.create_task(deliverer.run_claims(stop))
     if role == "lead":
         await deliverer.create_due_slots(datetime.now(UTC))
+        (work / "made").write_text("")  # the slot's rows exist: the lead may now be killed
     await claims
     await watcher
     await client.close_pool()

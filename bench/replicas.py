@@ -13,7 +13,8 @@ Reported per configuration: posts, the rate-limit floor (posts ÷ 100/s), time f
 the last accepted post and its ratio to the floor, CPU per channel digest (the replicas' own
 CPU, user + system, summed, over the channels; the database and the platform are other
 processes), 429s, doubles (a part accepted twice) and missing parts. The chaos run kills one
-of three replicas (not the one that made the rows) at slot + 3 s and also reports how many
+of three replicas, the one that made the slot's rows (as the leader does), at slot + 3 s (once
+the rows exist) and also reports how many
 deliveries it held, the takeover (the first post of one of those by a survivor, after the
 kill), when the last of them was done, and how many platform lookups (history calls) the
 survivors made.
@@ -176,7 +177,7 @@ def run(admin_url: str, template: str, channels: int, replicas: int, kill: bool 
             )
             for role in ["lead", *["follow"] * (replicas - 1)]
         ]
-        victim = workers[-1] if kill else None
+        victim = workers[0] if kill else None  # the lead, as a killed leader would be
         cpu: dict[int, float] = {}
         held: set[int] = set()
         killed_at = 0.0
@@ -186,6 +187,7 @@ def run(admin_url: str, template: str, channels: int, replicas: int, kill: bool 
             slot = time.monotonic()
             (work / "go").write_text("")
             if victim is not None:
+                wait_until(lambda: (work / "made").exists(), "the slot's rows")
                 time.sleep(max(slot + KILL_AT - time.monotonic(), 0))
                 cpu[victim.pid] = cpu_seconds(victim.pid) - start[victim.pid]
                 os.kill(victim.pid, signal.SIGKILL)
