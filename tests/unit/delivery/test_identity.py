@@ -67,7 +67,9 @@ def test_a_restarted_replica_resumes_its_own_deliveries_at_once(
         )
     now = datetime.now(UTC)
     rows = {}
-    for channel, dead_or_live in zip(core.store.channels(), ("bot-1:4242:dead", "bot-2:7:live")):
+    for channel, dead_or_live in zip(
+        core.store.channels(), ("bot-1:4242:dead", "bot-2:7:live"), strict=True
+    ):
         made = core.store.claim_delivery(channel.id, "now-2024-05-01T08:00:00")
         assert made is not None
         [claimed] = core.store.claim_due(
