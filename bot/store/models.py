@@ -103,6 +103,8 @@ class ArticlePageRow(Base):
 
 class ArticleSourceRow(Base):
     __tablename__ = "article_sources"
+    # a delivery finds its new articles from its sources' rows (migration 0013)
+    __table_args__ = (Index("ix_article_sources_source_id", "source_id", "article_id"),)
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
