@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -1054,70 +1055,66 @@ class Store:
         sent in the same transaction (see `finish_delivery`): one write, not two, for the
         part that ends a digest, and the row as recorded is returned, for the caller's log.
 
-        A part that does not finish is recorded with two plain statements on a connection,
-        not through the ORM: it is written once per part of every digest, and the ORM's load
-        and flush cost more CPU than the database's own work (`make bench`, rush)."""
-        if not finish:
-            table = DELIVERIES
-            with self.engine.begin() as conn:
-                current = conn.execute(
-                    select(table.c.parts_sent, table.c.message_refs, table.c.thread_ref).where(
-                        table.c.id == delivery_id
-                    )
-                ).one_or_none()
-                if current is not None and current.parts_sent <= part:
-                    values: dict[str, Any] = {
-                        "message_refs": [*(current.message_refs or []), message_ref],
-                        "parts_sent": part + 1,
-                        "part_in_flight": None,
-                    }
-                    if lease_until is not None:
-                        values["lease_until"] = lease_until
-                    if thread_ref and not current.thread_ref:
-                        values["thread_ref"] = thread_ref
-                    conn.execute(update(table).where(table.c.id == delivery_id).values(values))
-            return None
-        with self._sessions.begin() as session:
-            row = session.get(DeliveryRow, delivery_id)
-            if row is None:
+        Written with plain statements on a connection, not through the ORM: this runs once
+        per part of every digest, and the ORM's load and flush cost more CPU than the
+        database's own work (`make bench`, rush)."""
+        table = DELIVERIES
+        with self.engine.begin() as conn:
+            wanted = (
+                select(table)
+                if finish
+                else select(table.c.parts_sent, table.c.message_refs, table.c.thread_ref)
+            )
+            current = conn.execute(wanted.where(table.c.id == delivery_id)).one_or_none()
+            if current is None:
                 return None
-            if row.parts_sent <= part:
-                refs = [*(row.message_refs or []), message_ref]
-                row.message_refs, row.parts_sent = refs, part + 1
-                row.part_in_flight = None
+            values: dict[str, Any] = {}
+            if current.parts_sent <= part:
+                values = {
+                    "message_refs": [*(current.message_refs or []), message_ref],
+                    "parts_sent": part + 1,
+                    "part_in_flight": None,
+                }
                 if lease_until is not None:
-                    row.lease_until = lease_until
-                if thread_ref and not row.thread_ref:
-                    row.thread_ref = thread_ref
-            if finish and row.parts_sent > part:
-                self._finish(session, row, SENT, None)
-            session.flush()
-            return _delivery(row)
+                    values["lease_until"] = lease_until
+                if thread_ref and not current.thread_ref:
+                    values["thread_ref"] = thread_ref
+            if finish and values.get("parts_sent", current.parts_sent) > part:
+                values.update(self._finish(conn, current, SENT, None))
+            if values:
+                conn.execute(update(table).where(table.c.id == delivery_id).values(values))
+            if not finish:
+                return None
+            return _delivery(SimpleNamespace(**{**current._asdict(), **values}))  # type: ignore[arg-type]
 
     def finish_delivery(
         self, delivery_id: int, state: str = SENT, error: str | None = None
     ) -> None:
         """Mark sent (or skipped when filters left nothing) and remember which articles were
         handled: shown, told by another outlet, or filtered out. One transaction."""
-        with self._sessions.begin() as session:
-            row = session.get(DeliveryRow, delivery_id)
+        table = DELIVERIES
+        with self.engine.begin() as conn:
+            row = conn.execute(select(table).where(table.c.id == delivery_id)).one_or_none()
             if row is not None:
-                self._finish(session, row, state, error)
+                values = self._finish(conn, row, state, error)
+                if values:
+                    conn.execute(update(table).where(table.c.id == delivery_id).values(values))
 
     @staticmethod
-    def _finish(session: Session, row: DeliveryRow, state: str, error: str | None) -> None:
+    def _finish(conn: Connection, row: Any, state: str, error: str | None) -> dict[str, Any]:
+        """The delivery row's final values (none when it is already sent); the articles it
+        handled are recorded for its channel here, in the caller's transaction."""
         if row.state == SENT:
-            return
-        row.state, row.retry_at, row.error = state, None, error
-        row.lease_owner, row.lease_until, row.part_in_flight = None, None, None
+            return {}
         plan = row.plan or {}
         handled = [i for group in plan.get("stories", []) for i in group]
         wanted = list(dict.fromkeys([*(row.article_ids or []), *handled, *plan.get("dropped", [])]))
+        delivered = cast(Table, DeliveredArticleRow.__table__)
         known = set(
-            session.scalars(
-                select(DeliveredArticleRow.article_id).where(
-                    DeliveredArticleRow.channel_id == row.channel_id,
-                    DeliveredArticleRow.article_id.in_(wanted),
+            conn.scalars(
+                select(delivered.c.article_id).where(
+                    delivered.c.channel_id == row.channel_id,
+                    delivered.c.article_id.in_(wanted),
                 )
             )
         )
@@ -1127,7 +1124,15 @@ class Store:
             if a not in known
         ]
         if missing:
-            session.execute(insert(DeliveredArticleRow), missing)
+            conn.execute(insert(delivered), missing)
+        return {
+            "state": state,
+            "retry_at": None,
+            "error": error,
+            "lease_owner": None,
+            "lease_until": None,
+            "part_in_flight": None,
+        }
 
     def delivery_attempt(
         self,
