@@ -24,6 +24,7 @@ from bot.chat.replies import CommandContext
 from bot.chat.spec import Command, Link
 from bot.delivery.pacing import DISCORD_LIMITS
 from bot.digest.lookup import section_choices
+from bot.digest.templates import off_loop_for
 from bot.wiring import Core
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,10 @@ class DiscordAdapter:
         ):
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         reply = await self.handler.run(command, options, (await self.context(interaction)), share)
-        for n, message in enumerate(reply_messages(reply)):
+        # a preview in the channel's own templates renders off the event loop
+        templates = reply.preview.templates if reply.preview is not None else None
+        messages = await off_loop_for(templates, lambda: reply_messages(reply))
+        for n, message in enumerate(messages):
             kwargs: dict[str, Any] = {
                 "content": message["content"] or None,
                 "embeds": to_embeds(message),

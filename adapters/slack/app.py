@@ -26,6 +26,7 @@ from adapters.slack.render import escape, reply_payloads, section_text_reply
 from bot.chat.commands.lookups import ask_about
 from bot.chat.replies import CommandContext, ReplyKind
 from bot.delivery.pacing import SLACK_LIMITS
+from bot.digest.templates import off_loop_for
 from bot.wiring import Core
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,9 @@ class SlackAdapter:
                 "refused to answer through a response_url on %s", urlsplit(response_url).hostname
             )
             return
-        for payload in reply_payloads(reply):
+        # a preview in the channel's own templates renders off the event loop
+        templates = reply.preview.templates if reply.preview is not None else None
+        for payload in await off_loop_for(templates, lambda: reply_payloads(reply)):
             await respond(**payload, replace_original=False)
 
     async def on_sections_button(self, ack: Any, body: dict[str, Any], client: Any) -> None:

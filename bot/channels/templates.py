@@ -8,6 +8,7 @@ an admin reads, and nothing is saved.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ from bot.digest.templates import (
     check,
     default_template,
     header_fields,
+    off_loop_for,
     render_part,
     sample_digest,
 )
@@ -65,11 +67,13 @@ class ChannelTemplates:
     async def set(self, where: ChannelRef, which: str, source: str) -> str:
         """Check the template, then save it; raises TemplateError (nothing saved) when it
         cannot be used."""
-        check(which, source)  # syntax, fields, sandbox: on a sample, before any platform
+        # syntax, fields, sandbox: on a sample, before any platform; off the event loop, as
+        # every render of a template of the channel's own is
+        await asyncio.to_thread(check, which, source)
         channel = await self._channel(where)
         candidate = replace((await self.current(where)).with_part(which, source), strict=True)
         for digest in await self._digests(channel):
-            self.deliverer.render(replace(digest, templates=candidate))
+            await self.deliverer.render(replace(digest, templates=candidate))
         await self.store.set_channel_settings(channel.id, **{f"{which}_template": source})
         return _("Saved the {which} template. See it with /digest template preview.").format(
             which=which
@@ -111,8 +115,13 @@ class ChannelTemplates:
         return [latest, sample] if latest is not None else [sample]
 
 
-def preview_text(digest: ChannelDigest) -> str:
-    """The header and entries as plain text (the console, and a fallback for notifications)."""
+async def preview_text(digest: ChannelDigest) -> str:
+    """The header and entries as plain text (the console, and a fallback for notifications),
+    rendered off the event loop when the channel has templates of its own."""
+    return await off_loop_for(digest.templates, lambda: _preview_text(digest))
+
+
+def _preview_text(digest: ChannelDigest) -> str:
     templates = digest.templates or Templates()
     entries = digest.entry_fields()
     source = replace(

@@ -41,7 +41,7 @@ from bot.delivery.poster import (
 )
 from bot.delivery.schedule import Schedule, ScheduleError, parse_schedule, slots_between
 from bot.digest.cache import DigestCache
-from bot.digest.templates import Templates
+from bot.digest.templates import Templates, off_loop_for
 from bot.i18n import _, using
 from bot.models import Digest
 from bot.ops.metrics import METRICS
@@ -92,6 +92,17 @@ class DeliveryStats:
     skipped: int = 0
     failed: int = 0
     rate_limited: int = 0
+
+
+async def render_off_loop(poster: Poster, digest: ChannelDigest) -> Sequence[Any]:
+    """`poster.render(digest)` in the digest's language, on a worker thread when the channel
+    has templates of its own (see `off_loop_for`)."""
+
+    def render() -> Sequence[Any]:
+        with using(digest.language):
+            return poster.render(digest)
+
+    return await off_loop_for(digest.templates, render)
 
 
 class Deliverer:
@@ -193,8 +204,8 @@ class Deliverer:
         )
         if not digest.digests:
             return None, 0
-        poster = self.posters.get(channel.platform)
-        return digest, len(poster.render(digest)) if poster is not None else 0
+        parts = await self.render(digest)
+        return digest, len(parts) if parts is not None else 0
 
     # the periodic entry points ---------------------------------------------------------------
     async def tick(self, now: datetime | None = None) -> None:
@@ -546,7 +557,7 @@ class Deliverer:
                 )
                 if "templates" in plan:  # the templates it was planned with, not newer ones
                     digest = replace(digest, templates=Templates.from_plan(plan["templates"]))
-                parts = self._render(digest)
+                parts = await self._render(digest)
             final = await self._send_parts(
                 channel,
                 delivery.id,
@@ -606,7 +617,7 @@ class Deliverer:
             await self.store.finish_delivery(delivery_id, SKIPPED, why)
             log.info("%s for %s:%s slot %s", why, channel.platform, channel.external_id, slot)
             return None
-        parts = self._render(digest)
+        parts = await self._render(digest)
         plan: dict[str, Any] = dict(curated.as_plan())
         if digest.templates is not None:
             plan["templates"] = digest.templates.as_plan()
@@ -760,7 +771,7 @@ class Deliverer:
             wait,
         )
 
-    def _render(self, digest: ChannelDigest) -> Sequence[Any]:
+    async def _render(self, digest: ChannelDigest) -> Sequence[Any]:
         """The platform's payloads, with the bot's words in the channel's language. Channels
         that get the same digest (see `ChannelDigest.content`) share one rendering: parts are
         read-only payloads, and nothing in them names the channel."""
@@ -780,21 +791,19 @@ class Deliverer:
             if known is not None:
                 self._renders.move_to_end(key)
                 return known
-        with using(digest.language):
-            parts = tuple(self.posters[digest.channel.platform].render(digest))
+        parts = tuple(await render_off_loop(self.posters[digest.channel.platform], digest))
         if key is not None:
             self._renders[key] = parts
             if len(self._renders) > RENDERS:
                 self._renders.popitem(last=False)
         return parts
 
-    def render(self, digest: ChannelDigest) -> Sequence[Any] | None:
+    async def render(self, digest: ChannelDigest) -> Sequence[Any] | None:
         """The payloads a digest would be sent as, or None when its platform is not connected
         (checking a template against the platform's limits, previews)."""
         if digest.channel.platform not in self.posters:
             return None
-        with using(digest.language):
-            return self.posters[digest.channel.platform].render(digest)
+        return await render_off_loop(self.posters[digest.channel.platform], digest)
 
     async def latest_digest(self, channel: ChannelInfo) -> ChannelDigest | None:
         """The channel's last posted digest as it would be rendered now, with the channel's

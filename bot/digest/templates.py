@@ -23,6 +23,7 @@ is refused instead.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import time
@@ -30,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
 from jinja2.compiler import CodeGenerator, Frame
@@ -45,6 +46,7 @@ from bot.i18n import _, ngettext
 from bot.models import Digest
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 KINDS = ("header", "entry")
 MAX_TEMPLATE = 2000  # characters of template source
@@ -563,6 +565,16 @@ def check(which: str, source: str) -> None:
     if which not in KINDS:
         raise TemplateError(_("A template is for the header or an entry."))
     render(source, which, sample_fields(which), PLAIN)
+
+
+async def off_loop_for(templates: Templates | None, work: Callable[[], T]) -> T:
+    """Run `work`, which renders with `templates`, on a worker thread when they are a
+    channel's own. A custom template is bounded (a step budget, MAX_SECONDS), but on the event
+    loop even that bound would stall every channel's sends and every command for as long; the
+    built-in templates take microseconds and run in place."""
+    if templates is not None and templates.custom:
+        return await asyncio.to_thread(work)
+    return work()
 
 
 def render(source: str, which: str, fields: Mapping[str, Any], dialect: Dialect) -> str:

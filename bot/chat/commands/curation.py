@@ -202,7 +202,7 @@ async def change_template(run: Invocation, args: TemplateArgs) -> Reply:
         return info(await templates.show(where))
     if args.action == "preview":
         digest = await templates.preview(where)
-        return Reply(ReplyKind.PREVIEW, preview_text(digest), preview=digest)
+        return Reply(ReplyKind.PREVIEW, await preview_text(digest), preview=digest)
     if args.action == "reset":
         return info(await templates.reset(where, args.part))
     if args.part is None:

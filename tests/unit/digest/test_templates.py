@@ -190,3 +190,48 @@ def test_templates_round_trip_through_a_delivery_plan() -> None:
     assert Templates.from_plan(templates.as_plan()) == templates
     assert Templates.from_plan({"header": None, "entry": None}) is None
     assert Templates.from_plan(None) is None
+
+
+def test_a_channels_own_templates_render_off_the_event_loop() -> None:
+    """The built-in rendering stays in place (microseconds); a channel's own template, bounded
+    but possibly slow, runs on a worker thread so that it never stalls other channels."""
+    import asyncio
+    import threading
+
+    from adapters.slack.poster import SlackPoster, make_client
+    from bot.delivery.engine import render_off_loop
+    from bot.delivery.poster import ChannelDigest
+    from bot.store.repo import ChannelInfo
+
+    threads: list[int] = []
+
+    class WherePoster(SlackPoster):
+        def render(self, digest: ChannelDigest) -> Any:
+            threads.append(threading.get_ident())
+            return super().render(digest)
+
+    poster = WherePoster(make_client("xoxb-test", "http://127.0.0.1:9/api/"))
+    from datetime import UTC, datetime
+
+    channel = ChannelInfo(
+        1, "slack", "C1", None, "UTC", False, None, datetime(2024, 5, 1, tzinfo=UTC)
+    )
+    plain = ChannelDigest(channel, "now-2024-05-01T08:00:00", "Digest", (sample_digest(),))
+    own = ChannelDigest(
+        channel,
+        "now-2024-05-01T08:00:00",
+        "Digest",
+        (sample_digest(),),
+        templates=Templates(None, "* {{ title }}"),
+    )
+
+    async def main() -> tuple[int, list[Any], list[Any]]:
+        return (
+            threading.get_ident(),
+            list(await render_off_loop(poster, plain)),
+            list(await render_off_loop(poster, own)),
+        )
+
+    loop_thread, built_in, custom = asyncio.run(main())
+    assert threads[0] == loop_thread and threads[1] != loop_thread
+    assert built_in and custom and custom != built_in  # the template was applied there
