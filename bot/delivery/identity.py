@@ -13,21 +13,21 @@ second runs as `NAME+PID` and frees nothing, so it never takes a live sender's r
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import logging
 import os
 import re
 import socket
 import zlib
-from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
+
+from bot.delivery.leader import lock_path, release_lock, try_advisory_lock, try_file_lock
 
 log = logging.getLogger(__name__)
 
+KEY_ARGS = ":space, :key"  # the two-key form: (NAME_LOCKS, a hash of the name)
 NAME_LOCKS = 0x6E647270  # "ndrp": the advisory-lock space of replica names (two-key form)
 MAX_NAME = 32
 
@@ -68,15 +68,8 @@ class ReplicaName:
 
     @classmethod
     def _hold_advisory(cls, engine: Engine, name: str) -> ReplicaName:
-        conn = engine.connect()
-        got = bool(
-            conn.execute(
-                text("SELECT pg_try_advisory_lock(:space, :key)"), _lock_key(name)
-            ).scalar()
-        )
-        conn.commit()
-        if not got:
-            conn.close()
+        conn = try_advisory_lock(engine, KEY_ARGS, _lock_key(name))
+        if conn is None:
             log.warning("another live process runs as replica %r; this one runs apart", name)
             return cls(name, False)
         return cls(name, True, conn=conn)
@@ -84,36 +77,15 @@ class ReplicaName:
     @classmethod
     def _hold_file(cls, engine: Engine, name: str) -> ReplicaName:
         digest = hashlib.sha1(name.encode()).hexdigest()[:12]
-        database = engine.url.database or ""
-        if not database or database == ":memory:":
-            path = Path("/tmp") / f"newsdigest-{os.getuid()}.replica-{digest}.lock"
-        else:
-            path = Path(database).with_suffix(f".replica-{digest}.lock")
-        handle = open(path, "a+")  # noqa: SIM115 - held open for as long as the replica runs
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
+        handle = try_file_lock(lock_path(engine, f".replica-{digest}.lock"))
+        if handle is None:
             log.warning("another live process runs as replica %r; this one runs apart", name)
             return cls(name, False)
         return cls(name, True, file=handle)
 
     def release(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):  # a pooled connection keeps its session's locks
-                self._conn.execute(
-                    text("SELECT pg_advisory_unlock(:space, :key)"), _lock_key(self.name)
-                )
-                self._conn.commit()
-            with contextlib.suppress(Exception):
-                self._conn.close()
-            self._conn = None
-        if self._file is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
-        self.held = False
+        release_lock(self._conn, KEY_ARGS, _lock_key(self.name), self._file)
+        self._conn, self._file, self.held = None, None, False
 
 
 def _lock_key(name: str) -> dict[str, int]:
