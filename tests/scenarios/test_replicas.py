@@ -73,6 +73,26 @@ def start(
     )
 
 
+def seeded(database_url: str, tmp_path: Path) -> tuple[Store, Path]:
+    """The rush's channels in the database, and the replicas' work folder (the platform)."""
+    store = Store.open(database_url)
+    seed(store, tmp_path)
+    work = tmp_path / "platform"
+    work.mkdir()
+    return store, work
+
+
+def stop(work: Path, workers: list[subprocess.Popen[bytes]]) -> None:
+    """Tell the replicas to stop cleanly; kill one that has not after 30 s."""
+    (work / "stop").write_text("")
+    for worker in workers:
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
 def lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
@@ -102,10 +122,7 @@ def run_rush(
     posts, the killed pid and the rows it held when killed."""
     if not database_url.startswith("postgresql"):
         pytest.skip("replicas share a PostgreSQL database (SQLite runs one process)")
-    store = Store.open(database_url)
-    seed(store, tmp_path)
-    work = tmp_path / "platform"
-    work.mkdir()
+    store, work = seeded(database_url, tmp_path)
     workers = [start(database_url, work, rate) for _ in range(replicas)]
     victim: int | None = None
     held: list[DeliveryInfo] = []
@@ -129,13 +146,7 @@ def run_rush(
             ]
         wait_until(lambda: settled(store), "every digest to be posted")
     finally:
-        (work / "stop").write_text("")
-        for worker in workers:
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+        stop(work, workers)
     for worker in workers:
         if worker.pid != victim:
             assert worker.returncode == 0, worker.stderr.read() if worker.stderr else ""
@@ -224,10 +235,7 @@ def test_a_replica_killed_and_restarted_resumes_its_own_digests_at_once(
     only about parts that were in flight."""
     if not database_url.startswith("postgresql"):
         pytest.skip("the name is an advisory lock here (tests/unit/delivery covers SQLite)")
-    store = Store.open(database_url)
-    seed(store, tmp_path)
-    work = tmp_path / "platform"
-    work.mkdir()
+    store, work = seeded(database_url, tmp_path)
     posts = work / "posts.jsonl"
     first = start(database_url, work, lease=600.0, name="bot-1")
     second: subprocess.Popen[bytes] | None = None
@@ -244,14 +252,7 @@ def test_a_replica_killed_and_restarted_resumes_its_own_digests_at_once(
         second = start(database_url, work, lease=600.0, name="bot-1")
         wait_until(lambda: settled(store), "every digest to be posted")
     finally:
-        (work / "stop").write_text("")
-        for worker in (first, second):
-            if worker is not None and worker.returncode is None:
-                try:
-                    worker.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-                    worker.wait()
+        stop(work, [w for w in (first, second) if w is not None])
     assert second.returncode == 0, second.stderr.read() if second.stderr else ""
     sent = lines(posts)
     assert_every_part_once(store, sent)
