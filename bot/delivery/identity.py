@@ -76,7 +76,7 @@ class ReplicaName:
 
     @classmethod
     def _hold_file(cls, engine: Engine, name: str) -> ReplicaName:
-        digest = hashlib.sha1(name.encode()).hexdigest()[:12]
+        digest = hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:12]
         handle = try_file_lock(lock_path(engine, f".replica-{digest}.lock"))
         if handle is None:
             log.warning("another live process runs as replica %r; this one runs apart", name)
