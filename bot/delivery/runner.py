@@ -116,12 +116,10 @@ class Runner:
         try:
             while not self._stop.is_set():
                 self.last_beat = datetime.now(UTC)
-                if self.scheduler is None and self.lock.try_acquire():
-                    self._start_scheduler()
-                elif self.scheduler is not None and not self.lock.still_held():
-                    self._stop_scheduler()
-                if self.scheduler is not None:
-                    self.sync_channel_jobs()
+                try:
+                    await self._lead()
+                except Exception as exc:  # the database restarting, say: try again next round
+                    log.warning("could not take or keep the schedule: %s", type(exc).__name__)
                 # the leader keeps the channel jobs in step every tick; a waiting process
                 # tries the lock more often, so that a dead leader is replaced in seconds
                 wait = self.tick if self.scheduler is not None else min(self.tick, self.lock_retry)
@@ -135,6 +133,18 @@ class Runner:
             if self.name is not None:
                 self.name.release()
             _ACTIVE = None
+
+    async def _lead(self) -> None:
+        """Take the leader lock when free, notice when it was lost, and keep the channel jobs
+        in step. The lock's statements and the jobs' reads (every channel) run on a worker
+        thread: the loop also carries every command and every delivery."""
+        if self.scheduler is None:
+            if await asyncio.to_thread(self.lock.try_acquire):
+                self._start_scheduler()
+        elif not await asyncio.to_thread(self.lock.still_held):
+            self._stop_scheduler()
+        if self.scheduler is not None:
+            await asyncio.to_thread(self.sync_channel_jobs)
 
     def _start_scheduler(self) -> None:
         log.info("this process now runs the schedule")
@@ -160,8 +170,7 @@ class Runner:
             replace_existing=True,
             next_run_time=datetime.now(UTC),
         )
-        self.scheduler = scheduler
-        self.sync_channel_jobs()
+        self.scheduler = scheduler  # its channel jobs are added by `_lead`, right after
 
     def _stop_scheduler(self) -> None:
         if self.scheduler is not None:

@@ -7,8 +7,11 @@ PostgreSQL variants are skipped locally (CI fails if the variable is missing the
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,8 @@ from sqlalchemy import create_engine, text
 
 from bot.store.db import normalize_url
 from bot.store.repo import Store
+from support.loopback import free_port
+from support.paths import ROOT
 
 PG_URL = os.environ.get("NEWSDIGEST_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]
@@ -52,3 +57,35 @@ def store(database_url: str) -> Iterator[Store]:
     opened = Store.open(database_url)
     yield opened
     opened.engine.dispose()
+
+
+@contextmanager
+def own_postgres() -> Iterator[tuple[str, Callable[[], None]]]:
+    """A PostgreSQL server of the test's own (scripts/pg-test-server on a free port), for a
+    test that restarts it: yields its URL and a function that restarts it (a fast restart,
+    which cuts every connection), and removes it afterwards."""
+    if not PG_URL or shutil.which("initdb") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have PostgreSQL's initdb and pg_ctl on PATH")
+        pytest.skip("no PostgreSQL server binaries here")
+    script = str(ROOT / "scripts" / "pg-test-server")
+    env = {
+        **os.environ,
+        "NEWSDIGEST_PG_PORT": str(free_port()),
+        # not under tmp_path: the server runs as `postgres`, which may not enter pytest's
+        # private temporary folders when the suite runs as root
+        "NEWSDIGEST_PG_DIR": f"/tmp/nd-pg-{uuid.uuid4().hex[:12]}",
+    }
+
+    def run(action: str) -> str:
+        done = subprocess.run([script, action], env=env, check=True, capture_output=True)
+        return done.stdout.decode().strip()
+
+    def restart() -> None:
+        run("restart")
+
+    url = run("start")
+    try:
+        yield url, restart
+    finally:
+        run("stop")

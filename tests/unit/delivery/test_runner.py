@@ -26,8 +26,7 @@ def test_channel_jobs_follow_the_store_and_persist(tmp_path: Path) -> None:
 
     async def main() -> None:
         runner = Runner(ScheduledWork(bot.store, bot.deliverer, bot.poller))
-        assert runner.lock.try_acquire()
-        runner._start_scheduler()
+        await runner._lead()  # the lock is free: it takes it and adds the channels' jobs
         try:
             assert runner.scheduler is not None
             jobs = {job.id: job for job in runner.scheduler.get_jobs()}
