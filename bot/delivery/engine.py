@@ -74,6 +74,19 @@ STOP_GRACE = 5.0  # seconds a stopping replica lets its deliveries finish before
 # rendered digests kept for channels that get the same one (same articles, settings, language,
 # templates, mentions and outlets): a rush renders each distinct digest once per replica
 RENDERS = 512
+SLOT_BATCH = 500  # channels whose due slots are read and made into rows together
+REPLACED = "a later digest replaced it"
+NOT_RUNNING = "the bot was not running when it was due"
+
+
+@dataclass(frozen=True)
+class DueSlots:
+    """A channel's slots that fell due since it was last served and have no row yet."""
+
+    channel: ChannelInfo
+    missed: tuple[str, ...]  # older ones, skipped: a later digest replaced them
+    latest: str
+    latest_at: datetime
 
 
 @dataclass(frozen=True)
@@ -218,16 +231,17 @@ class Deliverer:
     async def create_due_slots(self, now: datetime | None = None) -> None:
         """The row of every slot that fell due (or the skip of a missed one), once: the unique
         (channel, slot) key lets the leader's cron jobs, its catch-up tick and a new leader
-        all try without ever making two. Rows are delivered by whichever replica claims them."""
+        all try without ever making two. Rows are delivered by whichever replica claims them.
+        Channels are served `SLOT_BATCH` at a time: two statements per batch, not per channel."""
         now = now or datetime.now(UTC)
-        channels = await self.store.channels()
-        await self._bounded(
-            [
-                self._guarded(self.run_channel(c, now), f"slot for {c.platform}:{c.external_id}")
-                for c in channels
-                if c.schedule and not c.paused and c.platform in self.posters
-            ]
-        )
+        channels = [
+            c
+            for c in await self.store.channels()
+            if c.schedule and not c.paused and c.platform in self.posters
+        ]
+        for start in range(0, len(channels), SLOT_BATCH):
+            batch = channels[start : start + SLOT_BATCH]
+            await self._guarded(self.make_slots(batch, now), f"{len(batch)} channels' slots")
 
     async def drain(self, now: datetime | None = None) -> None:
         """Claim due rows at most `concurrency` at a time, claiming more as sends finish, until
@@ -366,61 +380,82 @@ class Deliverer:
             log.exception("%s failed; will retry on the next tick", what)
 
     async def run_channel(self, channel: ChannelInfo, now: datetime) -> None:
-        """The channel's slots that fell due since it was last served: missed ones are skipped,
-        the latest gets its row (if still within the grace period) for a replica to claim."""
-        try:
-            schedule = parse_schedule(channel.schedule or "", channel.timezone)
-        except ScheduleError as exc:
-            log.error(
-                "channel %s has an unusable schedule %r: %s",
-                channel.external_id,
-                channel.schedule,
-                exc,
+        """One channel's cron fired: its slots' rows, as `make_slots` makes them."""
+        await self.make_slots([channel], now)
+
+    async def make_slots(self, channels: Sequence[ChannelInfo], now: datetime) -> None:
+        """The channels' slots that fell due since each was last served: missed ones are
+        skipped, the latest gets its row (if still within the grace period) for a replica to
+        claim. One read of the rows that exist and one insert of those that do not, for all of
+        them."""
+        due = await self.store.run(self._due_slots, channels, now)
+        rows: list[tuple[int, str, str, str | None]] = []
+        for slots in due:
+            rows += [(slots.channel.id, slot, SKIPPED, REPLACED) for slot in slots.missed]
+            late = now - slots.latest_at > self.policy.grace
+            rows.append(
+                (
+                    slots.channel.id,
+                    slots.latest,
+                    *((SKIPPED, NOT_RUNNING) if late else (SENDING, None)),
+                )
             )
+        if not rows:
             return
-        pending = await self.store.run(self._pending_slots, channel, schedule, now)
-        if not pending:
-            return
-        *missed, (latest_slot, latest_at) = pending
-        for slot, _at in missed:
-            await self._skip(channel, slot, "a later digest replaced it", now)
-        if now - latest_at <= self.policy.grace:
-            if await self.store.claim_delivery(channel.id, latest_slot, now=now) is not None:
+        made = await self.store.add_slot_rows(rows, now)
+        notices = []
+        for slots in due:
+            channel = slots.channel
+            for slot in slots.missed:
+                if (channel.id, slot) in made:
+                    self._skipped(channel, slot, REPLACED)
+            if (channel.id, slots.latest) not in made:
+                continue
+            if now - slots.latest_at <= self.policy.grace:
                 self.wake()
-        elif await self._skip(channel, latest_slot, "the bot was not running when it was due", now):
-            await self._notice(
-                channel,
-                lambda: _(
-                    "The {slot} digest was skipped because the bot was not running when it was "
-                    "due; the next one will include those articles."
-                ).format(slot=latest_slot.replace("T", " ")),
-            )
+                continue
+            self._skipped(channel, slots.latest, NOT_RUNNING)
+            notices.append(self._notice(channel, _not_running_notice(slots.latest)))
+        await self._bounded(notices)
 
-    def _pending_slots(
-        self, channel: ChannelInfo, schedule: Schedule, now: datetime
-    ) -> list[tuple[str, datetime]]:
-        start = max(channel.schedule_since, now - MAX_CATCH_UP)
-        return [
-            (slot, at)
-            for slot, at in slots_between(schedule, start, now)
-            if self.store.sync.delivery(channel.id, slot) is None
-        ]
-
-    async def _skip(self, channel: ChannelInfo, slot: str, why: str, now: datetime) -> bool:
-        claimed = (
-            await self.store.claim_delivery(channel.id, slot, state=SKIPPED, error=why, now=now)
-            is not None
+    def _due_slots(self, channels: Sequence[ChannelInfo], now: datetime) -> list[DueSlots]:
+        """(On a database thread.) Each channel's slots since it was last served that have no
+        row yet; a channel whose schedule no longer parses is logged and left out."""
+        schedules: dict[tuple[str, str], Schedule] = {}
+        pending: dict[int, tuple[ChannelInfo, list[tuple[str, datetime]]]] = {}
+        for channel in channels:
+            key = (channel.schedule or "", channel.timezone)
+            try:
+                schedule = schedules.get(key) or parse_schedule(*key)
+            except ScheduleError as exc:
+                log.error(
+                    "channel %s has an unusable schedule %r: %s",
+                    channel.external_id,
+                    channel.schedule,
+                    exc,
+                )
+                continue
+            schedules[key] = schedule
+            start = max(channel.schedule_since, now - MAX_CATCH_UP)
+            slots = slots_between(schedule, start, now)
+            if slots:
+                pending[channel.id] = (channel, slots)
+        existing = self.store.sync.slot_rows(
+            (channel_id, slot) for channel_id, (_c, slots) in pending.items() for slot, _ in slots
         )
-        if claimed:
-            self.stats.skipped += 1
-            log.info(
-                "skipped digest for %s:%s slot %s: %s",
-                channel.platform,
-                channel.external_id,
-                slot,
-                why,
-            )
-        return claimed
+        due = []
+        for channel, slots in pending.values():
+            left = [(slot, at) for slot, at in slots if (channel.id, slot) not in existing]
+            if left:
+                *missed, (latest, latest_at) = left
+                due.append(DueSlots(channel, tuple(slot for slot, _ in missed), latest, latest_at))
+        return due
+
+    def _skipped(self, channel: ChannelInfo, slot: str, why: str) -> None:
+        self.stats.skipped += 1
+        log.info(
+            "skipped digest for %s:%s slot %s: %s", channel.platform, channel.external_id, slot, why
+        )
 
     # one delivery --------------------------------------------------------------------------------
     async def deliver(
@@ -908,6 +943,14 @@ class Deliverer:
             if translated
             else (tuple(kept), settings.bullets_per_article, settings.list_sections),
         )
+
+
+def _not_running_notice(slot: str) -> Callable[[], str]:
+    """The words for a slot skipped while no bot ran (worded once the language is set)."""
+    return lambda: _(
+        "The {slot} digest was skipped because the bot was not running when it was due; the "
+        "next one will include those articles."
+    ).format(slot=slot.replace("T", " "))
 
 
 def _as_channel_wants(digest: Digest, settings: ChannelSettings) -> Digest:

@@ -9,6 +9,8 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, delete, exists, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -848,6 +850,56 @@ class Store:
                 session.rollback()
                 return None
             return _delivery(row)
+
+    def slot_rows(self, wanted: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Which of these (channel, slot) pairs have a delivery row already: one query per
+        thousand channels, for the slots of every due channel at once."""
+        by_channel: dict[int, set[str]] = {}
+        for channel_id, slot in wanted:
+            by_channel.setdefault(channel_id, set()).add(slot)
+        table, found = DELIVERIES, set()
+        ids = sorted(by_channel)
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start : start + 1000]
+                slots = sorted({s for c in chunk for s in by_channel[c]})
+                rows = conn.execute(
+                    select(table.c.channel_id, table.c.slot).where(
+                        table.c.channel_id.in_(chunk), table.c.slot.in_(slots)
+                    )
+                )
+                found |= {(c, s) for c, s in rows if s in by_channel[c]}
+        return found
+
+    def add_slot_rows(
+        self, rows: Sequence[tuple[int, str, str, str | None]], now: datetime
+    ) -> set[tuple[int, str]]:
+        """Insert (channel, slot, state, error) delivery rows where none exists yet, many per
+        statement; returns the pairs inserted here. The unique (channel, slot) key makes a row
+        once whoever else tries (a new leader, a cron job and the catch-up tick together)."""
+        table, made = DELIVERIES, set()
+        dialect = self.engine.dialect.name
+        make_insert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+        with self.engine.begin() as conn:
+            for start in range(0, len(rows), 500):
+                values = [
+                    {
+                        "channel_id": c,
+                        "slot": slot,
+                        "state": state,
+                        "error": error,
+                        "created_at": now,
+                    }
+                    for c, slot, state, error in rows[start : start + 500]
+                ]
+                statement = (
+                    make_insert(table)
+                    .values(values)
+                    .on_conflict_do_nothing(index_elements=["channel_id", "slot"])
+                    .returning(table.c.channel_id, table.c.slot)
+                )
+                made |= {(c, slot) for c, slot in conn.execute(statement)}
+        return made
 
     def delivery(self, channel_id: int, slot: str) -> DeliveryInfo | None:
         with self._sessions() as session:

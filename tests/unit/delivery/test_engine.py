@@ -261,6 +261,41 @@ def test_the_rows_one_replica_makes_any_replica_sends(store: Store, tmp_path: Pa
     assert poster.finds == 0  # first sends: nothing to reconcile
 
 
+def test_due_slots_of_many_channels_are_made_together_each_as_its_own_would_be(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One pass over channels in every state: due now (a row to send), already made by
+    another replica (nothing new), down since yesterday (yesterday's slot skipped as replaced,
+    today's made), due hours ago (skipped, with one notice) and an unusable schedule (logged;
+    the others are still served)."""
+    seed_channels(store, tmp_path, 5)
+    due, made, down, late, broken = store.channels()
+    now = at("2024-05-02T08:00:05")
+    store.set_schedule(late.id, "daily 03:00 UTC", "UTC", at("2024-05-02T00:00"))
+    for channel in (due, made, broken):
+        store.set_schedule(channel.id, "daily 08:00 UTC", "UTC", at("2024-05-02T00:00"))
+    store.claim_delivery(made.id, "2024-05-02T08:00", now=now)  # another replica's row
+    with store.engine.begin() as conn:  # stored before a stricter parser, say
+        conn.exec_driver_sql(f"UPDATE channels SET schedule = 'fortnightly' WHERE id = {broken.id}")
+    poster = RecordingPoster()
+    engine = deliverer(store, poster, lookback=timedelta(days=3650))
+    with caplog.at_level(logging.INFO):
+        asyncio.run(engine.create_due_slots(now))
+    rows = {(d.channel_id, d.slot): (d.state, d.error) for d in store.deliveries()}
+    assert rows == {
+        (due.id, "2024-05-02T08:00"): ("sending", None),
+        (made.id, "2024-05-02T08:00"): ("sending", None),
+        (down.id, "2024-05-01T08:00"): ("skipped", "a later digest replaced it"),
+        (down.id, "2024-05-02T08:00"): ("sending", None),
+        (late.id, "2024-05-02T03:00"): ("skipped", "the bot was not running when it was due"),
+    }
+    assert [n[0] for n in poster.notices] == [late.external_id]
+    assert engine.stats.skipped == 2
+    assert "unusable schedule 'fortnightly'" in caplog.text
+    asyncio.run(engine.create_due_slots(now))  # again: nothing new, no second notice
+    assert len(store.deliveries()) == 5 and len(poster.notices) == 1
+
+
 @dataclass
 class SlowPoster(RecordingPoster):
     """Each send takes a moment; records how many deliveries were being sent at once."""
