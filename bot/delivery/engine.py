@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.coalesce import Coalescer
 from bot.curate.selection import Curated, also_outlets, curate
 from bot.delivery.identity import ReplicaName, clean_name
 from bot.delivery.leases import LEASE, Lease, LeaseClock, LeaseKeeper
@@ -147,6 +148,10 @@ class Deliverer:
         self._cooling: dict[int, float] = {}  # rows whose sending raised: not before (monotonic)
         self._wake: asyncio.Event | None = None
         self._renders: OrderedDict[Hashable, Sequence[Any]] = OrderedDict()
+        # the deliveries a claim round starts read their inputs together (see `_read_inputs`)
+        self._inputs: Coalescer[tuple[int, datetime, int], DeliveryInputs | None] = Coalescer(
+            self._read_inputs
+        )
         METRICS.replica.labels(owner=self.owner).set(1)
 
     @property
@@ -538,10 +543,12 @@ class Deliverer:
 
     async def _resume(self, delivery: DeliveryInfo, now: datetime, resumed: bool) -> None:
         """Send what is left of a claimed delivery (all of it, for a first send)."""
-        inputs = await self.store.delivery_inputs(
-            delivery.channel_id,
-            now - self.policy.lookback,
-            0 if delivery.article_ids else CANDIDATES,  # a planned delivery keeps its stories
+        inputs = await self._inputs.get(
+            (
+                delivery.channel_id,
+                now - self.policy.lookback,
+                0 if delivery.article_ids else CANDIDATES,  # a planned delivery keeps its stories
+            )
         )
         channel = inputs.channel if inputs is not None else None
         if (
@@ -610,6 +617,20 @@ class Deliverer:
             channel, delivery.id, now, clock, started, len(parts), resumed=resumed, final=final
         )
 
+    async def _read_inputs(
+        self, keys: list[tuple[int, datetime, int]]
+    ) -> dict[tuple[int, datetime, int], DeliveryInputs | None]:
+        """The inputs of the deliveries that asked in the same turn: one read per distinct
+        (since, cap), for all their channels (see `Store.delivery_inputs_many`)."""
+        groups: dict[tuple[datetime, int], list[int]] = {}
+        for channel_id, since, cap in keys:
+            groups.setdefault((since, cap), []).append(channel_id)
+        found: dict[tuple[int, datetime, int], DeliveryInputs | None] = {}
+        for (since, cap), channel_ids in groups.items():
+            read = await self.store.delivery_inputs_many(channel_ids, since, cap)
+            found.update({(c, since, cap): read.get(c) for c in channel_ids})
+        return found
+
     async def _plan(
         self,
         channel: ChannelInfo,
@@ -645,6 +666,7 @@ class Deliverer:
             curated.stories,
             curated.mentions,
             inputs.settings if inputs is not None else None,
+            inputs,
         )
         if not digest.digests:  # every new article had text but gave no bullet: never post empty
             why = "no new article gave a bullet"
@@ -886,8 +908,9 @@ class Deliverer:
         per_source = any(r.source_id is not None for r in rules) or any(
             m.source_id is not None for m in mention_rules
         )
+        loaded = inputs.articles if inputs is not None else {}
         curated = curate(
-            store.articles(candidates),
+            loaded if set(candidates) <= set(loaded) else store.articles(candidates),
             rules,
             settings.articles_per_digest or self.policy.max_articles,
             store.article_sources(list(candidates)) if per_source else None,
@@ -905,13 +928,20 @@ class Deliverer:
         stories: Sequence[Sequence[int]] | None = None,
         mentions: Sequence[str] = (),
         settings: ChannelSettings | None = None,
+        inputs: DeliveryInputs | None = None,
     ) -> ChannelDigest:
-        made = await asyncio.gather(*(self.digests.get(i) for i in article_ids))
+        """`inputs`: what the delivery read already (the articles and their stored digests)."""
+        loaded = inputs.articles if inputs is not None else {}
+        stored = inputs.stored_digests if inputs is not None else {}
+        made = await asyncio.gather(
+            *(self.digests.get(i, loaded.get(i), stored.get(i)) for i in article_ids)
+        )
         if settings is None:
             settings = await self.store.channel_settings(channel.id)
         by_first = {story[0]: story for story in stories or ()}
         others = {i for story in by_first.values() for i in story[1:]}
-        loaded = await self.store.articles(sorted(others)) if others else {}
+        if not others <= loaded.keys():
+            loaded = await self.store.articles(sorted(others))
         digests, also, kept = [], [], []
         language = settings.language or self.policy.language
         for article_id, digest in zip(article_ids, made, strict=True):

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from bot.digest.article_digest import summarize_article
 from bot.errors import InputError
@@ -20,6 +21,7 @@ from bot.models import Article, Digest
 from bot.ops.metrics import METRICS
 from bot.singleflight import SingleFlight
 from bot.store.async_store import AsyncStore
+from bot.store.codec import digest_from_dict
 from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS, Summarizer
 
 log = logging.getLogger(__name__)
@@ -45,12 +47,19 @@ class DigestCache:
         self._digests: dict[int, Digest] = {}
         self._making: SingleFlight[int, Digest | None] = SingleFlight()
 
-    async def get(self, article_id: int) -> Digest | None:
-        """The article's digest; None when the article is gone or has no sentence."""
+    async def get(
+        self,
+        article_id: int,
+        article: Article | None = None,
+        stored: dict[str, Any] | None = None,
+    ) -> Digest | None:
+        """The article's digest; None when the article is gone or has no sentence. A caller
+        that read the article already passes it, with the digest stored with it if any (as
+        stored), and saves this cache a read."""
         known = self._digests.get(article_id)
         if known is not None:
             return known
-        return await self._making.run(article_id, lambda: self._make(article_id))
+        return await self._making.run(article_id, lambda: self._make(article_id, article, stored))
 
     async def get_many(self, article_ids: Sequence[int]) -> list[Digest]:
         """The digests of these articles, in order, leaving out those that have none."""
@@ -61,10 +70,15 @@ class DigestCache:
         """The article changed (a teaser got its full text): its digest is made again."""
         self._digests.pop(article_id, None)
 
-    async def _make(self, article_id: int) -> Digest | None:
+    async def _make(
+        self, article_id: int, article: Article | None, stored: dict[str, Any] | None
+    ) -> Digest | None:
         """Database work on the database workers, summarizing on the summarize workers: with
         SQLite one writer thread means no lock contention (and no busy-wait sleeps)."""
-        article, cached = await self.store.article_and_digest(article_id)  # one read
+        if article is None:
+            article, cached = await self.store.article_and_digest(article_id)  # one read
+        else:
+            cached = digest_from_dict(article, stored) if stored else None
         if cached is not None:
             return self._remember(article_id, cached)
         if article is None or not article.sentences:

@@ -85,6 +85,7 @@ class AsyncStore:
     save_digest = on_database_thread(Store.save_digest)
     new_articles_for = on_database_thread(Store.new_articles_for)
     delivery_inputs = on_database_thread(Store.delivery_inputs)
+    delivery_inputs_many = on_database_thread(Store.delivery_inputs_many)
     # filters
     add_filter = on_database_thread(Store.add_filter)
     add_mention = on_database_thread(Store.add_mention)

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Table,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -120,9 +132,14 @@ class DeliveryInputs:
     filters: list[FilterRule]
     mentions: list[MentionRule]
     candidates: list[int]
+    # the candidates themselves and the digests stored with them (as stored: decoded only for
+    # the articles a digest shows), read with the rest so that curating and summarizing need
+    # no further read
+    articles: dict[int, Article] = field(default_factory=dict)
+    stored_digests: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
-def _settings(row: ChannelRow) -> ChannelSettings:
+def _settings(row: ChannelRow | Row[Any]) -> ChannelSettings:
     return ChannelSettings(
         row.articles_per_digest,
         row.bullets_per_article,
@@ -139,7 +156,7 @@ def _shown(url: str | None) -> str | None:
     return url.removeprefix("path:") if url else None
 
 
-def _channel(row: ChannelRow) -> ChannelInfo:
+def _channel(row: ChannelRow | Row[Any]) -> ChannelInfo:
     return ChannelInfo(
         row.id,
         row.platform,
@@ -779,28 +796,117 @@ class Store:
             return _settings(row) if row is not None else ChannelSettings()
 
     def delivery_inputs(self, channel_id: int, since: datetime, cap: int) -> DeliveryInputs | None:
-        """Everything a delivery of this channel reads before it renders, in one session: the
-        channel row (with its settings), its filter and mention rules (asked for only when it
-        has any, which one query tells along with the row) and up to `cap` new articles (none
-        when `cap` is 0: a resumed delivery already has its plan). None when it is gone."""
-        with self._sessions() as session:
-            found = session.execute(
-                select(
-                    ChannelRow,
-                    exists().where(ChannelFilterRow.channel_id == ChannelRow.id),
-                    exists().where(MentionRow.channel_id == ChannelRow.id),
-                ).where(ChannelRow.id == channel_id)
-            ).one_or_none()
-            if found is None:
-                return None
-            row, has_filters, has_mentions = found
-            return DeliveryInputs(
+        """What a delivery of this channel reads before it renders (see `delivery_inputs_many`);
+        None when the channel is gone."""
+        return self.delivery_inputs_many([channel_id], since, cap).get(channel_id)
+
+    def delivery_inputs_many(
+        self, channel_ids: Sequence[int], since: datetime, cap: int
+    ) -> dict[int, DeliveryInputs]:
+        """Everything the deliveries of these channels read before they render, in one
+        connection and a handful of statements for all of them (a claim round's channels
+        together): each channel row with its settings, its filter and mention rules (read only
+        for channels that have any), up to `cap` new articles each (none when `cap` is 0: a
+        resumed delivery keeps its plan), and those articles with their stored digests.
+        Channels that are gone are left out.
+
+        Plain statements, not the ORM: a rush runs this for every channel, and the ORM's
+        object loading cost more CPU than the database's own work (`make bench`, replicas)."""
+        ids = list(dict.fromkeys(channel_ids))
+        if not ids:
+            return {}
+        channels = cast(Table, ChannelRow.__table__)
+        with self.engine.connect() as conn:
+            rows = {r.id: r for r in conn.execute(select(channels).where(channels.c.id.in_(ids)))}
+            ruled = {
+                table: set(
+                    conn.scalars(
+                        select(table.c.channel_id)
+                        .where(table.c.channel_id.in_(list(rows)))
+                        .distinct()
+                    )
+                )
+                for table in (
+                    cast(Table, ChannelFilterRow.__table__),
+                    cast(Table, MentionRow.__table__),
+                )
+            }
+            new = self._new_articles_many(conn, list(rows), since, cap) if cap > 0 else {}
+            wanted = sorted({a for found in new.values() for a in found})
+            articles: dict[int, Article] = {}
+            digests: dict[int, dict[str, Any]] = {}
+            table = cast(Table, ArticleRow.__table__)
+            for start in range(0, len(wanted), 500):
+                chosen = select(table.c.id, table.c.body, table.c.digest).where(
+                    table.c.id.in_(wanted[start : start + 500])
+                )
+                for article_id, body, digest in conn.execute(chosen):
+                    articles[article_id] = article_from_dict(body)
+                    if digest:
+                        digests[article_id] = digest
+        with_filters, with_mentions = ruled.values()
+        found = {}
+        for channel_id, row in rows.items():
+            candidates = new.get(channel_id, [])
+            found[channel_id] = DeliveryInputs(
                 _channel(row),
                 _settings(row),
-                self.filters(channel_id) if has_filters else [],
-                self.mentions(channel_id) if has_mentions else [],
-                self._new_articles(session, channel_id, since, cap) if cap > 0 else [],
+                self.filters(channel_id) if channel_id in with_filters else [],
+                self.mentions(channel_id) if channel_id in with_mentions else [],
+                candidates,
+                {a: articles[a] for a in sorted(candidates) if a in articles},
+                {a: digests[a] for a in candidates if a in digests},
             )
+        return found
+
+    @staticmethod
+    def _new_articles_many(
+        conn: Connection, channel_ids: list[int], since: datetime, cap: int
+    ) -> dict[int, list[int]]:
+        """`_new_articles` for many channels in one statement: each channel's newest `cap`
+        articles from its sources, seen since `since`, never delivered there."""
+        subscriptions = cast(Table, SubscriptionRow.__table__)
+        links = cast(Table, ArticleSourceRow.__table__)
+        articles = cast(Table, ArticleRow.__table__)
+        delivered = cast(Table, DeliveredArticleRow.__table__)
+        newest = func.coalesce(articles.c.published_at, articles.c.first_seen_at)
+        per_article = (
+            select(
+                subscriptions.c.channel_id,
+                articles.c.id.label("article_id"),
+                func.max(newest).label("newest"),
+            )
+            .join(links, links.c.source_id == subscriptions.c.source_id)
+            .join(articles, articles.c.id == links.c.article_id)
+            .where(
+                subscriptions.c.channel_id.in_(channel_ids),
+                newest >= since,
+                ~exists().where(
+                    delivered.c.channel_id == subscriptions.c.channel_id,
+                    delivered.c.article_id == articles.c.id,
+                ),
+            )
+            .group_by(subscriptions.c.channel_id, articles.c.id)
+            .subquery()
+        )
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=per_article.c.channel_id,
+                order_by=(per_article.c.newest.desc(), per_article.c.article_id.desc()),
+            )
+            .label("rank")
+        )
+        ranked = select(per_article.c.channel_id, per_article.c.article_id, rank).subquery()
+        query = (
+            select(ranked.c.channel_id, ranked.c.article_id)
+            .where(ranked.c.rank <= cap)
+            .order_by(ranked.c.channel_id, ranked.c.rank)
+        )
+        found: dict[int, list[int]] = {}
+        for channel_id, article_id in conn.execute(query):
+            found.setdefault(channel_id, []).append(article_id)
+        return found
 
     def set_channel_settings(self, channel_id: int, **values: Any) -> None:
         allowed = {

@@ -133,3 +133,46 @@ def test_a_claim_skips_rows_another_replica_is_claiming(store: Store) -> None:
         assert [c.delivery.id for c in claimed] == ids[3:]
         other.rollback()
     assert [c.delivery.id for c in store.claim_due("c", T0, T0 + LEASE, 6, ["test"])] == ids[:3]
+
+
+def test_many_channels_inputs_read_together_match_each_channels_own(store: Store) -> None:
+    """Channels sharing some sources, with articles old and new, one already delivered to one
+    channel, and a cap: the batched read gives each channel what its own read would, and the
+    candidates' articles with the digests stored with them."""
+    now = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+    shared, own = store.source("https://example.org/shared.xml"), store.source("path:/own")
+    ids = []
+    for n in range(6):
+        article = build_article(
+            parse_plaintext(f"Story {n}\n\nThe council met for the {n}th time.\n", f"s{n}")
+        )
+        source = shared if n % 2 else own
+        when = now - timedelta(days=10 if n == 0 else n)  # the first is too old
+        article_id, _new = store.add_article(source.id, article, [f"k{n}"], f"h{n}", when)
+        ids.append(article_id)
+    store.save_digest(ids[3], summarize_article(store.article(ids[3])))  # type: ignore[arg-type]
+    channels = [store.channel("test", name) for name in ("A", "B", "C", "D")]
+    a, b, c, gone = (ch.id for ch in channels if ch is not None)
+    for channel_id, urls in ((a, [shared.url]), (b, [shared.url, own.url]), (c, [])):
+        for url in urls:
+            store.subscribe(channel_id, url)
+    delivery = store.claim_delivery(b, "2024-04-30T08:00", now=now)
+    assert delivery is not None
+    store.plan_delivery(delivery.id, [ids[1]], 1)
+    store.finish_delivery(delivery.id)  # article 1 was delivered to B
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM channels WHERE id = :i"), {"i": gone})
+    since = now - timedelta(days=7)
+    for cap in (2, 300):
+        found = store.delivery_inputs_many([a, b, c, gone], since, cap)
+        assert set(found) == {a, b, c}
+        for channel_id, inputs in found.items():
+            assert inputs.candidates == store.new_articles_for(channel_id, since, cap)
+            assert set(inputs.articles) == set(inputs.candidates)
+            assert inputs.articles == store.articles(inputs.candidates)
+            assert set(inputs.stored_digests) == {ids[3]} & set(inputs.candidates)
+    full = store.delivery_inputs_many([a, b, c], since, 300)
+    assert full[a].candidates == [ids[1], ids[3], ids[5]]
+    assert full[b].candidates == [ids[2], ids[3], ids[4], ids[5]]  # not 1: it had it
+    assert full[c].candidates == []
+    assert store.delivery_inputs_many([a], since, 0)[a].candidates == []  # a planned one
