@@ -612,6 +612,7 @@ class Deliverer:
                 delivery.part_in_flight is not None,
                 clock,
                 lease,
+                delivery.message_refs,
             )
         await self._posted(
             channel, delivery.id, now, clock, started, len(parts), resumed=resumed, final=final
@@ -691,9 +692,12 @@ class Deliverer:
         reconcile: bool,
         clock: LeaseClock,
         lease: Lease,
+        sent_before: Sequence[str] = (),
     ) -> DeliveryInfo | None:
         """Send from `first` on; a short Retry-After is waited out here, exactly, holding the
-        lease. Returns the row as finished (None when it did not finish here)."""
+        lease. Returns the row as finished (None when it did not finish here). `sent_before`:
+        the message ids of the parts before `first`, as recorded."""
+        refs = list(sent_before)
         final: DeliveryInfo | None = None
         poster = self.posters[channel.platform]
         index = first
@@ -742,6 +746,7 @@ class Deliverer:
             thread_ref = thread_ref or sent.thread_ref or sent.message_ref
             index += 1
             # the last part's record also settles the delivery: one transaction, not two
+            refs.append(sent.message_ref)
             final = await self.store.part_sent(
                 delivery_id,
                 index - 1,
@@ -749,6 +754,7 @@ class Deliverer:
                 thread_ref,
                 lease.until(),
                 finish=index == len(parts),
+                refs=refs,
             )
         if final is None:  # every part was recorded before (a crash just before finishing)
             await self.store.finish_delivery(delivery_id)

@@ -216,6 +216,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions: sessionmaker[Session] = session_factory(engine)
+        # for writes that are one statement: no BEGIN and COMMIT around it, which on
+        # PostgreSQL are a round trip each (the same pool; the connection is reset on return)
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def session_factory(self) -> sessionmaker[Session]:
@@ -572,11 +575,10 @@ class Store:
             return digest_from_dict(article_from_dict(row.body), row.digest)
 
     def save_digest(self, article_id: int, digest: Digest) -> None:
-        with self._sessions.begin() as session:
-            session.execute(
-                update(ArticleRow)
-                .where(ArticleRow.id == article_id)
-                .values(digest=digest_to_dict(digest))
+        table = cast(Table, ArticleRow.__table__)
+        with self._autocommit.connect() as conn:
+            conn.execute(
+                update(table).where(table.c.id == article_id).values(digest=digest_to_dict(digest))
             )
 
     def new_articles_for(self, channel_id: int, since: datetime, cap: int) -> list[int]:
@@ -1146,7 +1148,7 @@ class Store:
         """This part's request is about to go out: until it is recorded, a sender that takes
         the delivery over must ask the platform whether it arrived."""
         table = DELIVERIES  # a plain statement: one per part of every digest
-        with self.engine.begin() as conn:
+        with self._autocommit.connect() as conn:
             conn.execute(update(table).where(table.c.id == delivery_id).values(part_in_flight=part))
 
     def release_lease(self, delivery_id: int, owner: str) -> None:
@@ -1193,10 +1195,11 @@ class Store:
         parts_total: int,
         plan: dict[str, Any] | None = None,
     ) -> None:
-        with self._sessions.begin() as session:
-            session.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.id == delivery_id)
+        table = DELIVERIES
+        with self._autocommit.connect() as conn:
+            conn.execute(
+                update(table)
+                .where(table.c.id == delivery_id)
                 .values(article_ids=article_ids, parts_total=parts_total, plan=plan)
             )
 
@@ -1208,15 +1211,37 @@ class Store:
         thread_ref: str | None,
         lease_until: datetime | None = None,
         finish: bool = False,
+        refs: Sequence[str] | None = None,
     ) -> DeliveryInfo | None:
         """Record a posted part. With `finish` (it was the last part) the delivery is marked
         sent in the same transaction (see `finish_delivery`): one write, not two, for the
         part that ends a digest, and the row as recorded is returned, for the caller's log.
+        `refs`: the message ids of every part so far, this one included, when the caller
+        knows them: a part that is not the last is then one UPDATE, applied only if the row
+        is where the caller left it (else it is recorded as below).
 
         Written with plain statements on a connection, not through the ORM: this runs once
         per part of every digest, and the ORM's load and flush cost more CPU than the
         database's own work (`make bench`, rush)."""
         table = DELIVERIES
+        if refs is not None and not finish:
+            values: dict[str, Any] = {
+                "message_refs": list(refs),
+                "parts_sent": part + 1,
+                "part_in_flight": None,
+            }
+            if lease_until is not None:
+                values["lease_until"] = lease_until
+            if thread_ref:
+                values["thread_ref"] = func.coalesce(table.c.thread_ref, thread_ref)
+            with self._autocommit.connect() as conn:
+                done = conn.execute(
+                    update(table)
+                    .where(table.c.id == delivery_id, table.c.parts_sent == part)
+                    .values(values)
+                )
+            if getattr(done, "rowcount", 0) == 1:
+                return None
         with self.engine.begin() as conn:
             wanted = (
                 select(table)
@@ -1226,7 +1251,7 @@ class Store:
             current = conn.execute(wanted.where(table.c.id == delivery_id)).one_or_none()
             if current is None:
                 return None
-            values: dict[str, Any] = {}
+            values = {}
             if current.parts_sent <= part:
                 values = {
                     "message_refs": [*(current.message_refs or []), message_ref],
