@@ -12,7 +12,9 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    String,
     Table,
+    bindparam,
     delete,
     exists,
     func,
@@ -188,7 +190,51 @@ def _source(row: SourceRow) -> SourceInfo:
 DELIVERIES = cast(Table, DeliveryRow.__table__)
 
 
-def _delivery(row: DeliveryRow) -> DeliveryInfo:
+# a part that is not the digest's last, recorded where the sender left the row (one UPDATE)
+PART_SENT = (
+    update(DELIVERIES)
+    .where(
+        DELIVERIES.c.id == bindparam("row_id"), DELIVERIES.c.parts_sent == bindparam("part_index")
+    )
+    .values(
+        message_refs=bindparam("refs", type_=DELIVERIES.c.message_refs.type),
+        parts_sent=bindparam("next"),
+        part_in_flight=None,
+        thread_ref=func.coalesce(DELIVERIES.c.thread_ref, bindparam("thread", type_=String)),
+        lease_until=func.coalesce(
+            bindparam("lease", type_=DELIVERIES.c.lease_until.type), DELIVERIES.c.lease_until
+        ),
+    )
+)
+# the last part: the row settled as sent in the same UPDATE, and returned for the log
+DIGEST_SENT = (
+    update(DELIVERIES)
+    .where(
+        DELIVERIES.c.id == bindparam("row_id"),
+        DELIVERIES.c.parts_sent == bindparam("part_index"),
+        DELIVERIES.c.state != bindparam("sent"),
+    )
+    .values(
+        message_refs=bindparam("refs", type_=DELIVERIES.c.message_refs.type),
+        parts_sent=bindparam("next"),
+        part_in_flight=None,
+        thread_ref=func.coalesce(DELIVERIES.c.thread_ref, bindparam("thread", type_=String)),
+        state=bindparam("sent"),
+        retry_at=None,
+        error=None,
+        lease_owner=None,
+        lease_until=None,
+    )
+    .returning(*DELIVERIES.c)
+)
+PART_STARTING = (
+    update(DELIVERIES)
+    .where(DELIVERIES.c.id == bindparam("row_id"))
+    .values(part_in_flight=bindparam("part_index"))
+)
+
+
+def _delivery(row: DeliveryRow | Row[Any]) -> DeliveryInfo:
     return DeliveryInfo(
         row.id,
         row.channel_id,
@@ -1147,9 +1193,8 @@ class Store:
     def part_starting(self, delivery_id: int, part: int) -> None:
         """This part's request is about to go out: until it is recorded, a sender that takes
         the delivery over must ask the platform whether it arrived."""
-        table = DELIVERIES  # a plain statement: one per part of every digest
-        with self._autocommit.connect() as conn:
-            conn.execute(update(table).where(table.c.id == delivery_id).values(part_in_flight=part))
+        with self._autocommit.connect() as conn:  # one prepared statement per part
+            conn.execute(PART_STARTING, {"row_id": delivery_id, "part_index": part})
 
     def release_lease(self, delivery_id: int, owner: str) -> None:
         """Free the row for any sender now. The owner stays, so whoever claims it next knows
@@ -1224,25 +1269,26 @@ class Store:
         per part of every digest, and the ORM's load and flush cost more CPU than the
         database's own work (`make bench`, rush)."""
         table = DELIVERIES
+        known = {
+            "row_id": delivery_id,
+            "part_index": part,
+            "next": part + 1,
+            "refs": list(refs or ()),
+            "thread": thread_ref or None,
+            "lease": lease_until,
+        }
         if refs is not None and not finish:
-            values: dict[str, Any] = {
-                "message_refs": list(refs),
-                "parts_sent": part + 1,
-                "part_in_flight": None,
-            }
-            if lease_until is not None:
-                values["lease_until"] = lease_until
-            if thread_ref:
-                values["thread_ref"] = func.coalesce(table.c.thread_ref, thread_ref)
             with self._autocommit.connect() as conn:
-                done = conn.execute(
-                    update(table)
-                    .where(table.c.id == delivery_id, table.c.parts_sent == part)
-                    .values(values)
-                )
+                done = conn.execute(PART_SENT, known)
             if getattr(done, "rowcount", 0) == 1:
                 return None
         with self.engine.begin() as conn:
+            if refs is not None:  # the last part: the row settled by one UPDATE, if in place
+                settled = conn.execute(DIGEST_SENT, {**known, "sent": SENT}).one_or_none()
+                if settled is not None:
+                    self._record_handled(conn, settled)
+                    return _delivery(settled)
+
             wanted = (
                 select(table)
                 if finish
@@ -1251,7 +1297,7 @@ class Store:
             current = conn.execute(wanted.where(table.c.id == delivery_id)).one_or_none()
             if current is None:
                 return None
-            values = {}
+                values: dict[str, Any] = {}
             if current.parts_sent <= part:
                 values = {
                     "message_refs": [*(current.message_refs or []), message_ref],
@@ -1289,25 +1335,7 @@ class Store:
         handled are recorded for its channel here, in the caller's transaction."""
         if row.state == SENT:
             return {}
-        plan = row.plan or {}
-        handled = [i for group in plan.get("stories", []) for i in group]
-        wanted = list(dict.fromkeys([*(row.article_ids or []), *handled, *plan.get("dropped", [])]))
-        delivered = cast(Table, DeliveredArticleRow.__table__)
-        known = set(
-            conn.scalars(
-                select(delivered.c.article_id).where(
-                    delivered.c.channel_id == row.channel_id,
-                    delivered.c.article_id.in_(wanted),
-                )
-            )
-        )
-        missing = [
-            {"channel_id": row.channel_id, "article_id": a, "delivery_id": row.id}
-            for a in wanted
-            if a not in known
-        ]
-        if missing:
-            conn.execute(insert(delivered), missing)
+        Store._record_handled(conn, row)
         return {
             "state": state,
             "retry_at": None,
@@ -1316,6 +1344,28 @@ class Store:
             "lease_until": None,
             "part_in_flight": None,
         }
+
+    @staticmethod
+    def _record_handled(conn: Connection, row: Any) -> None:
+        """The articles a settled delivery handled (shown, told by another outlet, or filtered
+        out) are never offered to its channel again; one insert, skipping those recorded."""
+        plan = row.plan or {}
+        handled = [i for group in plan.get("stories", []) for i in group]
+        wanted = list(dict.fromkeys([*(row.article_ids or []), *handled, *plan.get("dropped", [])]))
+        if not wanted:
+            return
+        delivered = cast(Table, DeliveredArticleRow.__table__)
+        make_insert: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(
+            make_insert(delivered)
+            .values(
+                [
+                    {"channel_id": row.channel_id, "article_id": a, "delivery_id": row.id}
+                    for a in wanted
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["channel_id", "article_id"])
+        )
 
     def delivery_attempt(
         self,
