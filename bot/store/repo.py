@@ -1031,29 +1031,23 @@ class Store:
         """Insert (channel, slot, state, error) delivery rows where none exists yet, many per
         statement; returns the pairs inserted here. The unique (channel, slot) key makes a row
         once whoever else tries (a new leader, a cron job and the catch-up tick together)."""
-        table, made = DELIVERIES, set()
+        if not rows:
+            return set()
+        table = DELIVERIES
         dialect = self.engine.dialect.name
         make_insert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            make_insert(table)
+            .on_conflict_do_nothing(index_elements=["channel_id", "slot"])
+            .returning(table.c.channel_id, table.c.slot)
+        )
+        values = [
+            {"channel_id": c, "slot": slot, "state": state, "error": error, "created_at": now}
+            for c, slot, state, error in rows
+        ]
+        # one compiled statement, sent as multi-row batches by SQLAlchemy ("insertmanyvalues")
         with self.engine.begin() as conn:
-            for start in range(0, len(rows), 500):
-                values = [
-                    {
-                        "channel_id": c,
-                        "slot": slot,
-                        "state": state,
-                        "error": error,
-                        "created_at": now,
-                    }
-                    for c, slot, state, error in rows[start : start + 500]
-                ]
-                statement = (
-                    make_insert(table)
-                    .values(values)
-                    .on_conflict_do_nothing(index_elements=["channel_id", "slot"])
-                    .returning(table.c.channel_id, table.c.slot)
-                )
-                made |= {(c, slot) for c, slot in conn.execute(statement)}
-        return made
+            return {(c, slot) for c, slot in conn.execute(statement, values)}
 
     def delivery(self, channel_id: int, slot: str) -> DeliveryInfo | None:
         with self._sessions() as session:
