@@ -73,11 +73,29 @@ class PooledWebClient(AsyncWebClient):
         self.session, self._pool_loop = None, None
 
 
+def sdk_logger() -> logging.Logger:
+    """The logger slack_sdk's web client writes to, with a level of its own.
+
+    slack_sdk checks `logger.level <= DEBUG` before it formats each request and response for
+    its debug log, and a logger left at NOTSET (0) passes that check: every post then turned
+    its whole Block Kit payload and the response's headers into a string nobody logged, the
+    largest part of a post's CPU in the client (`make bench`, replicas). Its level is the
+    process's own, so with debug logging on the SDK's lines still appear."""
+    logger = logging.getLogger("slack_sdk.web.async_base_client")
+    logger.setLevel(max(logging.getLogger().getEffectiveLevel(), logging.DEBUG))
+    return logger
+
+
 def make_client(token: str, base_url: str | None = None) -> PooledWebClient:
     # No 429 handler here: the delivery engine waits out Retry-After itself, exactly, and
     # the poster's pacer keeps 429s rare in the first place.
     handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler(max_retry_count=2)]
-    kwargs: dict[str, Any] = {"token": token, "retry_handlers": handlers, "timeout": 30}
+    kwargs: dict[str, Any] = {
+        "token": token,
+        "retry_handlers": handlers,
+        "timeout": 30,
+        "logger": sdk_logger(),
+    }
     if base_url:
         kwargs["base_url"] = base_url.rstrip("/") + "/"
     return PooledWebClient(**kwargs)

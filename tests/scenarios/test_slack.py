@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
@@ -609,3 +610,17 @@ def channel_ref(channel: ChannelInfo) -> Any:
     from bot.channels.admin import ChannelRef
 
     return ChannelRef(channel.platform, channel.external_id)
+
+
+def test_the_sdk_formats_no_debug_lines_unless_debug_logging_is_on() -> None:
+    """slack_sdk formats every request for its debug log when its logger's own level lets
+    it (NOTSET does): a Block Kit payload turned into a string per post that nobody reads."""
+    root = logging.getLogger()
+    before = root.level
+    try:
+        root.setLevel(logging.INFO)
+        assert make_client("xoxb-test").logger.level == logging.INFO
+        root.setLevel(logging.DEBUG)  # an operator asking for everything gets the SDK's lines
+        assert make_client("xoxb-test").logger.level == logging.DEBUG
+    finally:
+        root.setLevel(before)
