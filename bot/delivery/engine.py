@@ -90,6 +90,16 @@ class DueSlots:
     latest_at: datetime
 
 
+@dataclass
+class Prepared:
+    """What a claimed delivery read, and its curating when it is to be planned (or the error
+    that curating raised, for that delivery alone)."""
+
+    inputs: DeliveryInputs
+    curated: Curated | None = None
+    error: Exception | None = None
+
+
 @dataclass(frozen=True)
 class DeliveryPolicy:
     """When a slot may still be posted, how far back a digest reaches, how many stories."""
@@ -149,7 +159,7 @@ class Deliverer:
         self._wake: asyncio.Event | None = None
         self._renders: OrderedDict[Hashable, Sequence[Any]] = OrderedDict()
         # the deliveries a claim round starts read their inputs together (see `_read_inputs`)
-        self._inputs: Coalescer[tuple[int, datetime, int], DeliveryInputs | None] = Coalescer(
+        self._inputs: Coalescer[tuple[int, datetime, int], Prepared | None] = Coalescer(
             self._read_inputs
         )
         METRICS.replica.labels(owner=self.owner).set(1)
@@ -543,13 +553,16 @@ class Deliverer:
 
     async def _resume(self, delivery: DeliveryInfo, now: datetime, resumed: bool) -> None:
         """Send what is left of a claimed delivery (all of it, for a first send)."""
-        inputs = await self._inputs.get(
+        late = delivery.parts_sent == 0 and now - delivery.created_at > self.policy.grace
+        prepared = await self._inputs.get(
             (
                 delivery.channel_id,
-                now - self.policy.lookback,
-                0 if delivery.article_ids else CANDIDATES,  # a planned delivery keeps its stories
+                now,
+                # a planned delivery keeps its stories, and one too late to post needs none
+                0 if delivery.article_ids or late else CANDIDATES,
             )
         )
+        inputs = prepared.inputs if prepared is not None else None
         channel = inputs.channel if inputs is not None else None
         if (
             inputs is None
@@ -560,7 +573,7 @@ class Deliverer:
             await self.store.release_lease(delivery.id, self.owner)
             return
         clock = LeaseClock(now)
-        if delivery.parts_sent == 0 and now - delivery.created_at > self.policy.grace:
+        if late:
             await self.store.set_delivery_state(
                 delivery.id,
                 SKIPPED,
@@ -583,7 +596,9 @@ class Deliverer:
         started = time.monotonic()
         async with Lease(self.leases, delivery.id, clock) as lease:
             if not delivery.article_ids:  # not planned yet (a first send, or crashed before)
-                planned = await self._plan(channel, delivery.id, delivery.slot, now, inputs)
+                planned = await self._plan(
+                    channel, delivery.id, delivery.slot, now, inputs, prepared
+                )
                 if planned is None:
                     return
                 parts = planned[1]
@@ -620,17 +635,42 @@ class Deliverer:
 
     async def _read_inputs(
         self, keys: list[tuple[int, datetime, int]]
-    ) -> dict[tuple[int, datetime, int], DeliveryInputs | None]:
-        """The inputs of the deliveries that asked in the same turn: one read per distinct
-        (since, cap), for all their channels (see `Store.delivery_inputs_many`)."""
+    ) -> dict[tuple[int, datetime, int], Prepared | None]:
+        """The inputs of the deliveries that asked in the same turn, each curated when it is
+        to be planned (`cap` > 0): one trip to a database thread for all of them, and one
+        read per distinct (now, cap) (see `Store.delivery_inputs_many`)."""
         groups: dict[tuple[datetime, int], list[int]] = {}
-        for channel_id, since, cap in keys:
-            groups.setdefault((since, cap), []).append(channel_id)
-        found: dict[tuple[int, datetime, int], DeliveryInputs | None] = {}
-        for (since, cap), channel_ids in groups.items():
-            read = await self.store.delivery_inputs_many(channel_ids, since, cap)
-            found.update({(c, since, cap): read.get(c) for c in channel_ids})
+        for channel_id, now, cap in keys:
+            groups.setdefault((now, cap), []).append(channel_id)
+        return await self.store.run(self._prepare_many, groups)
+
+    def _prepare_many(
+        self, groups: dict[tuple[datetime, int], list[int]]
+    ) -> dict[tuple[int, datetime, int], Prepared | None]:
+        """(On a database thread.) A channel whose curating failed carries its error, so that
+        only its own delivery fails."""
+        found: dict[tuple[int, datetime, int], Prepared | None] = {}
+        for (now, cap), channel_ids in groups.items():
+            read = self.store.sync.delivery_inputs_many(
+                channel_ids, now - self.policy.lookback, cap
+            )
+            for channel_id in channel_ids:
+                inputs = read.get(channel_id)
+                if inputs is None:
+                    found[(channel_id, now, cap)] = None
+                    continue
+                prepared = found[(channel_id, now, cap)] = Prepared(inputs)
+                if inputs.candidates and self._may_send(inputs.channel):
+                    try:
+                        prepared.curated = self._curate(
+                            inputs.channel, inputs.candidates, now, True, inputs
+                        )
+                    except Exception as exc:
+                        prepared.error = exc
         return found
+
+    def _may_send(self, channel: ChannelInfo) -> bool:
+        return channel.platform in self.posters and not channel.paused
 
     async def _plan(
         self,
@@ -639,20 +679,27 @@ class Deliverer:
         slot: str,
         now: datetime,
         inputs: DeliveryInputs | None = None,
+        prepared: Prepared | None = None,
     ) -> tuple[list[int], Sequence[Any]] | None:
         """Curate the channel's new articles into this delivery's parts and store the plan;
         None when nothing is left to post (the delivery is then settled as skipped, and what
-        filters dropped is marked handled). `inputs`: what was read for it already."""
+        filters dropped is marked handled). `inputs`: what was read for it already;
+        `prepared`: and how it was curated."""
         if inputs is None:
             inputs = await self.store.delivery_inputs(
                 channel.id, now - self.policy.lookback, CANDIDATES
             )
         candidates = inputs.candidates if inputs is not None else []
-        curated = (
-            await self.store.run(self._curate, channel, candidates, now, True, inputs)
-            if candidates
-            else None
-        )
+        if prepared is not None and prepared.error is not None:
+            raise prepared.error
+        if prepared is not None and (prepared.curated is not None or not candidates):
+            curated = prepared.curated
+        else:
+            curated = (
+                await self.store.run(self._curate, channel, candidates, now, True, inputs)
+                if candidates
+                else None
+            )
         if curated is None or not curated.stories:
             why = "nothing new" if curated is None else "every new article was filtered out"
             if curated is not None:

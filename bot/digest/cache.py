@@ -83,22 +83,31 @@ class DigestCache:
             return self._remember(article_id, cached)
         if article is None or not article.sentences:
             return None
+        # a server database takes the digest from the summarize worker that made it (one trip
+        # to a worker thread less per article); SQLite's one writer takes it on its own thread
+        shared = self.store.sync.engine.dialect.name != "sqlite"
         try:
-            digest = await self.store.workers.summarize(self._summarize, article)
+            digest = await self.store.workers.summarize(
+                self._summarize, article, article_id, shared
+            )
         except InputError as exc:
             METRICS.articles_without_bullets.inc()
             log.warning("left article %d out of digests: %s", article_id, exc.message)
             return None
-        await self.store.save_digest(article_id, digest)
+        if not shared:
+            await self.store.save_digest(article_id, digest)
         return self._remember(article_id, digest)
 
-    def _summarize(self, article: Article) -> Digest:
+    def _summarize(self, article: Article, article_id: int, save: bool) -> Digest:
+        """(On a summarize worker.) With `save`, the digest is also stored, from here."""
         started = time.perf_counter()
         digest = summarize_article(
             article, self.summarizer, self.summary_bullets, self.section_bullets
         )
         METRICS.summarizer_seconds.observe(time.perf_counter() - started)
         self.summarized += 1
+        if save:
+            self.store.sync.save_digest(article_id, digest)
         return digest
 
     def _remember(self, article_id: int, digest: Digest) -> Digest:
