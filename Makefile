@@ -49,6 +49,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.rush $(RUSH_SIZES) | tee bench/results/rush.txt
 	$(BIN)/python -m bench.pacing | tee bench/results/pacing.txt
 	$(BIN)/python -m bench.replicas $(REPLICA_SIZES) | tee bench/results/replicas.txt
+	$(BIN)/python -m bench.wakeups | tee bench/results/wakeups.txt
 	$(BIN)/python -m bench.readme
 
 clean:
