@@ -1282,7 +1282,6 @@ class Store:
                 if settled is not None:
                     self._record_handled(conn, settled)
                     return _delivery(settled)
-
             wanted = (
                 select(table)
                 if finish
@@ -1291,7 +1290,7 @@ class Store:
             current = conn.execute(wanted.where(table.c.id == delivery_id)).one_or_none()
             if current is None:
                 return None
-                values: dict[str, Any] = {}
+            values: dict[str, Any] = {}
             if current.parts_sent <= part:
                 values = {
                     "message_refs": [*(current.message_refs or []), message_ref],

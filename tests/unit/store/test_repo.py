@@ -176,3 +176,28 @@ def test_many_channels_inputs_read_together_match_each_channels_own(store: Store
     assert full[b].candidates == [ids[2], ids[3], ids[4], ids[5]]  # not 1: it had it
     assert full[c].candidates == []
     assert store.delivery_inputs_many([a], since, 0)[a].candidates == []  # a planned one
+
+
+def test_a_part_recorded_twice_changes_nothing_and_a_settled_row_stays_settled(
+    store: Store,
+) -> None:
+    """Two senders may record the same part (a takeover: the old one records what the new one
+    found already posted): the second record is a no-op, with or without the refs the sender
+    holds, and recording the last part again on a sent row leaves it as it was."""
+    channel = store.channel("test", "C1")
+    assert channel is not None
+    delivery = store.claim_delivery(channel.id, "2024-05-01T08:00")
+    assert delivery is not None
+    store.plan_delivery(delivery.id, [], 2)
+    until = datetime(2030, 1, 1, tzinfo=UTC)
+    assert store.part_sent(delivery.id, 0, "m0", "m0", until, refs=["m0"]) is None
+    assert store.part_sent(delivery.id, 0, "m0", "m0", until, refs=["m0"]) is None
+    assert store.part_sent(delivery.id, 0, "m0", "m0", until) is None
+    row = store.delivery_by_id(delivery.id)
+    assert row is not None and (row.parts_sent, row.message_refs) == (1, ["m0"])
+    final = store.part_sent(delivery.id, 1, "m1", "m0", until, finish=True, refs=["m0", "m1"])
+    assert final is not None and final.state == "sent" and final.message_refs == ["m0", "m1"]
+    for refs in (["m0", "m1"], None):  # again: the row stays as it was settled
+        again = store.part_sent(delivery.id, 1, "m1", "m0", until, finish=True, refs=refs)
+        assert again is not None and again.state == "sent" and again.message_refs == ["m0", "m1"]
+    assert store.delivery_by_id(delivery.id) == final
