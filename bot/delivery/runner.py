@@ -156,20 +156,24 @@ class Runner:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},
         )
         scheduler.start()
-        scheduler.add_job(
-            tick_job,
-            IntervalTrigger(seconds=self.tick.total_seconds()),
-            id="tick",
-            replace_existing=True,
-            next_run_time=datetime.now(UTC),
-        )
-        scheduler.add_job(
-            poll_job,
-            IntervalTrigger(seconds=self.poll.total_seconds()),
-            id="poll",
-            replace_existing=True,
-            next_run_time=datetime.now(UTC),
-        )
+        try:
+            scheduler.add_job(
+                tick_job,
+                IntervalTrigger(seconds=self.tick.total_seconds()),
+                id="tick",
+                replace_existing=True,
+                next_run_time=datetime.now(UTC),
+            )
+            scheduler.add_job(
+                poll_job,
+                IntervalTrigger(seconds=self.poll.total_seconds()),
+                id="poll",
+                replace_existing=True,
+                next_run_time=datetime.now(UTC),
+            )
+        except Exception:  # the job store unreachable: no half-started scheduler left running
+            scheduler.shutdown(wait=False)
+            raise
         self.scheduler = scheduler  # its channel jobs are added by `_lead`, right after
 
     def _stop_scheduler(self) -> None:
