@@ -86,8 +86,13 @@ class PaceTable:
         try:  # psycopg's own connection: its `execute` takes `prepare`
             driver: Any = raw.driver_connection
             row = driver.execute(RESERVE_PREPARED, params, prepare=True).fetchone()
+        except Exception:
+            if getattr(driver, "closed", False):  # the server went away: so do the others
+                raw.invalidate()
+                self.engine.pool.dispose()
+            raise
         finally:
-            raw.close()  # back to the pool
+            raw.close()  # back to the pool (an invalidated one is discarded)
         if row is not None:
             tat, now = row
             at = tat - interval - tolerance
