@@ -254,9 +254,13 @@ class Deliverer:
             for c in await self.store.channels()
             if c.schedule and not c.paused and c.platform in self.posters
         ]
+        notices: list[Awaitable[None]] = []  # sent once every batch's rows are made
         for start in range(0, len(channels), SLOT_BATCH):
             batch = channels[start : start + SLOT_BATCH]
-            await self._guarded(self.make_slots(batch, now), f"{len(batch)} channels' slots")
+            await self._guarded(
+                self.make_slots(batch, now, notices), f"{len(batch)} channels' slots"
+            )
+        await self._bounded(notices)
 
     async def drain(self, now: datetime | None = None) -> None:
         """Claim due rows at most `concurrency` at a time, claiming more as sends finish, until
@@ -398,11 +402,17 @@ class Deliverer:
         """One channel's cron fired: its slots' rows, as `make_slots` makes them."""
         await self.make_slots([channel], now)
 
-    async def make_slots(self, channels: Sequence[ChannelInfo], now: datetime) -> None:
+    async def make_slots(
+        self,
+        channels: Sequence[ChannelInfo],
+        now: datetime,
+        notices: list[Awaitable[None]] | None = None,
+    ) -> None:
         """The channels' slots that fell due since each was last served: missed ones are
         skipped, the latest gets its row (if still within the grace period) for a replica to
         claim. One read of the rows that exist and one insert of those that do not, for all of
-        them."""
+        them. The notices of slots skipped as too late are sent here, or added to `notices`
+        for the caller to send (after its other batches' rows: notices are paced posts)."""
         due = await self.store.run(self._due_slots, channels, now)
         rows: list[tuple[int, str, str, str | None]] = []
         for slots in due:
@@ -418,7 +428,7 @@ class Deliverer:
         if not rows:
             return
         made = await self.store.add_slot_rows(rows, now)
-        notices = []
+        mine: list[Awaitable[None]] = []
         for slots in due:
             channel = slots.channel
             for slot in slots.missed:
@@ -430,8 +440,11 @@ class Deliverer:
                 self.wake()
                 continue
             self._skipped(channel, slots.latest, NOT_RUNNING)
-            notices.append(self._notice(channel, _not_running_notice(slots.latest)))
-        await self._bounded(notices)
+            mine.append(self._notice(channel, _not_running_notice(slots.latest)))
+        if notices is None:
+            await self._bounded(mine)
+        else:
+            notices.extend(mine)
 
     def _due_slots(self, channels: Sequence[ChannelInfo], now: datetime) -> list[DueSlots]:
         """(On a database thread.) Each channel's slots since it was last served that have no
