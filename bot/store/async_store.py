@@ -99,7 +99,6 @@ class AsyncStore:
     # deliveries
     claim_delivery = on_database_thread(Store.claim_delivery)
     add_slot_rows = on_database_thread(Store.add_slot_rows)
-    delivery = on_database_thread(Store.delivery)
     delivery_by_id = on_database_thread(Store.delivery_by_id)
     delivery_by_thread = on_database_thread(Store.delivery_by_thread)
     unfinished_deliveries = on_database_thread(Store.unfinished_deliveries)

@@ -190,6 +190,13 @@ def _source(row: SourceRow) -> SourceInfo:
 DELIVERIES = cast(Table, DeliveryRow.__table__)
 
 
+def insert_or_skip(dialect: str, table: Table) -> Any:
+    """An INSERT that skips rows whose primary or unique key exists (ON CONFLICT DO NOTHING,
+    spelled alike by PostgreSQL and SQLite, built by each dialect's own `insert`)."""
+    make: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+    return make(table).on_conflict_do_nothing()
+
+
 # a part that is not the digest's last, recorded where the sender left the row (one UPDATE)
 PART_SENT = (
     update(DELIVERIES)
@@ -629,29 +636,8 @@ class Store:
 
     def new_articles_for(self, channel_id: int, since: datetime, cap: int) -> list[int]:
         """Articles from the channel's sources, seen since `since`, never delivered there; newest first."""
-        with self._sessions() as session:
-            return self._new_articles(session, channel_id, since, cap)
-
-    @staticmethod
-    def _new_articles(session: Session, channel_id: int, since: datetime, cap: int) -> list[int]:
-        sources = select(SubscriptionRow.source_id).where(SubscriptionRow.channel_id == channel_id)
-        delivered = select(DeliveredArticleRow.article_id).where(
-            DeliveredArticleRow.channel_id == channel_id
-        )
-        newest = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
-        query = (
-            select(ArticleRow.id)
-            .join(ArticleSourceRow, ArticleSourceRow.article_id == ArticleRow.id)
-            .where(
-                ArticleSourceRow.source_id.in_(sources),
-                ArticleRow.id.not_in(delivered),
-                newest >= since,
-            )
-            .group_by(ArticleRow.id)
-            .order_by(func.max(newest).desc(), ArticleRow.id.desc())
-            .limit(cap)
-        )
-        return list(session.scalars(query))
+        with self.engine.connect() as conn:
+            return self._new_articles_many(conn, [channel_id], since, cap).get(channel_id, [])
 
     def count_articles(self) -> int:
         with self._sessions() as session:
@@ -911,8 +897,9 @@ class Store:
     def _new_articles_many(
         conn: Connection, channel_ids: list[int], since: datetime, cap: int
     ) -> dict[int, list[int]]:
-        """`_new_articles` for many channels in one statement: each channel's newest `cap`
-        articles from its sources, seen since `since`, never delivered there."""
+        """Each channel's newest `cap` articles from its sources, seen since `since`, never
+        delivered there (newest first; the later id first among equals), for many channels in
+        one statement."""
         subscriptions = cast(Table, SubscriptionRow.__table__)
         links = cast(Table, ArticleSourceRow.__table__)
         articles = cast(Table, ArticleRow.__table__)
@@ -1034,12 +1021,8 @@ class Store:
         if not rows:
             return set()
         table = DELIVERIES
-        dialect = self.engine.dialect.name
-        make_insert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = (
-            make_insert(table)
-            .on_conflict_do_nothing(index_elements=["channel_id", "slot"])
-            .returning(table.c.channel_id, table.c.slot)
+        statement = insert_or_skip(self.engine.dialect.name, table).returning(
+            table.c.channel_id, table.c.slot
         )
         values = [
             {"channel_id": c, "slot": slot, "state": state, "error": error, "created_at": now}
@@ -1048,11 +1031,6 @@ class Store:
         # one compiled statement, sent as multi-row batches by SQLAlchemy ("insertmanyvalues")
         with self.engine.begin() as conn:
             return {(c, slot) for c, slot in conn.execute(statement, values)}
-
-    def delivery(self, channel_id: int, slot: str) -> DeliveryInfo | None:
-        with self._sessions() as session:
-            row = session.scalar(select(DeliveryRow).filter_by(channel_id=channel_id, slot=slot))
-            return _delivery(row) if row else None
 
     def delivery_by_thread(self, channel_id: int, thread_ref: str) -> DeliveryInfo | None:
         """The digest whose thread this is (a mention in a digest's thread asks about it)."""
@@ -1348,16 +1326,13 @@ class Store:
         if not wanted:
             return
         delivered = cast(Table, DeliveredArticleRow.__table__)
-        make_insert: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         conn.execute(
-            make_insert(delivered)
-            .values(
+            insert_or_skip(conn.dialect.name, delivered).values(
                 [
                     {"channel_id": row.channel_id, "article_id": a, "delivery_id": row.id}
                     for a in wanted
                 ]
             )
-            .on_conflict_do_nothing(index_elements=["channel_id", "article_id"])
         )
 
     def delivery_attempt(

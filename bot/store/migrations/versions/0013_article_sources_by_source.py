@@ -1,6 +1,6 @@
 """article_sources by source: a delivery's new articles are found from its sources' rows
 
-Without it the new-articles query (`Store._new_articles`) scanned every article for every
+Without it the new-articles query (`Store._new_articles_many`) scanned every article for every
 delivery: O(all articles) per channel digest, 1.3 ms at 3,000 articles on SQLite and growing
 with the archive; with it, O(the channel's own articles).
 
