@@ -464,8 +464,13 @@ class Deliverer:
                 )
                 continue
             schedules[key] = schedule
-            start = max(channel.schedule_since, now - MAX_CATCH_UP)
-            slots = slots_between(schedule, start, now)
+            try:
+                slots = slots_between(
+                    schedule, max(channel.schedule_since, now - MAX_CATCH_UP), now
+                )
+            except Exception:  # this channel alone: the batch's other channels go on
+                log.exception("could not work out the due slots of channel %s", channel.external_id)
+                continue
             if slots:
                 pending[channel.id] = (channel, slots)
         existing = self.store.sync.slot_rows(
