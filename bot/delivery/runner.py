@@ -157,20 +157,17 @@ class Runner:
         )
         scheduler.start()
         try:
-            scheduler.add_job(
-                tick_job,
-                IntervalTrigger(seconds=self.tick.total_seconds()),
-                id="tick",
-                replace_existing=True,
-                next_run_time=datetime.now(UTC),
-            )
-            scheduler.add_job(
-                poll_job,
-                IntervalTrigger(seconds=self.poll.total_seconds()),
-                id="poll",
-                replace_existing=True,
-                next_run_time=datetime.now(UTC),
-            )
+            for job, every, job_id in (
+                (tick_job, self.tick, "tick"),
+                (poll_job, self.poll, "poll"),
+            ):
+                scheduler.add_job(
+                    job,
+                    IntervalTrigger(seconds=every.total_seconds()),
+                    id=job_id,
+                    replace_existing=True,
+                    next_run_time=datetime.now(UTC),
+                )
         except Exception:  # the job store unreachable: no half-started scheduler left running
             scheduler.shutdown(wait=False)
             raise
