@@ -197,17 +197,23 @@ def insert_or_skip(dialect: str, table: Table) -> Any:
     return make(table).on_conflict_do_nothing()
 
 
-# a part that is not the digest's last, recorded where the sender left the row (one UPDATE)
+# what recording a part writes, and where the sender left the row (see `Store.part_sent`)
+_PART_RECORD: dict[str, Any] = {
+    "message_refs": bindparam("refs", type_=DELIVERIES.c.message_refs.type),
+    "parts_sent": bindparam("next"),
+    "part_in_flight": None,
+    "thread_ref": func.coalesce(DELIVERIES.c.thread_ref, bindparam("thread", type_=String)),
+}
+_WHERE_LEFT = (
+    DELIVERIES.c.id == bindparam("row_id"),
+    DELIVERIES.c.parts_sent == bindparam("part_index"),
+)
+# a part that is not the digest's last (one UPDATE)
 PART_SENT = (
     update(DELIVERIES)
-    .where(
-        DELIVERIES.c.id == bindparam("row_id"), DELIVERIES.c.parts_sent == bindparam("part_index")
-    )
+    .where(*_WHERE_LEFT)
     .values(
-        message_refs=bindparam("refs", type_=DELIVERIES.c.message_refs.type),
-        parts_sent=bindparam("next"),
-        part_in_flight=None,
-        thread_ref=func.coalesce(DELIVERIES.c.thread_ref, bindparam("thread", type_=String)),
+        **_PART_RECORD,
         lease_until=func.coalesce(
             bindparam("lease", type_=DELIVERIES.c.lease_until.type), DELIVERIES.c.lease_until
         ),
@@ -216,16 +222,9 @@ PART_SENT = (
 # the last part: the row settled as sent in the same UPDATE, and returned for the log
 DIGEST_SENT = (
     update(DELIVERIES)
-    .where(
-        DELIVERIES.c.id == bindparam("row_id"),
-        DELIVERIES.c.parts_sent == bindparam("part_index"),
-        DELIVERIES.c.state != bindparam("sent"),
-    )
+    .where(*_WHERE_LEFT, DELIVERIES.c.state != bindparam("sent"))
     .values(
-        message_refs=bindparam("refs", type_=DELIVERIES.c.message_refs.type),
-        parts_sent=bindparam("next"),
-        part_in_flight=None,
-        thread_ref=func.coalesce(DELIVERIES.c.thread_ref, bindparam("thread", type_=String)),
+        **_PART_RECORD,
         state=bindparam("sent"),
         retry_at=None,
         error=None,
