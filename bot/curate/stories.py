@@ -296,6 +296,8 @@ class _Groups:
 
 
 def group_stories(items: Sequence[StoryItem], window: timedelta = WINDOW) -> list[Story]:
+    if len(items) < 2:  # nothing to compare: a channel with one new article reads none
+        return [Story([item]) for item in items]
     sigs = [signature(i) for i in items]
     groups = _Groups(items, sigs, window)
     for (i, j), score in similarity_pairs(items, sigs).items():

@@ -172,3 +172,9 @@ def test_a_report_in_cyrillic_meets_its_english_version_by_names() -> None:
         "en",
     )
     assert _together([english, russian, other, ELAZIG_EN, ELECTION_FR]) == {frozenset({4, 5})}
+
+
+def test_one_article_or_none_is_its_own_story_or_none() -> None:
+    one = _story(1, "Mayor opens new bridge", "The mayor opened the new bridge on Monday.", "en")
+    assert [s.items for s in group_stories([one])] == [[one]]
+    assert group_stories([]) == []
