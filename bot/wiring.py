@@ -144,7 +144,7 @@ def make_pacer(
 
     if not shared or store.engine.dialect.name != "postgresql":
         return Pacer(limits)
-    return SharedPacer(limits, PaceTable(store.engine), offload, scope)
+    return SharedPacer(limits, PaceTable(store.engine, store.on_loop), offload, scope)
 
 
 def delivery_engine(

@@ -268,9 +268,14 @@ class SharedPacer(Pacer):
             self._next_prune = self.clock() + PRUNE_EVERY
             self._spawn(self.offload(self.table.prune, PRUNE_IDLE))
         try:
-            permit = await self.offload(
-                self.table.reserve, key, bucket.interval, bucket.tolerance, self.max_wait
+            # awaited on the loop when it can be (one statement, no thread's wake-up)
+            permit = await self.table.reserve_on_loop(
+                key, bucket.interval, bucket.tolerance, self.max_wait
             )
+            if permit is None:
+                permit = await self.offload(
+                    self.table.reserve, key, bucket.interval, bucket.tolerance, self.max_wait
+                )
         except Exception as exc:  # the database: pace this post locally, say so once
             if not self._failing:
                 self._failing = True

@@ -4,14 +4,28 @@
 loop that carries every platform connection. So code on the loop calls `await
 store.claim_delivery(...)` on an `AsyncStore`, which runs `Store.claim_delivery` on the
 database workers: the callee is named where it is called, with its own types.
+
+Three writes every post makes (a part starting, a part sent, the plan) are the exception on
+PostgreSQL: single statements, awaited on the loop's own connections (bot/store/on_loop.py),
+because a thread's wake-ups cost more CPU than the statement. A `Store` subclass's override
+of those three is reached only on the threads (SQLite, or when the loop hands one back).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-from bot.store.repo import Store
+from bot.store.on_loop import Outcome, Statement
+from bot.store.repo import (
+    ON_LOOP_PART_SENT,
+    ON_LOOP_PART_STARTING,
+    ON_LOOP_PLAN_DELIVERY,
+    DeliveryInfo,
+    Store,
+    part_record,
+)
 from bot.workers import Workers
 
 P = ParamSpec("P")
@@ -57,6 +71,69 @@ class AsyncStore:
 
     async def set_channel_settings(self, channel_id: int, **values: Any) -> None:
         await self.workers.db(self.sync.set_channel_settings, channel_id, **values)
+
+    # the writes every post makes: on PostgreSQL awaited on the loop (bot/store/on_loop.py),
+    # else, or when that connection cannot take it, on a database thread as every other call
+
+    async def part_starting(self, delivery_id: int, part: int) -> None:
+        """See `Store.part_starting`."""
+        values = {"row_id": delivery_id, "part_index": part}
+        if await self._on_loop(ON_LOOP_PART_STARTING, values) is None:
+            await self.workers.db(self.sync.part_starting, delivery_id, part)
+
+    async def plan_delivery(
+        self,
+        delivery_id: int,
+        article_ids: list[int],
+        parts_total: int,
+        plan: dict[str, Any] | None = None,
+    ) -> None:
+        """See `Store.plan_delivery`."""
+        values = {
+            "row_id": delivery_id,
+            "article_ids": article_ids,
+            "parts_total": parts_total,
+            "plan": plan,
+        }
+        if await self._on_loop(ON_LOOP_PLAN_DELIVERY, values) is None:
+            await self.workers.db(
+                self.sync.plan_delivery, delivery_id, article_ids, parts_total, plan
+            )
+
+    async def part_sent(
+        self,
+        delivery_id: int,
+        part: int,
+        message_ref: str,
+        thread_ref: str | None,
+        lease_until: datetime | None = None,
+        finish: bool = False,
+        refs: Sequence[str] | None = None,
+    ) -> DeliveryInfo | None:
+        """See `Store.part_sent`: a part that is not the last, with the row where the caller
+        left it, is one UPDATE, here; anything else (the last part settles the row and
+        records what it handled: a transaction) runs on a database thread."""
+        if refs is not None and not finish:
+            values = part_record(delivery_id, part, thread_ref, lease_until, refs)
+            done = await self._on_loop(ON_LOOP_PART_SENT, values)
+            if done is not None and done.rowcount == 1:
+                return None
+        return await self.workers.db(
+            self.sync.part_sent,
+            delivery_id,
+            part,
+            message_ref,
+            thread_ref,
+            lease_until,
+            finish=finish,
+            refs=refs,
+        )
+
+    async def _on_loop(self, statement: Statement, values: dict[str, Any]) -> Outcome | None:
+        on_loop = self.sync.on_loop
+        if on_loop is None:
+            return None
+        return await on_loop.execute(statement.sql, statement.params(values))
 
     # channels
     channel = on_database_thread(Store.channel)
@@ -107,10 +184,7 @@ class AsyncStore:
     claim_due = on_database_thread(Store.claim_due)
     release_leases = on_database_thread(Store.release_leases)
     release_predecessors = on_database_thread(Store.release_predecessors)
-    part_starting = on_database_thread(Store.part_starting)
     renew_leases = on_database_thread(Store.renew_leases)
-    plan_delivery = on_database_thread(Store.plan_delivery)
-    part_sent = on_database_thread(Store.part_sent)
     finish_delivery = on_database_thread(Store.finish_delivery)
     delivery_attempt = on_database_thread(Store.delivery_attempt)
     set_delivery_state = on_database_thread(Store.set_delivery_state)

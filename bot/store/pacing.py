@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
+from bot.store.on_loop import OnLoop
+
 # the server's clock, in seconds; now() is the statement's start in autocommit, so a wait
 # computed from it is, if anything, a little long (the time the row lock took)
 _NOW = "EXTRACT(EPOCH FROM now())::float8"
@@ -66,7 +68,7 @@ class Permit:
 class PaceTable:
     """The `pace_buckets` rows, on a pool of autocommit connections of its own."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, on_loop: OnLoop | None = None) -> None:
         # the same server and credentials as the store's engine; no pre-ping (a round trip on
         # every checkout) and no transaction: each permit is one statement, one round trip.
         # Two connections kept: the calls come from the database workers (8 threads at most),
@@ -78,6 +80,20 @@ class PaceTable:
             max_overflow=6,
             pool_recycle=1800,
         )
+        self.on_loop = on_loop
+
+    async def reserve_on_loop(
+        self, key: str, interval: float, tolerance: float, max_wait: float
+    ) -> Permit | None:
+        """`reserve`, awaited on the event loop (bot/store/on_loop.py); None when it did not
+        run there, or the bucket is held (the caller then calls `reserve` on a thread)."""
+        if self.on_loop is None:
+            return None
+        params = {"key": key, "interval": interval, "tolerance": tolerance, "max_wait": max_wait}
+        done = await self.on_loop.execute(RESERVE_PREPARED, params)
+        if done is None or not done.rows:
+            return None
+        return _permit(done.rows[0], interval, tolerance)
 
     def reserve(self, key: str, interval: float, tolerance: float, max_wait: float) -> Permit:
         """Take the bucket's next slot unless it is further off than `max_wait`."""
@@ -94,9 +110,7 @@ class PaceTable:
         finally:
             raw.close()  # back to the pool (an invalidated one is discarded)
         if row is not None:
-            tat, now = row
-            at = tat - interval - tolerance
-            return Permit(at, max(at - now, 0.0))
+            return _permit(row, interval, tolerance)
         with self.engine.connect() as conn:
             held = conn.execute(PEEK, {"key": key}).one()
         at = held.tat - tolerance
@@ -114,3 +128,10 @@ class PaceTable:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _permit(row: Any, interval: float, tolerance: float) -> Permit:
+    """The slot a RESERVE statement's row (the new TAT, the server's now) stands for."""
+    tat, now = row
+    at = tat - interval - tolerance
+    return Permit(at, max(at - now, 0.0))

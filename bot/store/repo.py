@@ -51,6 +51,7 @@ from bot.store.models import (
     SummaryCacheRow,
     utcnow,
 )
+from bot.store.on_loop import OnLoop, Statement
 
 SENDING, SENT, SKIPPED, FAILED = "sending", "sent", "skipped", "failed"
 
@@ -238,6 +239,37 @@ PART_STARTING = (
     .where(DELIVERIES.c.id == bindparam("row_id"))
     .values(part_in_flight=bindparam("part_index"))
 )
+PLAN_DELIVERY = (
+    update(DELIVERIES)
+    .where(DELIVERIES.c.id == bindparam("row_id"))
+    .values(
+        article_ids=bindparam("article_ids", type_=DELIVERIES.c.article_ids.type),
+        parts_total=bindparam("parts_total"),
+        plan=bindparam("plan", type_=DELIVERIES.c.plan.type),
+    )
+)
+# the same statements as the event loop awaits them on PostgreSQL (bot/store/async_store.py)
+ON_LOOP_PART_STARTING = Statement.of(PART_STARTING)
+ON_LOOP_PART_SENT = Statement.of(PART_SENT)
+ON_LOOP_PLAN_DELIVERY = Statement.of(PLAN_DELIVERY)
+
+
+def part_record(
+    delivery_id: int,
+    part: int,
+    thread_ref: str | None,
+    lease_until: datetime | None,
+    refs: Sequence[str] | None,
+) -> dict[str, Any]:
+    """The parameters of `PART_SENT` and `DIGEST_SENT`: this part recorded as sent."""
+    return {
+        "row_id": delivery_id,
+        "part_index": part,
+        "next": part + 1,
+        "refs": list(refs or ()),
+        "thread": thread_ref or None,
+        "lease": lease_until,
+    }
 
 
 def _delivery(row: DeliveryRow | Row[Any]) -> DeliveryInfo:
@@ -271,6 +303,8 @@ class Store:
         # for writes that are one statement: no BEGIN and COMMIT around it, which on
         # PostgreSQL are a round trip each (the same pool; the connection is reset on return)
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # the statements every post makes, for the event loop to await itself (PostgreSQL)
+        self.on_loop = OnLoop(engine.url) if engine.dialect.name == "postgresql" else None
 
     @property
     def session_factory(self) -> sessionmaker[Session]:
@@ -1211,12 +1245,15 @@ class Store:
         parts_total: int,
         plan: dict[str, Any] | None = None,
     ) -> None:
-        table = DELIVERIES
         with self._autocommit.connect() as conn:
             conn.execute(
-                update(table)
-                .where(table.c.id == delivery_id)
-                .values(article_ids=article_ids, parts_total=parts_total, plan=plan)
+                PLAN_DELIVERY,
+                {
+                    "row_id": delivery_id,
+                    "article_ids": article_ids,
+                    "parts_total": parts_total,
+                    "plan": plan,
+                },
             )
 
     def part_sent(
@@ -1240,14 +1277,7 @@ class Store:
         per part of every digest, and the ORM's load and flush cost more CPU than the
         database's own work (`make bench`, rush)."""
         table = DELIVERIES
-        known = {
-            "row_id": delivery_id,
-            "part_index": part,
-            "next": part + 1,
-            "refs": list(refs or ()),
-            "thread": thread_ref or None,
-            "lease": lease_until,
-        }
+        known = part_record(delivery_id, part, thread_ref, lease_until, refs)
         if refs is not None and not finish:
             with self._autocommit.connect() as conn:
                 done = conn.execute(PART_SENT, known)

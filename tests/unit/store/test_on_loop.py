@@ -1,0 +1,176 @@
+"""The writes every post makes, awaited on the event loop on PostgreSQL (bot/store/on_loop.py):
+they write what the database threads write, and a connection that cannot take a statement
+hands it back to the threads instead of failing the post."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from bot.digest.sections import build_article
+from bot.ingest.plaintext import parse_plaintext
+from bot.store.async_store import AsyncStore
+from bot.store.on_loop import OnLoop
+from bot.store.pacing import PaceTable, Permit
+from bot.store.repo import Store
+from bot.workers import Workers
+
+NOW = datetime(2026, 5, 1, 7, tzinfo=UTC)
+
+
+class ThreadNoting(Store):
+    """Notes which of the three writes reached the database threads."""
+
+    on_threads: list[str]
+
+    def part_starting(self, delivery_id: int, part: int) -> None:
+        self.on_threads.append(f"part_starting on {threading.current_thread().name}")
+        super().part_starting(delivery_id, part)
+
+    def plan_delivery(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.on_threads.append("plan_delivery")
+        return super().plan_delivery(*args, **kwargs)
+
+    def part_sent(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.on_threads.append("part_sent")
+        return super().part_sent(*args, **kwargs)
+
+
+def _post_a_digest(store: Store) -> tuple[list[str], object, list[int]]:
+    """Plan a two-part digest, start and record both parts, as the engine does."""
+    noting = ThreadNoting(store.engine)
+    noting.on_threads = []
+    workers = Workers(summarize=1, database=2)
+    async_store = AsyncStore(noting, workers)
+    channel = store.channel("slack", "C1")
+    source = store.source("path:/feed")
+    ids = [
+        store.add_article(
+            source.id,
+            build_article(parse_plaintext(f"Story {n}\n\nThe council met again.\n", f"s{n}")),
+            [f"k{n}"],
+            f"h{n}",
+            NOW,
+        )[0]
+        for n in range(2)
+    ]
+    delivery = store.claim_delivery(
+        channel.id, "2026-05-01T07:00", now=NOW, lease_owner="me", lease_until=NOW
+    )
+    assert delivery is not None
+    until = NOW + timedelta(seconds=12)
+
+    async def main() -> object:
+        await async_store.plan_delivery(delivery.id, ids, 2, {"stories": [ids[:1], ids[1:]]})
+        await async_store.part_starting(delivery.id, 0)
+        mid = store.delivery_by_id(delivery.id)
+        assert mid is not None and mid.part_in_flight == 0 and mid.parts_total == 2
+        await async_store.part_sent(delivery.id, 0, "m1", "t1", until, refs=["m1"])
+        await async_store.part_starting(delivery.id, 1)
+        return await async_store.part_sent(
+            delivery.id, 1, "m2", "t1", until, finish=True, refs=["m1", "m2"]
+        )
+
+    try:
+        final = asyncio.run(main())
+    finally:
+        workers.close()
+    return noting.on_threads, final, ids
+
+
+def test_a_posts_writes_land_alike_on_either_backend(store: Store) -> None:
+    on_threads, final, ids = _post_a_digest(store)
+    [row] = store.deliveries()
+    assert (row.state, row.parts_sent, row.message_refs, row.thread_ref) == (
+        "sent",
+        2,
+        ["m1", "m2"],
+        "t1",
+    )
+    assert row.article_ids == ids and row.plan == {"stories": [ids[:1], ids[1:]]}
+    assert row.part_in_flight is None and row.lease_owner is None
+    assert getattr(final, "state", None) == "sent"
+    if store.on_loop is None:  # SQLite: every write on a database thread, as before
+        assert on_threads.count("part_sent") == 2 and "plan_delivery" in on_threads
+    else:  # PostgreSQL: only the last part (a transaction) goes to a thread
+        assert on_threads == ["part_sent"]
+
+
+def _postgres(store: Store) -> OnLoop:
+    if store.on_loop is None:
+        pytest.skip("statements on the loop are for PostgreSQL")
+    return store.on_loop
+
+
+def test_a_connection_the_server_dropped_hands_the_statement_to_the_threads(
+    store: Store,
+) -> None:
+    on_loop = _postgres(store)
+
+    async def main() -> list[object]:
+        first = await on_loop.execute("SELECT pg_backend_pid()", {})
+        assert first is not None
+        [(pid,)] = first.rows
+        with store.engine.connect() as conn:  # as a server restart does to every connection
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        dropped = await on_loop.execute("SELECT 1", {})
+        resting = await on_loop.execute("SELECT 1", {})
+        on_loop._resting_until = 0.0  # the back-off is over
+        return [dropped, resting, await on_loop.execute("SELECT 1", {})]
+
+    dropped, resting, back = asyncio.run(main())
+    assert dropped is None and resting is None
+    assert back is not None and back.rows == [(1,)]
+    on_loop.close()
+
+
+def test_with_every_connection_busy_a_statement_goes_to_the_threads(store: Store) -> None:
+    on_loop = _postgres(store)
+    on_loop.size = 2
+
+    async def main() -> list[object]:
+        return list(
+            await asyncio.gather(*(on_loop.execute("SELECT pg_sleep(0.2)", {}) for _ in range(3)))
+        )
+
+    outcomes = asyncio.run(main())
+    assert sum(o is None for o in outcomes) == 1
+    assert len(on_loop._idle) == 2  # both kept for the next statements
+    on_loop.close()
+
+
+def test_a_new_event_loop_gets_connections_of_its_own(store: Store) -> None:
+    on_loop = _postgres(store)
+
+    async def backend() -> int:
+        done = await on_loop.execute("SELECT pg_backend_pid()", {})
+        assert done is not None
+        return int(done.rows[0][0])
+
+    first = asyncio.run(backend())
+    second = asyncio.run(backend())
+    assert first != second  # the first loop's connection was dropped, not reused
+    on_loop.close()
+
+
+def test_a_pacing_permit_taken_on_the_loop_is_the_same_as_on_a_thread(store: Store) -> None:
+    on_loop = _postgres(store)
+    table = PaceTable(store.engine, on_loop)
+
+    async def on_the_loop() -> Permit | None:
+        return await table.reserve_on_loop("slack:C1", 1.0, 0.0, 30.0)
+
+    first = asyncio.run(on_the_loop())
+    second = table.reserve("slack:C1", 1.0, 0.0, 30.0)
+    assert first is not None and first.wait == 0.0
+    assert 0.9 < second.at - first.at < 1.1  # one interval after it, in the same bucket
+    table.hold("slack:C1", 60.0, 0.0)
+    held = asyncio.run(on_the_loop())
+    assert held is None  # held longer than a caller waits: `reserve` says for how long
+    assert not table.reserve("slack:C1", 1.0, 0.0, 30.0).taken
+    table.close()
+    on_loop.close()
