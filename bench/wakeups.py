@@ -1,4 +1,5 @@
-"""What waking up costs on this machine: the CPU of a trip to a worker thread and of a sleep.
+"""What waking up costs on this machine: the CPU of a trip to a worker thread, of a sleep, and
+of one database statement run on a thread or awaited on the event loop.
 
 A channel's digest is mostly waiting (for the database, the platform, its pacing slot), and
 every wait ends in a wake-up: a database worker woken for a statement, the event loop woken
@@ -15,8 +16,16 @@ from __future__ import annotations
 import asyncio
 import resource
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+from sqlalchemy import make_url
+
+from bench.replicas import postgres
+from bot.store.db import normalize_url
+from bot.store.on_loop import OnLoop
 
 
 def cpu() -> float:
@@ -41,6 +50,43 @@ async def sleeps(count: int, seconds: float) -> float:
     return (cpu() - started) / count
 
 
+STATEMENT = "SELECT %(n)s::int + 1"  # one prepared statement, next to no server work
+
+
+async def statements_on_threads(url: str, count: int) -> float:
+    """The statement on a database thread, as `Workers.db` runs one (a connection each)."""
+    loop = asyncio.get_running_loop()
+    local = threading.local()
+
+    def run(n: int) -> object:
+        if not hasattr(local, "conn"):
+            local.conn = psycopg.connect(url, autocommit=True)
+        return local.conn.execute(STATEMENT, {"n": n}, prepare=True).fetchone()
+
+    with ThreadPoolExecutor(8) as pool:
+        await asyncio.gather(*(loop.run_in_executor(pool, run, n) for n in range(50)))
+        started = cpu()
+        for _ in range(count // 50):  # fifty at once, as the posts of a rush
+            await asyncio.gather(*(loop.run_in_executor(pool, run, n) for n in range(50)))
+        return (cpu() - started) / count
+
+
+async def statements_on_the_loop(url: str, count: int) -> float:
+    """The statement awaited on the loop's own connections (bot/store/on_loop.py)."""
+    on_loop = OnLoop(make_url(normalize_url(url)), size=8)
+
+    async def run(n: int) -> object:
+        return await on_loop.execute(STATEMENT, {"n": n})
+
+    await asyncio.gather(*(run(n) for n in range(50)))
+    started = cpu()
+    for _ in range(count // 50):
+        await asyncio.gather(*(run(n) for n in range(50)))
+    spent = (cpu() - started) / count
+    on_loop.close()
+    return spent
+
+
 def python_baseline(count: int) -> float:
     """A small pure-Python job (a thousand-item sum), for scale."""
     started = cpu()
@@ -56,10 +102,21 @@ def main() -> int:
         ("an event-loop sleep of 1 ms", asyncio.run(sleeps(1000, 0.001))),
         ("an event-loop sleep of 10 ms", asyncio.run(sleeps(200, 0.01))),
     ]
+    with postgres() as url:  # a throwaway server (or NEWSDIGEST_BENCH_DATABASE_URL)
+        rows += [
+            (
+                "a statement on a database thread (50 at once)",
+                asyncio.run(statements_on_threads(url, 3000)),
+            ),
+            (
+                "the same awaited on the event loop (50 at once)",
+                asyncio.run(statements_on_the_loop(url, 3000)),
+            ),
+        ]
     base = rows[0][1]
     print("Wake-ups on this machine: process CPU per operation (ratio to the baseline)")
     for label, seconds in rows:
-        print(f"  {label:46} {1e6 * seconds:7.1f} us  ({seconds / base:5.1f}x)")
+        print(f"  {label:50} {1e6 * seconds:7.1f} us  ({seconds / base:5.1f}x)")
     wall = time.perf_counter()
     asyncio.run(sleeps(100, 0.01))
     print(f"  (100 sleeps of 10 ms took {time.perf_counter() - wall:.2f} s of wall time)")
