@@ -14,16 +14,25 @@ of those three is reached only on the threads (SQLite, or when the loop hands on
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+
+from psycopg import AsyncConnection
+from psycopg.rows import namedtuple_row
 
 from bot.store.on_loop import Outcome, Statement
 from bot.store.repo import (
+    ON_LOOP_DIGEST_SENT,
     ON_LOOP_PART_SENT,
     ON_LOOP_PART_STARTING,
     ON_LOOP_PLAN_DELIVERY,
+    ON_LOOP_RECORD_HANDLED,
+    SENT,
     DeliveryInfo,
     Store,
+    delivery_info,
+    handled_articles,
     part_record,
 )
 from bot.workers import Workers
@@ -110,14 +119,19 @@ class AsyncStore:
         finish: bool = False,
         refs: Sequence[str] | None = None,
     ) -> DeliveryInfo | None:
-        """See `Store.part_sent`: a part that is not the last, with the row where the caller
-        left it, is one UPDATE, here; anything else (the last part settles the row and
-        records what it handled: a transaction) runs on a database thread."""
-        if refs is not None and not finish:
+        """See `Store.part_sent`. With the row where the caller left it (`refs`), here: a part
+        that is not the last is one UPDATE; the last settles the row and records what it
+        handled, one transaction. Anything else runs on a database thread."""
+        if refs is not None and self.sync.on_loop is not None:
             values = part_record(delivery_id, part, thread_ref, lease_until, refs)
-            done = await self._on_loop(ON_LOOP_PART_SENT, values)
-            if done is not None and done.rowcount == 1:
-                return None
+            if not finish:
+                done = await self._on_loop(ON_LOOP_PART_SENT, values)
+                if done is not None and done.rowcount == 1:
+                    return None
+            else:
+                settled = await self.sync.on_loop.run(partial(_settle, values))
+                if settled is not None and settled.value is not None:
+                    return settled.value
         return await self.workers.db(
             self.sync.part_sent,
             delivery_id,
@@ -189,3 +203,30 @@ class AsyncStore:
     delivery_attempt = on_database_thread(Store.delivery_attempt)
     set_delivery_state = on_database_thread(Store.set_delivery_state)
     last_sent_delivery = on_database_thread(Store.last_sent_delivery)
+
+
+async def _settle(values: dict[str, Any], conn: AsyncConnection[Any]) -> DeliveryInfo | None:
+    """The last part recorded and the row settled as sent, with the articles it handled,
+    in one transaction on the loop's connection (what `Store.part_sent` does on a thread);
+    None when the row is not where the sender left it."""
+    async with conn.transaction():
+        cursor = await conn.execute(
+            ON_LOOP_DIGEST_SENT.sql,
+            ON_LOOP_DIGEST_SENT.params({**values, "sent": SENT}),
+            prepare=True,
+        )
+        cursor.row_factory = namedtuple_row
+        row = await cursor.fetchone()
+        if row is None:
+            return None
+        settled = row._replace(
+            **{k: v.astimezone(UTC) for k, v in row._asdict().items() if isinstance(v, datetime)}
+        )
+        handled = handled_articles(settled.article_ids, settled.plan)
+        if handled:
+            await conn.execute(
+                ON_LOOP_RECORD_HANDLED.sql,
+                {"channel_id": settled.channel_id, "ids": handled, "delivery_id": settled.id},
+                prepare=True,
+            )
+    return delivery_info(settled)

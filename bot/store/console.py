@@ -29,7 +29,7 @@ from bot.store.models import (
     SourceRow,
     SubscriptionRow,
 )
-from bot.store.repo import SENDING, SENT, ChannelInfo, DeliveryInfo, Store, _channel, _delivery
+from bot.store.repo import SENDING, SENT, ChannelInfo, DeliveryInfo, Store, _channel, delivery_info
 
 T = TypeVar("T")
 PER_PAGE = 50
@@ -436,7 +436,7 @@ class ConsoleQueries:
             .limit(limit)
             .offset(offset)
         ).all()
-        return [DeliveryLine(_delivery(d), _channel(c), d.updated_at) for d, c in rows]
+        return [DeliveryLine(delivery_info(d), _channel(c), d.updated_at) for d, c in rows]
 
     def delivery(self, scope: Scope, delivery_id: int) -> DeliveryLine | None:
         with self._sessions() as session:
@@ -448,7 +448,7 @@ class ConsoleQueries:
             if row is None:
                 return None
             delivery, channel = row
-            return DeliveryLine(_delivery(delivery), _channel(channel), delivery.updated_at)
+            return DeliveryLine(delivery_info(delivery), _channel(channel), delivery.updated_at)
 
     def search(
         self, scope: Scope, query: str, page: int = 1, per_page: int = PER_PAGE

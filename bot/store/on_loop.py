@@ -20,17 +20,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import Json
 from sqlalchemy import JSON, URL
 from sqlalchemy.dialects.postgresql import psycopg as pg_dialect
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SIZE = 4  # connections a process keeps for these statements (about 1 ms each in a rush)
 BACKOFF = 2.0  # seconds on the database threads alone after a connection failed
@@ -72,6 +74,13 @@ class Outcome:
     rowcount: int
 
 
+@dataclass(frozen=True)
+class Ran(Generic[T]):
+    """What work run on the loop's connection returned (so that None can be a result)."""
+
+    value: T
+
+
 class OnLoop:
     """A small pool of psycopg async connections (autocommit) for one process's event loop."""
 
@@ -85,6 +94,20 @@ class OnLoop:
 
     async def execute(self, sql: str, params: Mapping[str, Any]) -> Outcome | None:
         """Run one prepared statement; None when it did not run here (see the module)."""
+
+        async def one(conn: psycopg.AsyncConnection[Any]) -> Outcome:
+            cursor = await conn.execute(sql, params, prepare=True)
+            rows = await cursor.fetchall() if cursor.description is not None else []
+            return Outcome(rows, cursor.rowcount)
+
+        ran = await self.run(one)
+        return None if ran is None else ran.value
+
+    async def run(
+        self, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]
+    ) -> Ran[T] | None:
+        """`work` on one of the loop's connections (a transaction of a few statements, say);
+        None when it did not run here. Its own errors (a constraint, say) are raised."""
         if time.monotonic() < self._resting_until:
             return None
         loop = asyncio.get_running_loop()
@@ -97,21 +120,29 @@ class OnLoop:
         conn: psycopg.AsyncConnection[Any] | None = None
         try:
             conn = self._idle.pop() if self._idle else await self._connect()
-            cursor = await conn.execute(sql, params, prepare=True)
-            rows = await cursor.fetchall() if cursor.description is not None else []
-            outcome = Outcome(rows, cursor.rowcount)
+            ran = Ran(await work(conn))
         except psycopg.OperationalError as exc:  # the connection, not the statement
             self._rest(exc)
             if conn is not None:
                 conn.pgconn.finish()
             return None
+        except BaseException:  # the statement's own error, or a cancel mid-statement
+            if conn is not None:
+                self._put_back(conn, loop)
+            raise
         finally:
             self._busy -= 1
-        if self._loop is loop:
+        self._put_back(conn, loop)
+        return ran
+
+    def _put_back(
+        self, conn: psycopg.AsyncConnection[Any], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        """Idle again, if it is ready for the next statement and still this loop's."""
+        if self._loop is loop and conn.info.transaction_status == TransactionStatus.IDLE:
             self._idle.append(conn)
         else:
             conn.pgconn.finish()
-        return outcome
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         return await psycopg.AsyncConnection.connect(

@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import (
     Connection,
     Engine,
+    Integer,
     Row,
     String,
     Table,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -189,6 +191,7 @@ def _source(row: SourceRow) -> SourceInfo:
 
 # the deliveries table itself, for the statements written once per part of every digest
 DELIVERIES = cast(Table, DeliveryRow.__table__)
+DELIVERED = cast(Table, DeliveredArticleRow.__table__)
 
 
 def insert_or_skip(dialect: str, table: Table) -> Any:
@@ -248,10 +251,33 @@ PLAN_DELIVERY = (
         plan=bindparam("plan", type_=DELIVERIES.c.plan.type),
     )
 )
+# what a settled delivery handled, for its channel (see `Store._record_handled`): one row
+# per id in `ids`, those recorded already skipped
+RECORD_HANDLED = (
+    pg_insert(DELIVERED)
+    .from_select(
+        ["channel_id", "article_id", "delivery_id"],
+        select(
+            bindparam("channel_id", type_=Integer),
+            func.unnest(bindparam("ids", type_=ARRAY(Integer))),
+            bindparam("delivery_id", type_=Integer),
+        ),
+    )
+    .on_conflict_do_nothing()
+)
 # the same statements as the event loop awaits them on PostgreSQL (bot/store/async_store.py)
 ON_LOOP_PART_STARTING = Statement.of(PART_STARTING)
 ON_LOOP_PART_SENT = Statement.of(PART_SENT)
+ON_LOOP_DIGEST_SENT = Statement.of(DIGEST_SENT)
+ON_LOOP_RECORD_HANDLED = Statement.of(RECORD_HANDLED)
 ON_LOOP_PLAN_DELIVERY = Statement.of(PLAN_DELIVERY)
+
+
+def handled_articles(article_ids: Sequence[int] | None, plan: dict[str, Any] | None) -> list[int]:
+    """The articles a delivery handled: shown, told by another outlet, or filtered out."""
+    plan = plan or {}
+    told = [i for group in plan.get("stories", []) for i in group]
+    return list(dict.fromkeys([*(article_ids or []), *told, *plan.get("dropped", [])]))
 
 
 def part_record(
@@ -272,7 +298,8 @@ def part_record(
     }
 
 
-def _delivery(row: DeliveryRow | Row[Any]) -> DeliveryInfo:
+def delivery_info(row: Any) -> DeliveryInfo:
+    """A deliveries row (ORM, Core or driver) as the engine sees it."""
     return DeliveryInfo(
         row.id,
         row.channel_id,
@@ -1023,7 +1050,7 @@ class Store:
             except IntegrityError:
                 session.rollback()
                 return None
-            return _delivery(row)
+            return delivery_info(row)
 
     def slot_rows(self, wanted: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which of these (channel, slot) pairs have a delivery row already: one query per
@@ -1074,19 +1101,19 @@ class Store:
                 .order_by(DeliveryRow.id.desc())
                 .limit(1)
             )
-            return _delivery(row) if row else None
+            return delivery_info(row) if row else None
 
     def delivery_by_id(self, delivery_id: int) -> DeliveryInfo | None:
         with self._sessions() as session:
             row = session.get(DeliveryRow, delivery_id)
-            return _delivery(row) if row else None
+            return delivery_info(row) if row else None
 
     def unfinished_deliveries(self) -> list[DeliveryInfo]:
         with self._sessions() as session:
             rows = session.scalars(
                 select(DeliveryRow).where(DeliveryRow.state == SENDING).order_by(DeliveryRow.id)
             )
-            return [_delivery(r) for r in rows]
+            return [delivery_info(r) for r in rows]
 
     def take_lease(self, delivery_id: int, owner: str, now: datetime, until: datetime) -> bool:
         """Become the one sender of an unfinished delivery, atomically; False if someone holds it.
@@ -1160,7 +1187,7 @@ class Store:
                 .where(DeliveryRow.id.in_(list(picked)), DeliveryRow.lease_owner == owner)
                 .order_by(DeliveryRow.id)
             )
-            return [Claimed(_delivery(r), *picked[r.id]) for r in rows]
+            return [Claimed(delivery_info(r), *picked[r.id]) for r in rows]
 
     def release_leases(self, owner: str) -> int:
         """Hand back every row this owner holds (a replica stopping cleanly): the others may
@@ -1236,7 +1263,7 @@ class Store:
             query = select(DeliveryRow).order_by(DeliveryRow.id)
             if channel_id is not None:
                 query = query.filter_by(channel_id=channel_id)
-            return [_delivery(r) for r in session.scalars(query)]
+            return [delivery_info(r) for r in session.scalars(query)]
 
     def plan_delivery(
         self,
@@ -1288,7 +1315,7 @@ class Store:
                 settled = conn.execute(DIGEST_SENT, {**known, "sent": SENT}).one_or_none()
                 if settled is not None:
                     self._record_handled(conn, settled)
-                    return _delivery(settled)
+                    return delivery_info(settled)
             wanted = (
                 select(table)
                 if finish
@@ -1314,7 +1341,7 @@ class Store:
                 conn.execute(update(table).where(table.c.id == delivery_id).values(values))
             if not finish:
                 return None
-            return _delivery(SimpleNamespace(**{**current._asdict(), **values}))  # type: ignore[arg-type]
+            return delivery_info(SimpleNamespace(**{**current._asdict(), **values}))
 
     def finish_delivery(
         self, delivery_id: int, state: str = SENT, error: str | None = None
@@ -1349,14 +1376,11 @@ class Store:
     def _record_handled(conn: Connection, row: Any) -> None:
         """The articles a settled delivery handled (shown, told by another outlet, or filtered
         out) are never offered to its channel again; one insert, skipping those recorded."""
-        plan = row.plan or {}
-        handled = [i for group in plan.get("stories", []) for i in group]
-        wanted = list(dict.fromkeys([*(row.article_ids or []), *handled, *plan.get("dropped", [])]))
+        wanted = handled_articles(row.article_ids, row.plan)
         if not wanted:
             return
-        delivered = cast(Table, DeliveredArticleRow.__table__)
         conn.execute(
-            insert_or_skip(conn.dialect.name, delivered).values(
+            insert_or_skip(conn.dialect.name, DELIVERED).values(
                 [
                     {"channel_id": row.channel_id, "article_id": a, "delivery_id": row.id}
                     for a in wanted
@@ -1412,7 +1436,7 @@ class Store:
                 .order_by(DeliveryRow.id.desc())
                 .limit(1)
             )
-            return _delivery(row) if row else None
+            return delivery_info(row) if row else None
 
     # caches and receipts --------------------------------------------------------------------------
     def cache_get(self, key: str) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from sqlalchemy import text
 from support.fake_slack import FakeSlack
 from support.loopback import LoopbackServer
 from support.recording_poster import Crash, RecordingPoster
@@ -21,7 +22,7 @@ from bot.delivery.engine import Deliverer
 from bot.delivery.polling import local_source, poll_source
 from bot.delivery.poster import PostError, SentPart
 from bot.ingest.fetch import FetchOptions
-from bot.store.repo import ChannelInfo, DeliveryInfo, Store
+from bot.store.repo import ChannelInfo, Store
 from bot.summarize.extractive import ExtractiveSummarizer
 from bot.wiring import delivery_engine
 
@@ -94,30 +95,31 @@ def test_crash_after_slack_accepted_is_reconciled_by_metadata(
     assert posted.startswith("posted digest to slack:") and posted.endswith("(resumed)")
 
 
-class FlakyStore(Store):
-    """The write that settles a delivery fails once: the last part's record, which also marks
-    the delivery sent (one transaction), or the finishing write on its own."""
-
-    fail_finish = 1
-
-    def part_sent(self, *args: Any, finish: bool = False, **kwargs: Any) -> DeliveryInfo | None:
-        if finish and self.fail_finish:
-            self.fail_finish -= 1
-            raise RuntimeError("database went away")
-        return super().part_sent(*args, finish=finish, **kwargs)
-
-    def finish_delivery(self, delivery_id: int, *args: Any) -> None:
-        if self.fail_finish:
-            self.fail_finish -= 1
-            raise RuntimeError("database went away")
-        super().finish_delivery(delivery_id, *args)
+FAIL_SETTLING = {  # the write that settles a delivery as sent fails: a real database error
+    "postgresql": [
+        "CREATE FUNCTION fail_settling() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'database went away'; END $$",
+        "CREATE TRIGGER fail_settling BEFORE UPDATE ON deliveries FOR EACH ROW "
+        "WHEN (NEW.state = 'sent' AND OLD.state <> 'sent') EXECUTE FUNCTION fail_settling()",
+    ],
+    "sqlite": [
+        "CREATE TRIGGER fail_settling BEFORE UPDATE OF state ON deliveries "
+        "WHEN NEW.state = 'sent' AND OLD.state <> 'sent' "
+        "BEGIN SELECT RAISE(ABORT, 'database went away'); END",
+    ],
+}
 
 
 def test_db_error_on_the_sent_update_is_repaired_without_reposting(
     database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = FlakyStore(Store.open(database_url).engine)
+    """The last part's record, which also marks the delivery sent (one transaction), fails
+    (on PostgreSQL that write is awaited on the loop's own connection, bot/store/on_loop.py)."""
+    store = Store.open(database_url)
     seed_stories(store, tmp_path)
+    with store.engine.begin() as conn:
+        for statement in FAIL_SETTLING[store.engine.dialect.name]:
+            conn.execute(text(statement))
     poster = RecordingPoster()
     engine = delivery_engine(
         store, ExtractiveSummarizer(), {"test": poster}, lookback=timedelta(days=3650)
@@ -126,6 +128,10 @@ def test_db_error_on_the_sent_update_is_repaired_without_reposting(
         asyncio.run(engine.tick(SLOT_TIME))
     assert store.deliveries()[0].state == "sending" and len(poster.posts) == 3
     assert store.deliveries()[0].part_in_flight == 2  # the last part is out, unrecorded
+    with store.engine.begin() as conn:  # the database is back
+        conn.execute(
+            text("DROP TRIGGER fail_settling" + (" ON deliveries" if store.on_loop else ""))
+        )
     asyncio.run(engine.tick(SLOT_TIME + timedelta(seconds=30)))
     assert store.deliveries()[0].state == "sent" and len(poster.posts) == 3
     assert poster.finds == 1  # found on the platform, not posted again
