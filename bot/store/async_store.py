@@ -19,18 +19,21 @@ from functools import partial
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from psycopg import AsyncConnection
-from psycopg.rows import namedtuple_row
 
 from bot.store.on_loop import Outcome, Statement
 from bot.store.repo import (
+    ON_LOOP_CLAIM_DUE,
     ON_LOOP_DIGEST_SENT,
     ON_LOOP_PART_SENT,
     ON_LOOP_PART_STARTING,
     ON_LOOP_PLAN_DELIVERY,
     ON_LOOP_RECORD_HANDLED,
     SENT,
+    Claimed,
     DeliveryInfo,
     Store,
+    claim_params,
+    claimed_rows,
     delivery_info,
     handled_articles,
     part_record,
@@ -143,6 +146,25 @@ class AsyncStore:
             refs=refs,
         )
 
+    async def claim_due(
+        self,
+        owner: str,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        platforms: Sequence[str],
+        exclude: Sequence[int] = (),
+    ) -> list[Claimed]:
+        """See `Store.claim_due`: on PostgreSQL one statement, awaited here."""
+        if limit > 0 and platforms:
+            values = claim_params(owner, now, until, limit, platforms, exclude)
+            done = await self._on_loop(ON_LOOP_CLAIM_DUE, values)
+            if done is not None:
+                return claimed_rows(_in_utc(r) for r in done.rows)
+        return await self.workers.db(
+            self.sync.claim_due, owner, now, until, limit, platforms, exclude
+        )
+
     async def _on_loop(self, statement: Statement, values: dict[str, Any]) -> Outcome | None:
         on_loop = self.sync.on_loop
         if on_loop is None:
@@ -195,7 +217,6 @@ class AsyncStore:
     unfinished_deliveries = on_database_thread(Store.unfinished_deliveries)
     take_lease = on_database_thread(Store.take_lease)
     release_lease = on_database_thread(Store.release_lease)
-    claim_due = on_database_thread(Store.claim_due)
     release_leases = on_database_thread(Store.release_leases)
     release_predecessors = on_database_thread(Store.release_predecessors)
     renew_leases = on_database_thread(Store.renew_leases)
@@ -215,13 +236,10 @@ async def _settle(values: dict[str, Any], conn: AsyncConnection[Any]) -> Deliver
             ON_LOOP_DIGEST_SENT.params({**values, "sent": SENT}),
             prepare=True,
         )
-        cursor.row_factory = namedtuple_row
         row = await cursor.fetchone()
         if row is None:
             return None
-        settled = row._replace(
-            **{k: v.astimezone(UTC) for k, v in row._asdict().items() if isinstance(v, datetime)}
-        )
+        settled = _in_utc(row)
         handled = handled_articles(settled.article_ids, settled.plan)
         if handled:
             await conn.execute(
@@ -230,3 +248,10 @@ async def _settle(values: dict[str, Any], conn: AsyncConnection[Any]) -> Deliver
                 prepare=True,
             )
     return delivery_info(settled)
+
+
+def _in_utc(row: Any) -> Any:
+    """A driver's row (a named tuple) with its times in UTC, as SQLAlchemy's columns give them."""
+    return row._replace(
+        **{k: v.astimezone(UTC) for k, v in row._asdict().items() if isinstance(v, datetime)}
+    )

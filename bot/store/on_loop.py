@@ -27,6 +27,7 @@ from typing import Any, Generic, TypeVar
 
 import psycopg
 from psycopg.pq import TransactionStatus
+from psycopg.rows import namedtuple_row
 from psycopg.types.json import Json
 from sqlalchemy import JSON, URL
 from sqlalchemy.dialects.postgresql import psycopg as pg_dialect
@@ -146,7 +147,10 @@ class OnLoop:
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         return await psycopg.AsyncConnection.connect(
-            self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT
+            self.conninfo,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT,
+            row_factory=namedtuple_row,  # rows read by column name, as SQLAlchemy's are
         )
 
     def _rest(self, exc: Exception) -> None:

@@ -15,6 +15,8 @@ from sqlalchemy import (
     Row,
     String,
     Table,
+    all_,
+    any_,
     bindparam,
     delete,
     exists,
@@ -265,12 +267,72 @@ RECORD_HANDLED = (
     )
     .on_conflict_do_nothing()
 )
+CHANNELS = cast(Table, ChannelRow.__table__)
+# a claim, with its conditions repeated by the UPDATE (see `Store.claim_due`)
+_CLAIMABLE = (
+    DELIVERIES.c.state == SENDING,
+    or_(DELIVERIES.c.lease_until.is_(None), DELIVERIES.c.lease_until <= bindparam("now")),
+    or_(DELIVERIES.c.retry_at.is_(None), DELIVERIES.c.retry_at <= bindparam("now")),
+)
+_PICKED = (
+    select(
+        DELIVERIES.c.id,
+        DELIVERIES.c.lease_owner.label("previous_owner"),
+        DELIVERIES.c.lease_until.label("previous_until"),
+    )
+    .join(CHANNELS, CHANNELS.c.id == DELIVERIES.c.channel_id)
+    .where(
+        *_CLAIMABLE,
+        CHANNELS.c.platform == any_(bindparam("platforms", type_=ARRAY(String))),
+        CHANNELS.c.paused.is_(False),
+        DELIVERIES.c.id != all_(bindparam("exclude", type_=ARRAY(Integer))),
+    )
+    .order_by(DELIVERIES.c.id)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update(skip_locked=True, of=DELIVERIES)
+    .cte("picked")
+)
+# PostgreSQL: pick, lease and return the rows in one statement (autocommit: atomic alone)
+CLAIM_DUE = (
+    update(DELIVERIES)
+    .where(DELIVERIES.c.id == _PICKED.c.id, *_CLAIMABLE)
+    .values(lease_owner=bindparam("owner"), lease_until=bindparam("until"))
+    .returning(*DELIVERIES.c, _PICKED.c.previous_owner, _PICKED.c.previous_until)
+)
 # the same statements as the event loop awaits them on PostgreSQL (bot/store/async_store.py)
+ON_LOOP_CLAIM_DUE = Statement.of(CLAIM_DUE)
 ON_LOOP_PART_STARTING = Statement.of(PART_STARTING)
 ON_LOOP_PART_SENT = Statement.of(PART_SENT)
 ON_LOOP_DIGEST_SENT = Statement.of(DIGEST_SENT)
 ON_LOOP_RECORD_HANDLED = Statement.of(RECORD_HANDLED)
 ON_LOOP_PLAN_DELIVERY = Statement.of(PLAN_DELIVERY)
+
+
+def claim_params(
+    owner: str,
+    now: datetime,
+    until: datetime,
+    limit: int,
+    platforms: Sequence[str],
+    exclude: Sequence[int],
+) -> dict[str, Any]:
+    """The parameters of `CLAIM_DUE` (see `Store.claim_due`)."""
+    return {
+        "owner": owner,
+        "now": now,
+        "until": until,
+        "limit": limit,
+        "platforms": list(platforms),
+        "exclude": list(exclude),
+    }
+
+
+def claimed_rows(rows: Iterable[Any]) -> list[Claimed]:
+    """`CLAIM_DUE`'s rows, oldest first (RETURNING keeps no order)."""
+    return [
+        Claimed(delivery_info(r), r.previous_owner, r.previous_until)
+        for r in sorted(rows, key=lambda r: r.id)
+    ]
 
 
 def handled_articles(article_ids: Sequence[int] | None, plan: dict[str, Any] | None) -> list[int]:
@@ -1151,6 +1213,13 @@ class Store:
         """
         if limit <= 0 or not platforms:
             return []
+        if self.engine.dialect.name == "postgresql":  # one statement (also awaited on the loop)
+            with self._autocommit.connect() as conn:
+                return claimed_rows(
+                    conn.execute(
+                        CLAIM_DUE, claim_params(owner, now, until, limit, platforms, exclude)
+                    )
+                )
         free = or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until <= now)
         due = [
             DeliveryRow.state == SENDING,
