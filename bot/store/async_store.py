@@ -23,11 +23,10 @@ from psycopg import AsyncConnection
 from bot.store.on_loop import Outcome, Statement
 from bot.store.repo import (
     ON_LOOP_CLAIM_DUE,
-    ON_LOOP_DIGEST_SENT,
     ON_LOOP_PART_SENT,
     ON_LOOP_PART_STARTING,
     ON_LOOP_PLAN_DELIVERY,
-    ON_LOOP_RECORD_HANDLED,
+    ON_LOOP_SETTLE,
     SENT,
     Claimed,
     DeliveryInfo,
@@ -35,7 +34,6 @@ from bot.store.repo import (
     claim_params,
     claimed_rows,
     delivery_info,
-    handled_articles,
     part_record,
 )
 from bot.workers import Workers
@@ -227,27 +225,13 @@ class AsyncStore:
 
 
 async def _settle(values: dict[str, Any], conn: AsyncConnection[Any]) -> DeliveryInfo | None:
-    """The last part recorded and the row settled as sent, with the articles it handled,
-    in one transaction on the loop's connection (what `Store.part_sent` does on a thread);
-    None when the row is not where the sender left it."""
-    async with conn.transaction():
-        cursor = await conn.execute(
-            ON_LOOP_DIGEST_SENT.sql,
-            ON_LOOP_DIGEST_SENT.params({**values, "sent": SENT}),
-            prepare=True,
-        )
-        row = await cursor.fetchone()
-        if row is None:
-            return None
-        settled = _in_utc(row)
-        handled = handled_articles(settled.article_ids, settled.plan)
-        if handled:
-            await conn.execute(
-                ON_LOOP_RECORD_HANDLED.sql,
-                {"channel_id": settled.channel_id, "ids": handled, "delivery_id": settled.id},
-                prepare=True,
-            )
-    return delivery_info(settled)
+    """The last part recorded, the row settled as sent and the articles it handled recorded:
+    what `Store.part_sent` does on a thread, as one statement on the loop's connection; None
+    when the row is not where the sender left it."""
+    params = ON_LOOP_SETTLE.params({**values, "sent": SENT})
+    cursor = await conn.execute(ON_LOOP_SETTLE.sql, params, prepare=True)
+    row = await cursor.fetchone()
+    return None if row is None else delivery_info(_in_utc(row))
 
 
 def _in_utc(row: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
@@ -253,20 +253,6 @@ PLAN_DELIVERY = (
         plan=bindparam("plan", type_=DELIVERIES.c.plan.type),
     )
 )
-# what a settled delivery handled, for its channel (see `Store._record_handled`): one row
-# per id in `ids`, those recorded already skipped
-RECORD_HANDLED = (
-    pg_insert(DELIVERED)
-    .from_select(
-        ["channel_id", "article_id", "delivery_id"],
-        select(
-            bindparam("channel_id", type_=Integer),
-            func.unnest(bindparam("ids", type_=ARRAY(Integer))),
-            bindparam("delivery_id", type_=Integer),
-        ),
-    )
-    .on_conflict_do_nothing()
-)
 CHANNELS = cast(Table, ChannelRow.__table__)
 # a claim, with its conditions repeated by the UPDATE (see `Store.claim_due`)
 _CLAIMABLE = (
@@ -304,7 +290,30 @@ ON_LOOP_CLAIM_DUE = Statement.of(CLAIM_DUE)
 ON_LOOP_PART_STARTING = Statement.of(PART_STARTING)
 ON_LOOP_PART_SENT = Statement.of(PART_SENT)
 ON_LOOP_DIGEST_SENT = Statement.of(DIGEST_SENT)
-ON_LOOP_RECORD_HANDLED = Statement.of(RECORD_HANDLED)
+# the last part's record on the loop, one statement: the row settled as `DIGEST_SENT` does,
+# and the articles it handled recorded as `handled_articles` reads them from the row (its
+# article ids, every id in its plan's stories, and its plan's dropped ids)
+_ARRAY = "CASE WHEN json_typeof({0}) = 'array' THEN {0} ELSE '[]'::json END"
+ON_LOOP_SETTLE = replace(
+    ON_LOOP_DIGEST_SENT,
+    sql=f"""
+    WITH settled AS ({ON_LOOP_DIGEST_SENT.sql}),
+    handled AS (
+        INSERT INTO delivered_articles (channel_id, article_id, delivery_id)
+        SELECT DISTINCT settled.channel_id, ids.id::int, settled.id
+        FROM settled CROSS JOIN LATERAL (
+            SELECT json_array_elements_text({_ARRAY.format("settled.article_ids")}) AS id
+            UNION ALL
+            SELECT json_array_elements_text({_ARRAY.format("story")})
+            FROM json_array_elements({_ARRAY.format("settled.plan -> 'stories'")}) AS story
+            UNION ALL
+            SELECT json_array_elements_text({_ARRAY.format("settled.plan -> 'dropped'")})
+        ) AS ids
+        ON CONFLICT DO NOTHING
+    )
+    SELECT * FROM settled
+    """,
+)
 ON_LOOP_PLAN_DELIVERY = Statement.of(PLAN_DELIVERY)
 
 

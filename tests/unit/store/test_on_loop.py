@@ -16,7 +16,7 @@ from bot.ingest.plaintext import parse_plaintext
 from bot.store.async_store import AsyncStore
 from bot.store.on_loop import OnLoop
 from bot.store.pacing import PaceTable, Permit
-from bot.store.repo import Store
+from bot.store.repo import Store, handled_articles
 from bot.workers import Workers
 
 NOW = datetime(2026, 5, 1, 7, tzinfo=UTC)
@@ -181,3 +181,58 @@ def test_a_pacing_permit_taken_on_the_loop_is_the_same_as_on_a_thread(store: Sto
     assert not table.reserve("slack:C1", 1.0, 0.0, 30.0).taken
     table.close()
     on_loop.close()
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"stories": [[0], [1, 2]], "dropped": [3]},  # shown, told by others, filtered out
+        {"stories": [[0, 1]]},
+        {"dropped": [2, 3]},
+        {},
+        None,
+    ],
+)
+def test_a_settled_delivery_records_what_it_handled_on_either_path(
+    store: Store, shape: dict[str, list[object]] | None
+) -> None:
+    """The last part's one statement on the loop reads the handled articles from the row as
+    `handled_articles` does on the threads."""
+    channel = store.channel("slack", "C1")
+    source = store.source("path:/feed")
+    ids = [
+        store.add_article(
+            source.id,
+            build_article(parse_plaintext(f"Story {n}\n\nThe council met again.\n", f"s{n}")),
+            [f"k{n}"],
+            f"h{n}",
+            NOW,
+        )[0]
+        for n in range(4)
+    ]
+
+    def real(value: object) -> object:  # the shape's indexes as the articles' ids
+        return [real(v) for v in value] if isinstance(value, list) else ids[int(str(value))]
+
+    plan = None if shape is None else {k: real(v) for k, v in shape.items()}
+    shown = [ids[0]] if shape else []
+    delivery = store.claim_delivery(channel.id, "2026-05-01T07:00", now=NOW, lease_owner="me")
+    assert delivery is not None
+    workers = Workers(summarize=1, database=1)
+    async_store = AsyncStore(store, workers)
+
+    async def main() -> None:
+        await async_store.plan_delivery(delivery.id, shown, 1, plan)
+        await async_store.part_sent(delivery.id, 0, "m1", None, finish=True, refs=["m1"])
+
+    try:
+        asyncio.run(main())
+    finally:
+        workers.close()
+    with store.engine.connect() as conn:
+        recorded = conn.scalars(
+            text("SELECT article_id FROM delivered_articles WHERE delivery_id = :d"),
+            {"d": delivery.id},
+        ).all()
+    assert sorted(recorded) == sorted(handled_articles(shown, plan))
+    assert store.deliveries()[0].state == "sent"
