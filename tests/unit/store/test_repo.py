@@ -201,3 +201,33 @@ def test_a_part_recorded_twice_changes_nothing_and_a_settled_row_stays_settled(
         again = store.part_sent(delivery.id, 1, "m1", "m0", until, finish=True, refs=refs)
         assert again is not None and again.state == "sent" and again.message_refs == ["m0", "m1"]
     assert store.delivery_by_id(delivery.id) == final
+
+
+def test_slot_rows_are_made_once_with_the_models_defaults(store: Store) -> None:
+    now = datetime(2024, 5, 1, 8, 0, 5, tzinfo=UTC)
+    a, b = (store.channel("slack", name) for name in ("A", "B"))
+    assert a is not None and b is not None
+    rows = [
+        (a.id, "2024-05-01T08:00", "sending", None),
+        (b.id, "2024-05-01T08:00", "skipped", "late"),
+    ]
+    assert store.add_slot_rows(rows, now) == {
+        (a.id, "2024-05-01T08:00"),
+        (b.id, "2024-05-01T08:00"),
+    }
+    assert store.add_slot_rows(rows, now) == set()  # made once, whoever tries again
+    made = {d.channel_id: d for d in store.deliveries()}
+    assert (made[a.id].state, made[a.id].error, made[b.id].state, made[b.id].error) == (
+        "sending",
+        None,
+        "skipped",
+        "late",
+    )
+    for row in made.values():
+        assert (row.article_ids, row.message_refs, row.parts_total, row.parts_sent) == (
+            [],
+            [],
+            0,
+            0,
+        )
+        assert (row.attempts, row.created_at, row.lease_owner, row.plan) == (0, now, None, None)
