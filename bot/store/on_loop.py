@@ -10,9 +10,9 @@ nothing slow runs on it (the rule in bot/workers.py).
 
 What runs here is deliberately small: single prepared statements, autocommit, their
 parameters given as the driver takes them. Anything else (sessions, transactions, the
-ORM, SQLite) stays on the database threads. A statement that cannot run here (every
-connection busy, or the server just dropped one) gets None back and its caller runs it
-there instead, so a restart of the server costs nothing but a reconnect.
+ORM, SQLite) stays on the database threads. A statement that cannot run here (the server
+just dropped a connection) gets None back and its caller runs it there instead, so a
+restart of the server costs nothing but a reconnect.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -82,14 +83,23 @@ class Ran(Generic[T]):
     value: T
 
 
+_OPEN = object()  # a waiter's answer: a place is free, open a connection in it
+_THREADS = object()  # a waiter's answer: the connections failed, run on the threads
+
+
 class OnLoop:
-    """A small pool of psycopg async connections (autocommit) for one process's event loop."""
+    """A small pool of psycopg async connections (autocommit) for one process's event loop.
+
+    A statement that finds every connection busy waits for one (a wait costs less than a
+    thread's wake-up, and a burst sent to the threads would open and close connections
+    beyond their pool's size, a new server backend each)."""
 
     def __init__(self, url: URL, size: int = SIZE) -> None:
         self.conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.size = size
         self._idle: list[psycopg.AsyncConnection[Any]] = []
-        self._busy = 0
+        self._busy = 0  # connections out, being opened, or handed to a waiter
+        self._waiters: deque[asyncio.Future[Any]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._resting_until = 0.0
 
@@ -114,36 +124,72 @@ class OnLoop:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # connections are used by one loop only
             self.close()
-            self._loop = loop
-        if not self._idle and self._busy >= self.size:
-            return None
-        self._busy += 1
+            self._busy, self._waiters, self._loop = 0, deque(), loop
         conn: psycopg.AsyncConnection[Any] | None = None
         try:
-            conn = self._idle.pop() if self._idle else await self._connect()
+            conn = await self._acquire(loop)
+            if conn is None:
+                return None
             ran = Ran(await work(conn))
         except psycopg.OperationalError as exc:  # the connection, not the statement
-            self._rest(exc)
             if conn is not None:
                 conn.pgconn.finish()
+            self._rest(exc)  # the waiters go to the threads too
+            self._release(None, loop)
             return None
         except BaseException:  # the statement's own error, or a cancel mid-statement
             if conn is not None:
-                self._put_back(conn, loop)
+                self._release(conn, loop)
             raise
-        finally:
-            self._busy -= 1
-        self._put_back(conn, loop)
+        self._release(conn, loop)
         return ran
 
-    def _put_back(
-        self, conn: psycopg.AsyncConnection[Any], loop: asyncio.AbstractEventLoop
+    async def _acquire(
+        self, loop: asyncio.AbstractEventLoop
+    ) -> psycopg.AsyncConnection[Any] | None:
+        """A connection of the pool's (an idle one, a new one, or one handed over by a
+        statement that finished); None to run on the threads."""
+        if self._idle:
+            self._busy += 1
+            return self._idle.pop()
+        if self._busy < self.size:
+            self._busy += 1
+            return await self._connect()
+        waiter: asyncio.Future[Any] = loop.create_future()
+        self._waiters.append(waiter)
+        try:
+            got = await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # handed over just as it was cancelled
+                handed = waiter.result()
+                if handed is not _THREADS:
+                    self._release(None if handed is _OPEN else handed, loop)
+            raise
+        if got is _THREADS:
+            return None
+        return await self._connect() if got is _OPEN else cast(psycopg.AsyncConnection[Any], got)
+
+    def _release(
+        self, conn: psycopg.AsyncConnection[Any] | None, loop: asyncio.AbstractEventLoop
     ) -> None:
-        """Idle again, if it is ready for the next statement and still this loop's."""
-        if self._loop is loop and conn.info.transaction_status == TransactionStatus.IDLE:
-            self._idle.append(conn)
-        else:
+        """A place in the pool is free again: its connection (None when it was dropped)
+        goes to the first waiter, else back to the idle ones if it is ready for the next
+        statement and still this loop's."""
+        if loop is not self._loop:
+            if conn is not None:
+                conn.pgconn.finish()
+            return
+        if conn is not None and conn.info.transaction_status != TransactionStatus.IDLE:
             conn.pgconn.finish()
+            conn = None
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(_OPEN if conn is None else conn)  # the place passes on
+                return
+        self._busy -= 1
+        if conn is not None:
+            self._idle.append(conn)
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         return await psycopg.AsyncConnection.connect(
@@ -154,10 +200,15 @@ class OnLoop:
         )
 
     def _rest(self, exc: Exception) -> None:
-        """A failed connection: every idle one is suspect too (the server restarted)."""
+        """A failed connection: every idle one is suspect too (the server restarted), and
+        whoever waits for one goes to the threads."""
         log.info("database connection on the loop failed (%s); using the threads", exc)
         self._resting_until = time.monotonic() + BACKOFF
         self.close()
+        waiters, self._waiters = self._waiters, deque()
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(_THREADS)
 
     def close(self) -> None:
         """Drop the idle connections (those in use are dropped when they come back)."""

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.store.async_store import AsyncStore
-from bot.store.on_loop import OnLoop
+from bot.store.on_loop import OnLoop, Outcome
 from bot.store.pacing import PaceTable, Permit
 from bot.store.repo import Store, handled_articles
 from bot.workers import Workers
@@ -135,18 +135,41 @@ def test_a_connection_the_server_dropped_hands_the_statement_to_the_threads(
     on_loop.close()
 
 
-def test_with_every_connection_busy_a_statement_goes_to_the_threads(store: Store) -> None:
+def test_with_every_connection_busy_a_statement_waits_for_one(store: Store) -> None:
     on_loop = _postgres(store)
     on_loop.size = 2
 
-    async def main() -> list[object]:
+    async def main() -> list[Outcome | None]:
         return list(
-            await asyncio.gather(*(on_loop.execute("SELECT pg_sleep(0.2)", {}) for _ in range(3)))
+            await asyncio.gather(
+                *(on_loop.execute("SELECT pg_backend_pid()", {}) for _ in range(2)),
+                *(on_loop.execute("SELECT pg_sleep(0.1), pg_backend_pid()", {}) for _ in range(3)),
+            )
         )
 
     outcomes = asyncio.run(main())
-    assert sum(o is None for o in outcomes) == 1
-    assert len(on_loop._idle) == 2  # both kept for the next statements
+    assert all(o is not None for o in outcomes)  # every one ran here, none on the threads
+    backends = {o.rows[0][-1] for o in outcomes if o is not None}
+    assert len(backends) == 2 and len(on_loop._idle) == 2  # on the pool's two connections
+    on_loop.close()
+
+
+def test_a_waiter_cancelled_passes_its_place_on(store: Store) -> None:
+    on_loop = _postgres(store)
+    on_loop.size = 1
+
+    async def main() -> Outcome | None:
+        held = asyncio.ensure_future(on_loop.execute("SELECT pg_sleep(0.1)", {}))
+        await asyncio.sleep(0)  # it holds the one connection
+        given_up = asyncio.ensure_future(on_loop.execute("SELECT 1", {}))
+        await asyncio.sleep(0.01)
+        given_up.cancel()
+        await held
+        return await asyncio.wait_for(on_loop.execute("SELECT 2", {}), 5)
+
+    done = asyncio.run(main())
+    assert done is not None and done.rows == [(2,)]
+    assert on_loop._busy == 0 and len(on_loop._idle) == 1
     on_loop.close()
 
 
