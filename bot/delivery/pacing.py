@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from bot.delivery.poster import PostError, request_starting
-from bot.store.pacing import PaceTable
+from bot.store.pacing import Bucket, PaceTable, Permit
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +250,38 @@ class SharedPacer(Pacer):
         super().defer_overall(seconds)
         self._spawn(self.offload(self.table.hold, self.key(None), seconds, self.overall.tolerance))
 
+    async def wait(self, channel: str) -> None:
+        """As `Pacer.wait`, with the shared rows: after the local buckets, both of a post's
+        shared permits are taken in one statement when it can be (it is one of the few a post
+        makes; `make bench`, replicas). Should the channel's row be further on than this
+        replica's own bucket (another replica posted there), its wait is slept and the
+        overall slot is taken again after it, rather than spent while waiting."""
+        await super()._channel_slot(channel)
+        await super()._overall_slot()
+        self._maybe_prune()
+        both = await self._shared_both(channel)
+        if both is None:  # one by one, as any pacer that cannot take both at once
+            await self._shared_slot(self.key(channel), self.channels.bucket(channel))
+            await self._shared_slot(self.key(None), self.overall)
+        elif both[0].wait > self.overall.interval:
+            await self._sleep(both[0].wait)
+            await self._shared_slot(self.key(None), self.overall)
+        else:  # the clocks' jitter: an overall slot used this little late is still its own
+            await self._sleep(max(both[0].wait, both[1].wait))
+        await request_starting()
+        await self.window.acquire()
+
+    async def _shared_both(self, channel: str) -> tuple[Permit, Permit] | None:
+        bucket = self.channels.bucket(channel)
+        try:
+            return await self.table.reserve_both_on_loop(
+                Bucket(self.key(channel), bucket.interval, bucket.tolerance),
+                Bucket(self.key(None), self.overall.interval, self.overall.tolerance),
+                self.max_wait,
+            )
+        except Exception:  # the database: taken one by one below, which says so
+            return None
+
     async def settle(self) -> None:
         """Until the Retry-Afters seen here are written for the other replicas."""
         while self._tasks:
@@ -263,10 +295,13 @@ class SharedPacer(Pacer):
         await super()._overall_slot()
         await self._shared_slot(self.key(None), self.overall)
 
-    async def _shared_slot(self, key: str, bucket: TokenBucket) -> None:
+    def _maybe_prune(self) -> None:
         if self.clock() >= self._next_prune:
             self._next_prune = self.clock() + PRUNE_EVERY
             self._spawn(self.offload(self.table.prune, PRUNE_IDLE))
+
+    async def _shared_slot(self, key: str, bucket: TokenBucket) -> None:
+        self._maybe_prune()
         try:
             # awaited on the loop when it can be (one statement, no thread's wake-up)
             permit = await self.table.reserve_on_loop(

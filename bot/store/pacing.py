@@ -44,6 +44,26 @@ RESERVE_PREPARED = (
     .replace(":tolerance", "%(tolerance)s")
     .replace(":max_wait", "%(max_wait)s")
 )
+# a channel's permit and the overall one in one statement (a post takes both): the overall
+# row is taken only after the channel's (it reads the channel's RETURNING), so every
+# statement that locks both locks them in the same order, and a channel held (no row) takes
+# nothing overall
+RESERVE_BOTH = f"""
+    WITH channel AS (
+        INSERT INTO pace_buckets AS b (key, tat) VALUES (%(key)s, {_NOW} + %(interval)s)
+        ON CONFLICT (key) DO UPDATE SET tat = greatest(b.tat, {_NOW}) + %(interval)s
+            WHERE b.tat - %(tolerance)s - {_NOW} <= %(max_wait)s
+        RETURNING b.tat
+    ), overall AS (
+        INSERT INTO pace_buckets AS b (key, tat)
+        SELECT %(overall_key)s, {_NOW} + %(overall_interval)s FROM channel
+        ON CONFLICT (key) DO UPDATE SET tat = greatest(b.tat, {_NOW}) + %(overall_interval)s
+            WHERE b.tat - %(overall_tolerance)s - {_NOW} <= %(max_wait)s
+        RETURNING b.tat
+    )
+    SELECT (SELECT tat FROM channel) AS channel, (SELECT tat FROM overall) AS overall,
+        {_NOW} AS now
+"""
 PEEK = text(f"SELECT tat, {_NOW} AS now FROM pace_buckets WHERE key = :key")
 HOLD = text(
     f"""
@@ -52,6 +72,15 @@ HOLD = text(
     """
 )
 PRUNE = text(f"DELETE FROM pace_buckets WHERE tat < {_NOW} - :idle")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A shared bucket as a permit names it: its row, and the spacing it keeps."""
+
+    key: str
+    interval: float
+    tolerance: float
 
 
 @dataclass(frozen=True)
@@ -94,6 +123,34 @@ class PaceTable:
         if done is None or not done.rows:
             return None
         return _permit(done.rows[0], interval, tolerance)
+
+    async def reserve_both_on_loop(
+        self, channel: Bucket, overall: Bucket, max_wait: float
+    ) -> tuple[Permit, Permit] | None:
+        """A post's two permits, the channel's and the overall one, in one statement awaited
+        on the loop; None when it did not run there or either bucket is held (the caller then
+        takes them one by one, as `reserve` on a thread)."""
+        if self.on_loop is None:
+            return None
+        params = {
+            "key": channel.key,
+            "interval": channel.interval,
+            "tolerance": channel.tolerance,
+            "overall_key": overall.key,
+            "overall_interval": overall.interval,
+            "overall_tolerance": overall.tolerance,
+            "max_wait": max_wait,
+        }
+        done = await self.on_loop.execute(RESERVE_BOTH, params)
+        if done is None or not done.rows:
+            return None
+        [(channel_tat, overall_tat, now)] = done.rows
+        if channel_tat is None or overall_tat is None:
+            return None  # a bucket is held: nothing overall was taken when the channel was
+        return (
+            _permit((channel_tat, now), channel.interval, channel.tolerance),
+            _permit((overall_tat, now), overall.interval, overall.tolerance),
+        )
 
     def reserve(self, key: str, interval: float, tolerance: float, max_wait: float) -> Permit:
         """Take the bucket's next slot unless it is further off than `max_wait`."""

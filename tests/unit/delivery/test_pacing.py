@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.delivery.pacing import SLACK_LIMITS, PaceLimits, Pacer, PacingHold, SharedPacer
-from bot.store.pacing import PaceTable, Permit
+from bot.store.on_loop import OnLoop
+from bot.store.pacing import Bucket, PaceTable, Permit
 from bot.store.repo import Store
 from bot.wiring import make_pacer
 
@@ -53,16 +54,28 @@ def test_a_long_hold_is_not_slept_and_takes_no_slot() -> None:
 
 
 class RecordingTable(PaceTable):
-    """The real table; it also keeps the permits it handed out, for the assertions."""
+    """The real table; it also keeps the permits it handed out, for the assertions. With
+    `on_loop`, a post's two permits are taken in one statement awaited on the loop (each
+    table its own connections, as separate processes have); else one by one on threads."""
 
-    def __init__(self, store: Store) -> None:
-        super().__init__(store.engine)
+    def __init__(self, store: Store, on_loop: bool = False) -> None:
+        super().__init__(store.engine, OnLoop(store.engine.url) if on_loop else None)
         self.permits: list[tuple[str, Permit]] = []
+        self.both = 0  # posts whose two permits came in one statement
 
     def reserve(self, key: str, interval: float, tolerance: float, max_wait: float) -> Permit:
         permit = super().reserve(key, interval, tolerance, max_wait)
         self.permits.append((key, permit))
         return permit
+
+    async def reserve_both_on_loop(
+        self, channel: Bucket, overall: Bucket, max_wait: float
+    ) -> tuple[Permit, Permit] | None:
+        both = await super().reserve_both_on_loop(channel, overall, max_wait)
+        if both is not None:
+            self.both += 1
+            self.permits += [(channel.key, both[0]), (overall.key, both[1])]
+        return both
 
 
 def postgresql_only(store: Store) -> None:
@@ -70,11 +83,25 @@ def postgresql_only(store: Store) -> None:
         pytest.skip("replicas share pacing through PostgreSQL")
 
 
-def replicas(store: Store, limits: PaceLimits, n: int) -> list[SharedPacer]:
+@pytest.fixture(params=["threads", "loop"])
+def path(request: pytest.FixtureRequest) -> str:
+    """How the permits are taken: one by one on threads, or both at once on the loop."""
+    return str(request.param)
+
+
+def replicas(store: Store, limits: PaceLimits, n: int, path: str) -> list[SharedPacer]:
     """`n` replicas' pacers: each its own connection pool, as separate processes have."""
     return [
-        SharedPacer(limits, RecordingTable(store), asyncio.to_thread, "slack") for _ in range(n)
+        SharedPacer(limits, RecordingTable(store, path == "loop"), asyncio.to_thread, "slack")
+        for _ in range(n)
     ]
+
+
+def close(pacers: list[SharedPacer]) -> None:
+    for pacer in pacers:
+        pacer.table.close()
+        if pacer.table.on_loop is not None:
+            pacer.table.on_loop.close()
 
 
 def granted(pacers: list[SharedPacer], key: str) -> list[float]:
@@ -90,10 +117,10 @@ def most_in_one_second(instants: list[float]) -> int:
     return max(bisect.bisect_left(instants, t + 1.0) - n for n, t in enumerate(instants))
 
 
-def test_three_replicas_keep_to_the_overall_rate_together(store: Store) -> None:
+def test_three_replicas_keep_to_the_overall_rate_together(store: Store, path: str) -> None:
     postgresql_only(store)
     limits = PaceLimits(per_channel_rate=1000.0, per_channel_burst=1, global_rate=200.0)
-    pacers = replicas(store, limits, 3)
+    pacers = replicas(store, limits, 3, path)
 
     async def replica(pacer: SharedPacer, r: int) -> None:
         # each replica alone may post at the full rate: together they would post at 3×
@@ -107,26 +134,29 @@ def test_three_replicas_keep_to_the_overall_rate_together(store: Store) -> None:
     assert min(gaps) >= interval - 1e-6  # never two permits closer than the rate allows
     assert most_in_one_second(overall) <= limits.global_rate
     for pacer in pacers:  # every replica got its share, interleaved with the others'
-        assert len(cast(RecordingTable, pacer.table).permits) == 120
-        pacer.table.close()
+        table = cast(RecordingTable, pacer.table)
+        assert len(table.permits) >= 120
+        assert table.both == (0 if path == "threads" else 60)
+    close(pacers)
 
 
-def test_replicas_posting_to_one_channel_keep_to_its_rate(store: Store) -> None:
+def test_replicas_posting_to_one_channel_keep_to_its_rate(store: Store, path: str) -> None:
     postgresql_only(store)
     limits = PaceLimits(per_channel_rate=25.0, per_channel_burst=1, global_rate=1000.0)
-    pacers = replicas(store, limits, 2)
+    pacers = replicas(store, limits, 2, path)
     asyncio.run(_all(pacer.wait("C1") for pacer in pacers for _ in range(5)))
     channel = granted(pacers, "slack:C1")
     assert len(channel) == 10
     gaps = [b - a for a, b in itertools.pairwise(channel)]
     assert min(gaps) >= 1 / (limits.per_channel_rate * limits.margin) - 1e-6
-    for pacer in pacers:
-        pacer.table.close()
+    overall = granted(pacers, "slack:*")  # one overall slot a post, however they were taken
+    assert len(overall) >= 10 and min(b - a for a, b in itertools.pairwise(overall)) > 0
+    close(pacers)
 
 
-def test_a_retry_after_seen_by_one_replica_holds_back_the_other(store: Store) -> None:
+def test_a_retry_after_seen_by_one_replica_holds_back_the_other(store: Store, path: str) -> None:
     postgresql_only(store)
-    first, second = replicas(store, SLACK_LIMITS, 2)
+    first, second = replicas(store, SLACK_LIMITS, 2, path)
 
     async def main() -> float:
         first.defer("C1", 120.0)  # Slack: chat.postMessage's limit is per channel
@@ -144,8 +174,7 @@ def test_a_retry_after_seen_by_one_replica_holds_back_the_other(store: Store) ->
     hold_ends = asyncio.run(main())
     [c2] = [p for k, p in cast(RecordingTable, second.table).permits if k == "slack:*"]
     assert c2.at >= hold_ends  # the other replica's post waited for the end of the hold
-    for pacer in (first, second):
-        pacer.table.close()
+    close([first, second])
 
 
 def bucket_tat(store: Store, key: str) -> float:
