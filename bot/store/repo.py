@@ -257,6 +257,66 @@ PLAN_DELIVERY = (
     )
 )
 CHANNELS = cast(Table, ChannelRow.__table__)
+
+
+def _new_articles_query() -> Any:
+    """Each channel's newest `cap` articles from its sources, seen since `since`, never
+    delivered there (newest first; the later id first among equals), for the channels in
+    `ids` at once."""
+    subscriptions = cast(Table, SubscriptionRow.__table__)
+    links = cast(Table, ArticleSourceRow.__table__)
+    articles = cast(Table, ArticleRow.__table__)
+    newest = func.coalesce(articles.c.published_at, articles.c.first_seen_at)
+    per_article = (
+        select(
+            subscriptions.c.channel_id,
+            articles.c.id.label("article_id"),
+            func.max(newest).label("newest"),
+        )
+        .join(links, links.c.source_id == subscriptions.c.source_id)
+        .join(articles, articles.c.id == links.c.article_id)
+        .where(
+            subscriptions.c.channel_id.in_(bindparam("ids", expanding=True)),
+            newest >= bindparam("since", type_=articles.c.first_seen_at.type),
+            ~exists().where(
+                DELIVERED.c.channel_id == subscriptions.c.channel_id,
+                DELIVERED.c.article_id == articles.c.id,
+            ),
+        )
+        .group_by(subscriptions.c.channel_id, articles.c.id)
+        .subquery()
+    )
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=per_article.c.channel_id,
+            order_by=(per_article.c.newest.desc(), per_article.c.article_id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = select(per_article.c.channel_id, per_article.c.article_id, rank).subquery()
+    return (
+        select(ranked.c.channel_id, ranked.c.article_id)
+        .where(ranked.c.rank <= bindparam("cap", type_=Integer))
+        .order_by(ranked.c.channel_id, ranked.c.rank)
+    )
+
+
+# what a claim round's deliveries read (`Store.delivery_inputs_many`), built once: building
+# and keying a statement for every round cost more CPU than running it (`make bench`, replicas)
+NEW_ARTICLES = _new_articles_query()
+CHANNEL_ROWS = select(CHANNELS).where(CHANNELS.c.id.in_(bindparam("ids", expanding=True)))
+RULED = {
+    table.name: select(table.c.channel_id)
+    .where(table.c.channel_id.in_(bindparam("ids", expanding=True)))
+    .distinct()
+    for table in (cast(Table, ChannelFilterRow.__table__), cast(Table, MentionRow.__table__))
+}
+ARTICLE_BODIES = select(
+    cast(Table, ArticleRow.__table__).c.id,
+    cast(Table, ArticleRow.__table__).c.body,
+    cast(Table, ArticleRow.__table__).c.digest,
+).where(cast(Table, ArticleRow.__table__).c.id.in_(bindparam("ids", expanding=True)))
 # PostgreSQL: a batch of new delivery rows as four arrays, one statement however many rows
 # (SQLAlchemy's multi-row INSERT spent more CPU on each row's defaults than the database on
 # the whole batch); the other columns as the model's defaults make them
@@ -1019,32 +1079,18 @@ class Store:
         ids = list(dict.fromkeys(channel_ids))
         if not ids:
             return {}
-        channels = cast(Table, ChannelRow.__table__)
         with self.engine.connect() as conn:
-            rows = {r.id: r for r in conn.execute(select(channels).where(channels.c.id.in_(ids)))}
+            rows = {r.id: r for r in conn.execute(CHANNEL_ROWS, {"ids": ids})}
             ruled = {
-                table: set(
-                    conn.scalars(
-                        select(table.c.channel_id)
-                        .where(table.c.channel_id.in_(list(rows)))
-                        .distinct()
-                    )
-                )
-                for table in (
-                    cast(Table, ChannelFilterRow.__table__),
-                    cast(Table, MentionRow.__table__),
-                )
+                name: set(conn.scalars(query, {"ids": list(rows)})) for name, query in RULED.items()
             }
             new = self._new_articles_many(conn, list(rows), since, cap) if cap > 0 else {}
             wanted = sorted({a for found in new.values() for a in found})
             articles: dict[int, Article] = {}
             digests: dict[int, dict[str, Any]] = {}
-            table = cast(Table, ArticleRow.__table__)
             for start in range(0, len(wanted), 500):
-                chosen = select(table.c.id, table.c.body, table.c.digest).where(
-                    table.c.id.in_(wanted[start : start + 500])
-                )
-                for article_id, body, digest in conn.execute(chosen):
+                chosen = {"ids": wanted[start : start + 500]}
+                for article_id, body, digest in conn.execute(ARTICLE_BODIES, chosen):
                     articles[article_id] = article_from_dict(body)
                     if digest:
                         digests[article_id] = digest
@@ -1067,49 +1113,10 @@ class Store:
     def _new_articles_many(
         conn: Connection, channel_ids: list[int], since: datetime, cap: int
     ) -> dict[int, list[int]]:
-        """Each channel's newest `cap` articles from its sources, seen since `since`, never
-        delivered there (newest first; the later id first among equals), for many channels in
-        one statement."""
-        subscriptions = cast(Table, SubscriptionRow.__table__)
-        links = cast(Table, ArticleSourceRow.__table__)
-        articles = cast(Table, ArticleRow.__table__)
-        delivered = cast(Table, DeliveredArticleRow.__table__)
-        newest = func.coalesce(articles.c.published_at, articles.c.first_seen_at)
-        per_article = (
-            select(
-                subscriptions.c.channel_id,
-                articles.c.id.label("article_id"),
-                func.max(newest).label("newest"),
-            )
-            .join(links, links.c.source_id == subscriptions.c.source_id)
-            .join(articles, articles.c.id == links.c.article_id)
-            .where(
-                subscriptions.c.channel_id.in_(channel_ids),
-                newest >= since,
-                ~exists().where(
-                    delivered.c.channel_id == subscriptions.c.channel_id,
-                    delivered.c.article_id == articles.c.id,
-                ),
-            )
-            .group_by(subscriptions.c.channel_id, articles.c.id)
-            .subquery()
-        )
-        rank = (
-            func.row_number()
-            .over(
-                partition_by=per_article.c.channel_id,
-                order_by=(per_article.c.newest.desc(), per_article.c.article_id.desc()),
-            )
-            .label("rank")
-        )
-        ranked = select(per_article.c.channel_id, per_article.c.article_id, rank).subquery()
-        query = (
-            select(ranked.c.channel_id, ranked.c.article_id)
-            .where(ranked.c.rank <= cap)
-            .order_by(ranked.c.channel_id, ranked.c.rank)
-        )
+        """`NEW_ARTICLES` for these channels: their article ids, newest first."""
         found: dict[int, list[int]] = {}
-        for channel_id, article_id in conn.execute(query):
+        params = {"ids": channel_ids, "since": since, "cap": cap}
+        for channel_id, article_id in conn.execute(NEW_ARTICLES, params):
             found.setdefault(channel_id, []).append(article_id)
         return found
 
