@@ -21,7 +21,7 @@ from bot.models import Article, Digest
 from bot.ops.metrics import METRICS
 from bot.singleflight import SingleFlight
 from bot.store.async_store import AsyncStore
-from bot.store.codec import digest_from_dict
+from bot.store.codec import digest_from_dict, digest_to_dict
 from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS, Summarizer
 
 log = logging.getLogger(__name__)
@@ -83,32 +83,28 @@ class DigestCache:
             return self._remember(article_id, cached)
         if article is None or not article.sentences:
             return None
-        # a server database takes the digest from the summarize worker that made it (one trip
-        # to a worker thread less per article); SQLite's one writer takes it on its own thread
-        shared = self.store.sync.engine.dialect.name != "sqlite"
+        # on a server database the summarize worker also turns the digest into what is stored,
+        # and the loop stores it with one statement of its own (bot/store/on_loop.py); SQLite's
+        # one writer stores it on its own thread
+        shared = self.store.sync.on_loop is not None
         try:
-            digest = await self.store.workers.summarize(
-                self._summarize, article, article_id, shared
-            )
+            digest, stored = await self.store.workers.summarize(self._summarize, article, shared)
         except InputError as exc:
             METRICS.articles_without_bullets.inc()
             log.warning("left article %d out of digests: %s", article_id, exc.message)
             return None
-        if not shared:
-            await self.store.save_digest(article_id, digest)
+        await self.store.save_digest(article_id, digest, stored)
         return self._remember(article_id, digest)
 
-    def _summarize(self, article: Article, article_id: int, save: bool) -> Digest:
-        """(On a summarize worker.) With `save`, the digest is also stored, from here."""
+    def _summarize(self, article: Article, convert: bool) -> tuple[Digest, dict[str, Any] | None]:
+        """(On a summarize worker.) With `convert`, the digest as it is stored too."""
         started = time.perf_counter()
         digest = summarize_article(
             article, self.summarizer, self.summary_bullets, self.section_bullets
         )
         METRICS.summarizer_seconds.observe(time.perf_counter() - started)
         self.summarized += 1
-        if save:
-            self.store.sync.save_digest(article_id, digest)
-        return digest
+        return digest, digest_to_dict(digest) if convert else None
 
     def _remember(self, article_id: int, digest: Digest) -> Digest:
         if len(self._digests) >= self.size:

@@ -20,12 +20,14 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from psycopg import AsyncConnection
 
+from bot.models import Digest
 from bot.store.on_loop import Outcome, Statement
 from bot.store.repo import (
     ON_LOOP_CLAIM_DUE,
     ON_LOOP_PART_SENT,
     ON_LOOP_PART_STARTING,
     ON_LOOP_PLAN_DELIVERY,
+    ON_LOOP_SAVE_DIGEST,
     ON_LOOP_SETTLE,
     SENT,
     Claimed,
@@ -144,6 +146,17 @@ class AsyncStore:
             refs=refs,
         )
 
+    async def save_digest(
+        self, article_id: int, digest: Digest, stored: dict[str, Any] | None = None
+    ) -> None:
+        """See `Store.save_digest`; on PostgreSQL one statement, awaited here (`stored`, made
+        by the summarize worker, keeps the conversion off the loop)."""
+        if stored is not None:
+            values = {"row_id": article_id, "digest": stored}
+            if await self._on_loop(ON_LOOP_SAVE_DIGEST, values) is not None:
+                return
+        await self.workers.db(self.sync.save_digest, article_id, digest, stored)
+
     async def claim_due(
         self,
         owner: str,
@@ -193,7 +206,6 @@ class AsyncStore:
     articles = on_database_thread(Store.articles)
     cached_digest = on_database_thread(Store.cached_digest)
     article_and_digest = on_database_thread(Store.article_and_digest)
-    save_digest = on_database_thread(Store.save_digest)
     new_articles_for = on_database_thread(Store.new_articles_for)
     delivery_inputs = on_database_thread(Store.delivery_inputs)
     delivery_inputs_many = on_database_thread(Store.delivery_inputs_many)

@@ -384,7 +384,14 @@ CLAIM_DUE = (
     .values(lease_owner=bindparam("owner"), lease_until=bindparam("until"))
     .returning(*DELIVERIES.c, _PICKED.c.previous_owner, _PICKED.c.previous_until)
 )
+_ARTICLES = cast(Table, ArticleRow.__table__)
+SAVE_DIGEST = (
+    update(_ARTICLES)
+    .where(_ARTICLES.c.id == bindparam("row_id"))
+    .values(digest=bindparam("digest", type_=_ARTICLES.c.digest.type))
+)
 # the same statements as the event loop awaits them on PostgreSQL (bot/store/async_store.py)
+ON_LOOP_SAVE_DIGEST = Statement.of(SAVE_DIGEST)
 ON_LOOP_CLAIM_DUE = Statement.of(CLAIM_DUE)
 ON_LOOP_PART_STARTING = Statement.of(PART_STARTING)
 ON_LOOP_PART_SENT = Statement.of(PART_SENT)
@@ -857,12 +864,13 @@ class Store:
                 return None
             return digest_from_dict(article_from_dict(row.body), row.digest)
 
-    def save_digest(self, article_id: int, digest: Digest) -> None:
-        table = cast(Table, ArticleRow.__table__)
+    def save_digest(
+        self, article_id: int, digest: Digest, stored: dict[str, Any] | None = None
+    ) -> None:
+        """`stored`: the digest as `digest_to_dict` writes it, when the caller made it."""
+        values = {"row_id": article_id, "digest": stored or digest_to_dict(digest)}
         with self._autocommit.connect() as conn:
-            conn.execute(
-                update(table).where(table.c.id == article_id).values(digest=digest_to_dict(digest))
-            )
+            conn.execute(SAVE_DIGEST, values)
 
     def new_articles_for(self, channel_id: int, since: datetime, cap: int) -> list[int]:
         """Articles from the channel's sources, seen since `since`, never delivered there; newest first."""
