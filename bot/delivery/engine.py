@@ -851,7 +851,8 @@ class Deliverer:
         if not isinstance(getattr(poster, "pacer", None), Pacer):
             await mark()
             return await poster.send(channel, part, key, thread_ref)
-        with on_request_start(mark):
+        # the same mark as one statement, which a shared pacer sends with its permits
+        with on_request_start(mark, self.store.part_starting_rider(delivery_id, index)):
             return await poster.send(channel, part, key, thread_ref)
 
     async def _post_failed(

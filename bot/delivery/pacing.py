@@ -23,8 +23,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from bot.delivery.poster import PostError, request_starting
-from bot.store.pacing import Bucket, PaceTable, Permit
+from bot.delivery.poster import PostError, request_starting, rider_sent, start_rider
+from bot.store.on_loop import Rider
+from bot.store.pacing import Bucket, PaceTable, Permits
 
 log = logging.getLogger(__name__)
 
@@ -253,31 +254,37 @@ class SharedPacer(Pacer):
     async def wait(self, channel: str) -> None:
         """As `Pacer.wait`, with the shared rows: after the local buckets, both of a post's
         shared permits are taken in one statement when it can be (it is one of the few a post
-        makes; `make bench`, replicas). Should the channel's row be further on than this
+        makes; `make bench`, replicas), and the part's "request starting" mark rides with it
+        when both slots are due at once (within the overall interval: no real wait left), so
+        that it still follows every wait and precedes the request. Should the channel's row be further on than this
         replica's own bucket (another replica posted there), its wait is slept and the
         overall slot is taken again after it, rather than spent while waiting."""
         await super()._channel_slot(channel)
         await super()._overall_slot()
         self._maybe_prune()
-        both = await self._shared_both(channel)
+        rider = start_rider()  # the part's "request starting" mark, in the same statement
+        both = await self._shared_both(channel, rider)
+        if both is not None and both.rode:
+            rider_sent()
         if both is None:  # one by one, as any pacer that cannot take both at once
             await self._shared_slot(self.key(channel), self.channels.bucket(channel))
             await self._shared_slot(self.key(None), self.overall)
-        elif both[0].wait > self.overall.interval:
-            await self._sleep(both[0].wait)
+        elif both.channel.wait > self.overall.interval:
+            await self._sleep(both.channel.wait)
             await self._shared_slot(self.key(None), self.overall)
         else:  # the clocks' jitter: an overall slot used this little late is still its own
-            await self._sleep(max(both[0].wait, both[1].wait))
+            await self._sleep(max(both.channel.wait, both.overall.wait))
         await request_starting()
         await self.window.acquire()
 
-    async def _shared_both(self, channel: str) -> tuple[Permit, Permit] | None:
+    async def _shared_both(self, channel: str, rider: Rider | None) -> Permits | None:
         bucket = self.channels.bucket(channel)
         try:
             return await self.table.reserve_both_on_loop(
                 Bucket(self.key(channel), bucket.interval, bucket.tolerance),
                 Bucket(self.key(None), self.overall.interval, self.overall.tolerance),
                 self.max_wait,
+                rider,
             )
         except Exception:  # the database: taken one by one below, which says so
             return None

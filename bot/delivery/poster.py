@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from bot.curate.selection import Outlet
 from bot.digest.templates import Templates, entry_fields
 from bot.models import Digest
+from bot.store.on_loop import Rider
 from bot.store.repo import ChannelInfo
 
 
@@ -99,9 +100,19 @@ __all__ = [
     "SentPart",
     "part_key",
     "request_starting",
+    "rider_sent",
+    "start_rider",
 ]
 
-_REQUEST_STARTING: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar(
+
+@dataclass
+class _RequestStart:
+    hook: Callable[[], Awaitable[None]]
+    rider: Rider | None
+    done: bool = False
+
+
+_REQUEST_STARTING: ContextVar[_RequestStart | None] = ContextVar(
     "newsdigest_request_starting", default=None
 )
 
@@ -112,15 +123,34 @@ async def request_starting() -> None:
     `send` is called keeps a part that was only waiting for its pacing slot from counting as
     sent, so a replica that takes the delivery over asks the platform (Slack's history API,
     rate-limited hard) only about parts whose request may really have gone out."""
-    hook = _REQUEST_STARTING.get()
-    if hook is not None:
-        await hook()
+    start = _REQUEST_STARTING.get()
+    if start is not None and not start.done:
+        start.done = True
+        await start.hook()
+
+
+def start_rider() -> Rider | None:
+    """The write `request_starting` would make, as one statement, for a pacer whose last
+    database statement before the request can carry it (one round trip less a post; see
+    `SharedPacer.wait`). The pacer calls `rider_sent` once that statement ran with it."""
+    start = _REQUEST_STARTING.get()
+    return start.rider if start is not None and not start.done else None
+
+
+def rider_sent() -> None:
+    """The rider's write is made: `request_starting` has nothing left to do."""
+    start = _REQUEST_STARTING.get()
+    if start is not None:
+        start.done = True
 
 
 @contextmanager
-def on_request_start(hook: Callable[[], Awaitable[None]]) -> Iterator[None]:
-    """Run `hook` when the poster called within announces its request (see above)."""
-    token = _REQUEST_STARTING.set(hook)
+def on_request_start(
+    hook: Callable[[], Awaitable[None]], rider: Rider | None = None
+) -> Iterator[None]:
+    """Run `hook` when the poster called within announces its request (see above); `rider`:
+    the same write as one statement (see `start_rider`)."""
+    token = _REQUEST_STARTING.set(_RequestStart(hook, rider))
     try:
         yield
     finally:

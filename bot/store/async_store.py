@@ -21,7 +21,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 from psycopg import AsyncConnection
 
 from bot.models import Digest
-from bot.store.on_loop import Outcome, Statement
+from bot.store.on_loop import Outcome, Rider, Statement
 from bot.store.repo import (
     ON_LOOP_CLAIM_DUE,
     ON_LOOP_PART_SENT,
@@ -92,6 +92,14 @@ class AsyncStore:
         values = {"row_id": delivery_id, "part_index": part}
         if await self._on_loop(ON_LOOP_PART_STARTING, values) is None:
             await self.workers.db(self.sync.part_starting, delivery_id, part)
+
+    def part_starting_rider(self, delivery_id: int, part: int) -> Rider | None:
+        """`part_starting` as one statement for a pacer to send with its permits (on
+        PostgreSQL; see `start_rider` in bot/delivery/poster.py)."""
+        if self.sync.on_loop is None:
+            return None
+        values = {"row_id": delivery_id, "part_index": part}
+        return ON_LOOP_PART_STARTING.sql, ON_LOOP_PART_STARTING.params(values)
 
     async def plan_delivery(
         self,

@@ -70,6 +70,11 @@ class Statement:
         return merged
 
 
+Rider = tuple[str, Mapping[str, Any]]
+"""A write as one UPDATE's SQL and its parameters, for another statement to carry (see
+`start_rider` in bot/delivery/poster.py)."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     rows: list[tuple[Any, ...]]

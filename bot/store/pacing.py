@@ -16,11 +16,12 @@ takes from its local bucket alone, and is replaced on the next.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
-from bot.store.on_loop import OnLoop
+from bot.store.on_loop import OnLoop, Rider
 
 # the server's clock, in seconds; now() is the statement's start in autocommit, so a wait
 # computed from it is, if anything, a little long (the time the row lock took)
@@ -48,7 +49,7 @@ RESERVE_PREPARED = (
 # row is taken only after the channel's (it reads the channel's RETURNING), so every
 # statement that locks both locks them in the same order, and a channel held (no row) takes
 # nothing overall
-RESERVE_BOTH = f"""
+_BOTH = f"""
     WITH channel AS (
         INSERT INTO pace_buckets AS b (key, tat) VALUES (%(key)s, {_NOW} + %(interval)s)
         ON CONFLICT (key) DO UPDATE SET tat = greatest(b.tat, {_NOW}) + %(interval)s
@@ -60,10 +61,33 @@ RESERVE_BOTH = f"""
         ON CONFLICT (key) DO UPDATE SET tat = greatest(b.tat, {_NOW}) + %(overall_interval)s
             WHERE b.tat - %(overall_tolerance)s - {_NOW} <= %(max_wait)s
         RETURNING b.tat
-    )
+    )"""
+_BOTH_SELECT = f"""
     SELECT (SELECT tat FROM channel) AS channel, (SELECT tat FROM overall) AS overall,
-        {_NOW} AS now
-"""
+        {_NOW} AS now"""
+# a write that rides with the permits (the part's "request starting" mark, see
+# bot/delivery/poster.py): an UPDATE whose WHERE is extended so that it is made only when
+# both slots are due within `jitter` (no real wait left before the request)
+_RIDER = f"""
+    , rider AS ({{update}} AND EXISTS (
+        SELECT 1 FROM channel, overall
+        WHERE channel.tat - %(interval)s - %(tolerance)s <= {_NOW} + %(jitter)s
+        AND overall.tat - %(overall_interval)s - %(overall_tolerance)s <= {_NOW} + %(jitter)s
+    ) RETURNING 1)"""
+RESERVE_BOTH = _BOTH + _BOTH_SELECT + ", false AS rode"
+
+
+@lru_cache(maxsize=16)
+def reserve_both_with(update: str) -> str:
+    """`RESERVE_BOTH` carrying `update` (an UPDATE … WHERE …, nothing after its WHERE)."""
+    return (
+        _BOTH
+        + _RIDER.replace("{update}", update)
+        + _BOTH_SELECT
+        + (", EXISTS (SELECT 1 FROM rider) AS rode")
+    )
+
+
 PEEK = text(f"SELECT tat, {_NOW} AS now FROM pace_buckets WHERE key = :key")
 HOLD = text(
     f"""
@@ -92,6 +116,15 @@ class Permit:
     at: float
     wait: float
     taken: bool = True
+
+
+@dataclass(frozen=True)
+class Permits:
+    """A post's two permits taken together, and whether the write riding with them was made."""
+
+    channel: Permit
+    overall: Permit
+    rode: bool
 
 
 class PaceTable:
@@ -125,14 +158,22 @@ class PaceTable:
         return _permit(done.rows[0], interval, tolerance)
 
     async def reserve_both_on_loop(
-        self, channel: Bucket, overall: Bucket, max_wait: float
-    ) -> tuple[Permit, Permit] | None:
+        self,
+        channel: Bucket,
+        overall: Bucket,
+        max_wait: float,
+        rider: Rider | None = None,
+    ) -> Permits | None:
         """A post's two permits, the channel's and the overall one, in one statement awaited
         on the loop; None when it did not run there or either bucket is held (the caller then
-        takes them one by one, as `reserve` on a thread)."""
+        takes them one by one, as `reserve` on a thread). `rider`: a write (an UPDATE's SQL,
+        its parameters) made in the same statement when both slots are due at once, within
+        the overall interval (`Permits.rode` says whether it was)."""
         if self.on_loop is None:
             return None
-        params = {
+        sql = reserve_both_with(rider[0]) if rider else RESERVE_BOTH
+        params: dict[str, Any] = {**rider[1], "jitter": overall.interval} if rider else {}
+        params |= {
             "key": channel.key,
             "interval": channel.interval,
             "tolerance": channel.tolerance,
@@ -141,15 +182,16 @@ class PaceTable:
             "overall_tolerance": overall.tolerance,
             "max_wait": max_wait,
         }
-        done = await self.on_loop.execute(RESERVE_BOTH, params)
+        done = await self.on_loop.execute(sql, params)
         if done is None or not done.rows:
             return None
-        [(channel_tat, overall_tat, now)] = done.rows
+        [(channel_tat, overall_tat, now, rode)] = done.rows
         if channel_tat is None or overall_tat is None:
             return None  # a bucket is held: nothing overall was taken when the channel was
-        return (
+        return Permits(
             _permit((channel_tat, now), channel.interval, channel.tolerance),
             _permit((overall_tat, now), overall.interval, overall.tolerance),
+            bool(rode),
         )
 
     def reserve(self, key: str, interval: float, tolerance: float, max_wait: float) -> Permit:

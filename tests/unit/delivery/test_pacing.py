@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import itertools
+import time
 from collections.abc import Coroutine, Iterable
 from typing import Any, cast
 
@@ -12,10 +13,13 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.delivery.pacing import SLACK_LIMITS, PaceLimits, Pacer, PacingHold, SharedPacer
-from bot.store.on_loop import OnLoop
-from bot.store.pacing import Bucket, PaceTable, Permit
+from bot.delivery.poster import on_request_start
+from bot.store.async_store import AsyncStore
+from bot.store.on_loop import OnLoop, Rider
+from bot.store.pacing import Bucket, PaceTable, Permit, Permits
 from bot.store.repo import Store
 from bot.wiring import make_pacer
+from bot.workers import Workers
 
 
 def test_pacer_spaces_posts_to_one_channel_and_overall() -> None:
@@ -69,12 +73,12 @@ class RecordingTable(PaceTable):
         return permit
 
     async def reserve_both_on_loop(
-        self, channel: Bucket, overall: Bucket, max_wait: float
-    ) -> tuple[Permit, Permit] | None:
-        both = await super().reserve_both_on_loop(channel, overall, max_wait)
+        self, channel: Bucket, overall: Bucket, max_wait: float, rider: Rider | None = None
+    ) -> Permits | None:
+        both = await super().reserve_both_on_loop(channel, overall, max_wait, rider)
         if both is not None:
             self.both += 1
-            self.permits += [(channel.key, both[0]), (overall.key, both[1])]
+            self.permits += [(channel.key, both.channel), (overall.key, both.overall)]
         return both
 
 
@@ -214,3 +218,44 @@ def test_idle_buckets_are_pruned(store: Store) -> None:
 
 async def _all(work: Iterable[Coroutine[Any, Any, None]]) -> None:
     await asyncio.gather(*work)
+
+
+def test_the_part_mark_rides_with_the_permits_only_when_nothing_is_left_to_wait(
+    store: Store,
+) -> None:
+    """The "request starting" mark goes in the permits' statement when both slots are due at
+    once; when the overall slot is further off (another replica's posts ahead), it is made
+    by the hook after the wait, as without a rider, so it never precedes a real wait."""
+    postgresql_only(store)
+    [pacer] = replicas(store, SLACK_LIMITS, 1, "loop")
+    async_store = AsyncStore(store, Workers(summarize=1, database=1))
+    channel = store.channel("slack", "C1")
+    assert channel is not None
+    delivery = store.claim_delivery(channel.id, "2026-05-01T07:00")
+    assert delivery is not None
+    hooked: list[float] = []
+
+    async def post(part: int) -> None:
+        async def hook() -> None:
+            hooked.append(time.monotonic())
+            await async_store.part_starting(delivery.id, part)
+
+        with on_request_start(hook, async_store.part_starting_rider(delivery.id, part)):
+            await pacer.wait(f"C{part}")
+
+    async def main() -> tuple[int | None, float]:
+        await post(0)  # nothing ahead: the mark rode with the permits
+        marked = store.delivery_by_id(delivery.id)
+        pacer.table.hold("slack:*", 0.3, 0.0)  # another replica's posts fill the next 0.3 s
+        started = time.monotonic()
+        await post(1)
+        return (marked.part_in_flight if marked else None), started
+
+    first_mark, started = asyncio.run(main())
+    assert first_mark == 0
+    assert len(hooked) == 1 and hooked[0] - started >= 0.25  # made after the wait, by the hook
+    row = store.delivery_by_id(delivery.id)
+    assert row is not None and row.part_in_flight == 1
+    assert cast(RecordingTable, pacer.table).both == 2
+    close([pacer])
+    async_store.workers.close()
