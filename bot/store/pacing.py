@@ -133,13 +133,14 @@ class PaceTable:
     def __init__(self, engine: Engine, on_loop: OnLoop | None = None) -> None:
         # the same server and credentials as the store's engine; no pre-ping (a round trip on
         # every checkout) and no transaction: each permit is one statement, one round trip.
-        # Two connections kept: the calls come from the database workers (8 threads at most),
-        # and every replica's idle connections count against the server's max_connections
+        # Two connections, and two more at a pinch: permits come here only when the loop's
+        # own connections cannot take them (`on_loop`, a server restart) or there are none,
+        # and every replica's connections count against the server's max_connections
         self.engine = create_engine(
             engine.url,
             isolation_level="AUTOCOMMIT",
             pool_size=2,
-            max_overflow=6,
+            max_overflow=2,
             pool_recycle=1800,
         )
         self.on_loop = on_loop
