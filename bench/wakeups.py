@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
-from sqlalchemy import make_url
+from sqlalchemy import create_engine
 
 from bench.replicas import postgres
 from bot.store.db import normalize_url
@@ -73,7 +73,8 @@ async def statements_on_threads(url: str, count: int) -> float:
 
 async def statements_on_the_loop(url: str, count: int) -> float:
     """The statement awaited on the loop's own connections (bot/store/on_loop.py)."""
-    on_loop = OnLoop(make_url(normalize_url(url)), size=8)
+    engine = create_engine(normalize_url(url))
+    on_loop = OnLoop(engine, size=8)
 
     async def run(n: int) -> object:
         return await on_loop.execute(STATEMENT, {"n": n})
@@ -84,6 +85,7 @@ async def statements_on_the_loop(url: str, count: int) -> float:
         await asyncio.gather(*(run(n) for n in range(50)))
     spent = (cpu() - started) / count
     on_loop.close()
+    engine.dispose()
     return spent
 
 

@@ -294,6 +294,8 @@ class Core:
         self.workers.close()
         for table in self._pace_tables:
             table.close()
+        if self.store.on_loop is not None:
+            self.store.on_loop.close()
         self.store.engine.dispose()
 
 

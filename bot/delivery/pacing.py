@@ -258,7 +258,8 @@ class SharedPacer(Pacer):
         when both slots are due at once (within the overall interval: no real wait left), so
         that it still follows every wait and precedes the request. Should the channel's row be further on than this
         replica's own bucket (another replica posted there), its wait is slept and the
-        overall slot is taken again after it, rather than spent while waiting."""
+        overall slot is taken again after it, rather than spent while waiting; so it is when
+        the overall bucket is held (a Retry-After), which then says how long."""
         await super()._channel_slot(channel)
         await super()._overall_slot()
         self._maybe_prune()
@@ -269,7 +270,7 @@ class SharedPacer(Pacer):
         if both is None:  # one by one, as any pacer that cannot take both at once
             await self._shared_slot(self.key(channel), self.channels.bucket(channel))
             await self._shared_slot(self.key(None), self.overall)
-        elif both.channel.wait > self.overall.interval:
+        elif both.overall is None or both.channel.wait > self.overall.interval:
             await self._sleep(both.channel.wait)
             await self._shared_slot(self.key(None), self.overall)
         else:  # the clocks' jitter: an overall slot used this little late is still its own

@@ -5,14 +5,17 @@ loop that carries every platform connection. So code on the loop calls `await
 store.claim_delivery(...)` on an `AsyncStore`, which runs `Store.claim_delivery` on the
 database workers: the callee is named where it is called, with its own types.
 
-Three writes every post makes (a part starting, a part sent, the plan) are the exception on
-PostgreSQL: single statements, awaited on the loop's own connections (bot/store/on_loop.py),
-because a thread's wake-ups cost more CPU than the statement. A `Store` subclass's override
-of those three is reached only on the threads (SQLite, or when the loop hands one back).
+The statements every digest makes (its claim, its plan, a part starting, a part sent, a new
+digest) are the exception on PostgreSQL: single statements, awaited on the loop's own
+connections (bot/store/on_loop.py), because a thread's wake-ups cost more CPU than the
+statement. A `Store` subclass's override of `claim_due`, `plan_delivery`, `part_starting`,
+`part_sent` and `save_digest` is reached only on the threads (SQLite, or when the loop hands
+one back).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -140,7 +143,7 @@ class AsyncStore:
                 if done is not None and done.rowcount == 1:
                     return None
             else:
-                settled = await self.sync.on_loop.run(partial(_settle, values))
+                settled = await asyncio.shield(self.sync.on_loop.run(partial(_settle, values)))
                 if settled is not None and settled.value is not None:
                     return settled.value
         return await self.workers.db(
@@ -188,7 +191,9 @@ class AsyncStore:
         on_loop = self.sync.on_loop
         if on_loop is None:
             return None
-        return await on_loop.execute(statement.sql, statement.params(values))
+        # a caller cancelled (a replica stopping) lets its write finish, as a database
+        # thread would, rather than cancel it on the server mid-statement
+        return await asyncio.shield(on_loop.execute(statement.sql, statement.params(values)))
 
     # channels
     channel = on_database_thread(Store.channel)

@@ -27,10 +27,11 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
 from psycopg.types.json import Json
-from sqlalchemy import JSON, URL
+from sqlalchemy import JSON, Engine
 from sqlalchemy.dialects.postgresql import psycopg as pg_dialect
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,11 @@ class OnLoop:
     thread's wake-up, and a burst sent to the threads would open and close connections
     beyond their pool's size, a new server backend each)."""
 
-    def __init__(self, url: URL, size: int = SIZE) -> None:
-        self.conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    def __init__(self, engine: Engine, size: int = SIZE) -> None:
+        # the engine's own connection arguments, as SQLAlchemy hands them to psycopg
+        _args, kwargs = engine.dialect.create_connect_args(engine.url)
+        kwargs.pop("context", None)  # SQLAlchemy's adapters, not a connection option
+        self.conninfo = make_conninfo(**kwargs)
         self.size = size
         self._idle: list[psycopg.AsyncConnection[Any]] = []
         self._busy = 0  # connections out, being opened, or handed to a waiter
@@ -130,21 +134,24 @@ class OnLoop:
         if loop is not self._loop:  # connections are used by one loop only
             self.close()
             self._busy, self._waiters, self._loop = 0, deque(), loop
-        conn: psycopg.AsyncConnection[Any] | None = None
         try:
             conn = await self._acquire(loop)
-            if conn is None:
-                return None
+        except psycopg.OperationalError:  # no connection could be opened (see `_open`)
+            return None
+        if conn is None:
+            return None
+        try:
             ran = Ran(await work(conn))
-        except psycopg.OperationalError as exc:  # the connection, not the statement
-            if conn is not None:
+        except psycopg.OperationalError as exc:
+            if conn.closed or conn.broken:  # the connection: the others are suspect too
                 conn.pgconn.finish()
-            self._rest(exc)  # the waiters go to the threads too
-            self._release(None, loop)
+                self._rest(exc)  # the waiters go to the threads too
+                self._release(None, loop)
+            else:  # the statement (a deadlock, a timeout): rolled back, run again there
+                self._release(conn, loop)
             return None
         except BaseException:  # the statement's own error, or a cancel mid-statement
-            if conn is not None:
-                self._release(conn, loop)
+            self._release(conn, loop)
             raise
         self._release(conn, loop)
         return ran
@@ -159,7 +166,7 @@ class OnLoop:
             return self._idle.pop()
         if self._busy < self.size:
             self._busy += 1
-            return await self._connect()
+            return await self._open(loop)
         waiter: asyncio.Future[Any] = loop.create_future()
         self._waiters.append(waiter)
         try:
@@ -172,7 +179,18 @@ class OnLoop:
             raise
         if got is _THREADS:
             return None
-        return await self._connect() if got is _OPEN else cast(psycopg.AsyncConnection[Any], got)
+        return await self._open(loop) if got is _OPEN else cast(psycopg.AsyncConnection[Any], got)
+
+    async def _open(self, loop: asyncio.AbstractEventLoop) -> psycopg.AsyncConnection[Any]:
+        """A new connection in a place already counted; the place is given back if none
+        opens (a refused server rests the pool first, so that the waiters go to the threads)."""
+        try:
+            return await self._connect()
+        except BaseException as exc:
+            if isinstance(exc, psycopg.OperationalError):
+                self._rest(exc)
+            self._release(None, loop)
+            raise
 
     def _release(
         self, conn: psycopg.AsyncConnection[Any] | None, loop: asyncio.AbstractEventLoop

@@ -95,7 +95,15 @@ HOLD = text(
     ON CONFLICT (key) DO UPDATE SET tat = greatest(b.tat, excluded.tat)
     """
 )
-PRUNE = text(f"DELETE FROM pace_buckets WHERE tat < {_NOW} - :idle")
+# rows a permit holds are left for the next sweep: a sweep that waited on one, holding others,
+# could deadlock with a statement taking a channel's row and then the overall one
+PRUNE = text(
+    f"""
+    DELETE FROM pace_buckets WHERE key IN (
+        SELECT key FROM pace_buckets WHERE tat < {_NOW} - :idle FOR UPDATE SKIP LOCKED
+    )
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,7 @@ class Permits:
     """A post's two permits taken together, and whether the write riding with them was made."""
 
     channel: Permit
-    overall: Permit
+    overall: Permit | None  # None: the overall bucket is held (the channel's slot is taken)
     rode: bool
 
 
@@ -166,7 +174,7 @@ class PaceTable:
         rider: Rider | None = None,
     ) -> Permits | None:
         """A post's two permits, the channel's and the overall one, in one statement awaited
-        on the loop; None when it did not run there or either bucket is held (the caller then
+        on the loop; None when it did not run there or the channel is held (the caller then
         takes them one by one, as `reserve` on a thread). `rider`: a write (an UPDATE's SQL,
         its parameters) made in the same statement when both slots are due at once, within
         the overall interval (`Permits.rode` says whether it was)."""
@@ -187,11 +195,13 @@ class PaceTable:
         if done is None or not done.rows:
             return None
         [(channel_tat, overall_tat, now, rode)] = done.rows
-        if channel_tat is None or overall_tat is None:
-            return None  # a bucket is held: nothing overall was taken when the channel was
+        if channel_tat is None:
+            return None  # the channel is held: nothing was taken
         return Permits(
             _permit((channel_tat, now), channel.interval, channel.tolerance),
-            _permit((overall_tat, now), overall.interval, overall.tolerance),
+            None
+            if overall_tat is None
+            else _permit((overall_tat, now), overall.interval, overall.tolerance),
             bool(rode),
         )
 

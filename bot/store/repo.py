@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -434,8 +434,8 @@ def claim_params(
     """The parameters of `CLAIM_DUE` (see `Store.claim_due`)."""
     return {
         "owner": owner,
-        "now": now,
-        "until": until,
+        "now": in_utc(now),
+        "until": in_utc(until),
         "limit": limit,
         "platforms": list(platforms),
         "exclude": list(exclude),
@@ -448,6 +448,12 @@ def claimed_rows(rows: Iterable[Any]) -> list[Claimed]:
         Claimed(delivery_info(r), r.previous_owner, r.previous_until)
         for r in sorted(rows, key=lambda r: r.id)
     ]
+
+
+def in_utc(moment: datetime) -> datetime:
+    """A time as `UTCDateTime` binds it (a naive one is UTC), for the statements the loop
+    sends without SQLAlchemy's types."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def handled_articles(article_ids: Sequence[int] | None, plan: dict[str, Any] | None) -> list[int]:
@@ -471,7 +477,7 @@ def part_record(
         "next": part + 1,
         "refs": list(refs or ()),
         "thread": thread_ref or None,
-        "lease": lease_until,
+        "lease": in_utc(lease_until) if lease_until is not None else None,
     }
 
 
@@ -508,7 +514,7 @@ class Store:
         # PostgreSQL are a round trip each (the same pool; the connection is reset on return)
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         # the statements every post makes, for the event loop to await itself (PostgreSQL)
-        self.on_loop = OnLoop(engine.url) if engine.dialect.name == "postgresql" else None
+        self.on_loop = OnLoop(engine) if engine.dialect.name == "postgresql" else None
 
     @property
     def session_factory(self) -> sessionmaker[Session]:

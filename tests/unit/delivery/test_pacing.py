@@ -63,7 +63,7 @@ class RecordingTable(PaceTable):
     table its own connections, as separate processes have); else one by one on threads."""
 
     def __init__(self, store: Store, on_loop: bool = False) -> None:
-        super().__init__(store.engine, OnLoop(store.engine.url) if on_loop else None)
+        super().__init__(store.engine, OnLoop(store.engine) if on_loop else None)
         self.permits: list[tuple[str, Permit]] = []
         self.both = 0  # posts whose two permits came in one statement
 

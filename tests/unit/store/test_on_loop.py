@@ -9,7 +9,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
@@ -259,3 +259,15 @@ def test_a_settled_delivery_records_what_it_handled_on_either_path(
         ).all()
     assert sorted(recorded) == sorted(handled_articles(shown, plan))
     assert store.deliveries()[0].state == "sent"
+
+
+def test_a_server_that_refuses_gives_every_place_back() -> None:
+    engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none")  # refused
+    on_loop = OnLoop(engine, size=2)
+
+    async def main() -> list[Outcome | None]:
+        return list(await asyncio.gather(*(on_loop.execute("SELECT 1", {}) for _ in range(5))))
+
+    assert asyncio.run(main()) == [None] * 5  # each to the threads, none left waiting
+    assert on_loop._busy == 0 and not on_loop._waiters and not on_loop._idle
+    engine.dispose()
