@@ -29,6 +29,7 @@ from bot.store.repo import (
     ON_LOOP_CLAIM_DUE,
     ON_LOOP_PART_SENT,
     ON_LOOP_PART_STARTING,
+    ON_LOOP_PART_STARTING_RIDER,
     ON_LOOP_PLAN_DELIVERY,
     ON_LOOP_SAVE_DIGEST,
     ON_LOOP_SETTLE,
@@ -102,7 +103,7 @@ class AsyncStore:
         if self.sync.on_loop is None:
             return None
         values = {"row_id": delivery_id, "part_index": part}
-        return ON_LOOP_PART_STARTING.sql, ON_LOOP_PART_STARTING.params(values)
+        return ON_LOOP_PART_STARTING_RIDER.sql, ON_LOOP_PART_STARTING_RIDER.params(values)
 
     async def plan_delivery(
         self,

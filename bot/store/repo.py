@@ -247,6 +247,20 @@ PART_STARTING = (
     .where(DELIVERIES.c.id == bindparam("row_id"))
     .values(part_in_flight=bindparam("part_index"))
 )
+# the same mark as a rider on the pacing permits' statement (bot/store/pacing.py), which holds
+# the overall bucket's row while it runs: it never waits for the delivery's row (a row another
+# transaction holds is skipped; the mark is then made after the wait, on its own)
+PART_STARTING_RIDER = (
+    update(DELIVERIES)
+    .where(
+        DELIVERIES.c.id
+        == select(DELIVERIES.c.id)
+        .where(DELIVERIES.c.id == bindparam("row_id"))
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    .values(part_in_flight=bindparam("part_index"))
+)
 PLAN_DELIVERY = (
     update(DELIVERIES)
     .where(DELIVERIES.c.id == bindparam("row_id"))
@@ -394,6 +408,7 @@ SAVE_DIGEST = (
 ON_LOOP_SAVE_DIGEST = Statement.of(SAVE_DIGEST)
 ON_LOOP_CLAIM_DUE = Statement.of(CLAIM_DUE)
 ON_LOOP_PART_STARTING = Statement.of(PART_STARTING)
+ON_LOOP_PART_STARTING_RIDER = Statement.of(PART_STARTING_RIDER)
 ON_LOOP_PART_SENT = Statement.of(PART_SENT)
 ON_LOOP_DIGEST_SENT = Statement.of(DIGEST_SENT)
 # the last part's record on the loop, one statement: the row settled as `DIGEST_SENT` does,

@@ -259,3 +259,38 @@ def test_the_part_mark_rides_with_the_permits_only_when_nothing_is_left_to_wait(
     assert cast(RecordingTable, pacer.table).both == 2
     close([pacer])
     async_store.workers.close()
+
+
+def test_a_delivery_row_held_elsewhere_never_holds_up_the_permits(store: Store) -> None:
+    """The permits' statement holds the overall bucket's row, which every replica's posts
+    wait on: the riding mark skips a delivery row another transaction holds (the hook marks
+    it after the wait instead), so that transaction never holds up anyone's permits."""
+    postgresql_only(store)
+    [pacer] = replicas(store, SLACK_LIMITS, 1, "loop")
+    async_store = AsyncStore(store, Workers(summarize=1, database=1))
+    channel = store.channel("slack", "C1")
+    assert channel is not None
+    delivery = store.claim_delivery(channel.id, "2026-05-01T07:00")
+    assert delivery is not None
+    hooked: list[int] = []
+
+    async def hook() -> None:
+        hooked.append(1)
+
+    async def main() -> None:
+        rider = async_store.part_starting_rider(delivery.id, 0)
+        with on_request_start(hook, rider):
+            await asyncio.wait_for(pacer.wait("C1"), 5)  # not stuck behind the lock
+
+    with store.engine.connect() as holder:  # another transaction holds the delivery's row
+        holder.execute(
+            text("SELECT id FROM deliveries WHERE id = :d FOR UPDATE"), {"d": delivery.id}
+        )
+        asyncio.run(main())
+        holder.rollback()
+    assert hooked == [1]  # the mark was left to the hook
+    assert cast(RecordingTable, pacer.table).both == 1
+    row = store.delivery_by_id(delivery.id)
+    assert row is not None and row.part_in_flight is None  # the rider made nothing
+    close([pacer])
+    async_store.workers.close()
