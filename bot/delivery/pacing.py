@@ -256,10 +256,11 @@ class SharedPacer(Pacer):
         shared permits are taken in one statement when it can be (it is one of the few a post
         makes; `make bench`, replicas), and the part's "request starting" mark rides with it
         when both slots are due at once (within the overall interval: no real wait left), so
-        that it still follows every wait and precedes the request. Should the channel's row be further on than this
-        replica's own bucket (another replica posted there), its wait is slept and the
-        overall slot is taken again after it, rather than spent while waiting; so it is when
-        the overall bucket is held (a Retry-After), which then says how long."""
+        that it still follows every wait and precedes the request. Should the channel's row
+        be further on than this replica's own bucket (another replica posted there), its wait
+        is slept and the overall slot is taken again after it, rather than spent while
+        waiting; so it is when the overall bucket is held (a Retry-After), which then says
+        how long."""
         await super()._channel_slot(channel)
         await super()._overall_slot()
         self._maybe_prune()

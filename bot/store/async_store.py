@@ -18,10 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
-
-from psycopg import AsyncConnection
 
 from bot.models import Digest
 from bot.store.on_loop import Outcome, Rider, Statement
@@ -41,6 +38,7 @@ from bot.store.repo import (
     claimed_rows,
     delivery_info,
     part_record,
+    plan_params,
 )
 from bot.workers import Workers
 
@@ -113,12 +111,7 @@ class AsyncStore:
         plan: dict[str, Any] | None = None,
     ) -> None:
         """See `Store.plan_delivery`."""
-        values = {
-            "row_id": delivery_id,
-            "article_ids": article_ids,
-            "parts_total": parts_total,
-            "plan": plan,
-        }
+        values = plan_params(delivery_id, article_ids, parts_total, plan)
         if await self._on_loop(ON_LOOP_PLAN_DELIVERY, values) is None:
             await self.workers.db(
                 self.sync.plan_delivery, delivery_id, article_ids, parts_total, plan
@@ -143,10 +136,10 @@ class AsyncStore:
                 done = await self._on_loop(ON_LOOP_PART_SENT, values)
                 if done is not None and done.rowcount == 1:
                     return None
-            else:
-                settled = await asyncio.shield(self.sync.on_loop.run(partial(_settle, values)))
-                if settled is not None and settled.value is not None:
-                    return settled.value
+            else:  # the row settled, and the articles it handled recorded, in one statement
+                settled = await self._on_loop(ON_LOOP_SETTLE, {**values, "sent": SENT})
+                if settled is not None and settled.rows:
+                    return delivery_info(_in_utc(settled.rows[0]))
         return await self.workers.db(
             self.sync.part_sent,
             delivery_id,
@@ -248,16 +241,6 @@ class AsyncStore:
     delivery_attempt = on_database_thread(Store.delivery_attempt)
     set_delivery_state = on_database_thread(Store.set_delivery_state)
     last_sent_delivery = on_database_thread(Store.last_sent_delivery)
-
-
-async def _settle(values: dict[str, Any], conn: AsyncConnection[Any]) -> DeliveryInfo | None:
-    """The last part recorded, the row settled as sent and the articles it handled recorded:
-    what `Store.part_sent` does on a thread, as one statement on the loop's connection; None
-    when the row is not where the sender left it."""
-    params = ON_LOOP_SETTLE.params({**values, "sent": SENT})
-    cursor = await conn.execute(ON_LOOP_SETTLE.sql, params, prepare=True)
-    row = await cursor.fetchone()
-    return None if row is None else delivery_info(_in_utc(row))
 
 
 def _in_utc(row: Any) -> Any:

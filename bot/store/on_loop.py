@@ -21,10 +21,10 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, cast
 
 import psycopg
 from psycopg.conninfo import make_conninfo
@@ -35,7 +35,6 @@ from sqlalchemy import JSON, Engine
 from sqlalchemy.dialects.postgresql import psycopg as pg_dialect
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 SIZE = 4  # connections a process keeps for these statements (about 1 ms each in a rush)
 BACKOFF = 2.0  # seconds on the database threads alone after a connection failed
@@ -82,13 +81,6 @@ class Outcome:
     rowcount: int
 
 
-@dataclass(frozen=True)
-class Ran(Generic[T]):
-    """What work run on the loop's connection returned (so that None can be a result)."""
-
-    value: T
-
-
 _OPEN = object()  # a waiter's answer: a place is free, open a connection in it
 _THREADS = object()  # a waiter's answer: the connections failed, run on the threads
 
@@ -113,21 +105,8 @@ class OnLoop:
         self._resting_until = 0.0
 
     async def execute(self, sql: str, params: Mapping[str, Any]) -> Outcome | None:
-        """Run one prepared statement; None when it did not run here (see the module)."""
-
-        async def one(conn: psycopg.AsyncConnection[Any]) -> Outcome:
-            cursor = await conn.execute(sql, params, prepare=True)
-            rows = await cursor.fetchall() if cursor.description is not None else []
-            return Outcome(rows, cursor.rowcount)
-
-        ran = await self.run(one)
-        return None if ran is None else ran.value
-
-    async def run(
-        self, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]
-    ) -> Ran[T] | None:
-        """`work` on one of the loop's connections (a transaction of a few statements, say);
-        None when it did not run here. Its own errors (a constraint, say) are raised."""
+        """Run one prepared statement; None when it did not run here (see the module). Its
+        own errors (a constraint, say) are raised."""
         if time.monotonic() < self._resting_until:
             return None
         loop = asyncio.get_running_loop()
@@ -141,7 +120,9 @@ class OnLoop:
         if conn is None:
             return None
         try:
-            ran = Ran(await work(conn))
+            cursor = await conn.execute(sql, params, prepare=True)
+            rows = await cursor.fetchall() if cursor.description is not None else []
+            outcome = Outcome(rows, cursor.rowcount)
         except psycopg.OperationalError as exc:
             if conn.closed or conn.broken:  # the connection: the others are suspect too
                 conn.pgconn.finish()
@@ -154,7 +135,7 @@ class OnLoop:
             self._release(conn, loop)
             raise
         self._release(conn, loop)
-        return ran
+        return outcome
 
     async def _acquire(
         self, loop: asyncio.AbstractEventLoop

@@ -478,6 +478,18 @@ def handled_articles(article_ids: Sequence[int] | None, plan: dict[str, Any] | N
     return list(dict.fromkeys([*(article_ids or []), *told, *plan.get("dropped", [])]))
 
 
+def plan_params(
+    delivery_id: int, article_ids: list[int], parts_total: int, plan: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The parameters of `PLAN_DELIVERY` (see `Store.plan_delivery`)."""
+    return {
+        "row_id": delivery_id,
+        "article_ids": article_ids,
+        "parts_total": parts_total,
+        "plan": plan,
+    }
+
+
 def part_record(
     delivery_id: int,
     part: int,
@@ -1432,15 +1444,7 @@ class Store:
         plan: dict[str, Any] | None = None,
     ) -> None:
         with self._autocommit.connect() as conn:
-            conn.execute(
-                PLAN_DELIVERY,
-                {
-                    "row_id": delivery_id,
-                    "article_ids": article_ids,
-                    "parts_total": parts_total,
-                    "plan": plan,
-                },
-            )
+            conn.execute(PLAN_DELIVERY, plan_params(delivery_id, article_ids, parts_total, plan))
 
     def part_sent(
         self,
