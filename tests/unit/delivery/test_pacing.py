@@ -17,7 +17,7 @@ from bot.delivery.poster import on_request_start
 from bot.store.async_store import AsyncStore
 from bot.store.on_loop import OnLoop, Rider
 from bot.store.pacing import Bucket, PaceTable, Permit, Permits
-from bot.store.repo import Store
+from bot.store.repo import DeliveryInfo, Store
 from bot.wiring import make_pacer
 from bot.workers import Workers
 
@@ -220,12 +220,8 @@ async def _all(work: Iterable[Coroutine[Any, Any, None]]) -> None:
     await asyncio.gather(*work)
 
 
-def test_the_part_mark_rides_with_the_permits_only_when_nothing_is_left_to_wait(
-    store: Store,
-) -> None:
-    """The "request starting" mark goes in the permits' statement when both slots are due at
-    once; when the overall slot is further off (another replica's posts ahead), it is made
-    by the hook after the wait, as without a rider, so it never precedes a real wait."""
+def _one_replica_with_a_delivery(store: Store) -> tuple[SharedPacer, AsyncStore, DeliveryInfo]:
+    """A replica's pacer taking both permits on the loop, its store, and a delivery to mark."""
     postgresql_only(store)
     [pacer] = replicas(store, SLACK_LIMITS, 1, "loop")
     async_store = AsyncStore(store, Workers(summarize=1, database=1))
@@ -233,6 +229,16 @@ def test_the_part_mark_rides_with_the_permits_only_when_nothing_is_left_to_wait(
     assert channel is not None
     delivery = store.claim_delivery(channel.id, "2026-05-01T07:00")
     assert delivery is not None
+    return pacer, async_store, delivery
+
+
+def test_the_part_mark_rides_with_the_permits_only_when_nothing_is_left_to_wait(
+    store: Store,
+) -> None:
+    """The "request starting" mark goes in the permits' statement when both slots are due at
+    once; when the overall slot is further off (another replica's posts ahead), it is made
+    by the hook after the wait, as without a rider, so it never precedes a real wait."""
+    pacer, async_store, delivery = _one_replica_with_a_delivery(store)
     hooked: list[float] = []
 
     async def post(part: int) -> None:
@@ -265,13 +271,7 @@ def test_a_delivery_row_held_elsewhere_never_holds_up_the_permits(store: Store) 
     """The permits' statement holds the overall bucket's row, which every replica's posts
     wait on: the riding mark skips a delivery row another transaction holds (the hook marks
     it after the wait instead), so that transaction never holds up anyone's permits."""
-    postgresql_only(store)
-    [pacer] = replicas(store, SLACK_LIMITS, 1, "loop")
-    async_store = AsyncStore(store, Workers(summarize=1, database=1))
-    channel = store.channel("slack", "C1")
-    assert channel is not None
-    delivery = store.claim_delivery(channel.id, "2026-05-01T07:00")
-    assert delivery is not None
+    pacer, async_store, delivery = _one_replica_with_a_delivery(store)
     hooked: list[int] = []
 
     async def hook() -> None:

@@ -40,15 +40,10 @@ class ThreadNoting(Store):
         return super().part_sent(*args, **kwargs)
 
 
-def _post_a_digest(store: Store) -> tuple[list[str], object, list[int]]:
-    """Plan a two-part digest, start and record both parts, as the engine does."""
-    noting = ThreadNoting(store.engine)
-    noting.on_threads = []
-    workers = Workers(summarize=1, database=2)
-    async_store = AsyncStore(noting, workers)
-    channel = store.channel("slack", "C1")
+def _articles(store: Store, count: int) -> list[int]:
+    """`count` stored articles from one feed, their ids."""
     source = store.source("path:/feed")
-    ids = [
+    return [
         store.add_article(
             source.id,
             build_article(parse_plaintext(f"Story {n}\n\nThe council met again.\n", f"s{n}")),
@@ -56,8 +51,18 @@ def _post_a_digest(store: Store) -> tuple[list[str], object, list[int]]:
             f"h{n}",
             NOW,
         )[0]
-        for n in range(2)
+        for n in range(count)
     ]
+
+
+def _post_a_digest(store: Store) -> tuple[list[str], object, list[int]]:
+    """Plan a two-part digest, start and record both parts, as the engine does."""
+    noting = ThreadNoting(store.engine)
+    noting.on_threads = []
+    workers = Workers(summarize=1, database=2)
+    async_store = AsyncStore(noting, workers)
+    channel = store.channel("slack", "C1")
+    ids = _articles(store, 2)
     delivery = store.claim_delivery(
         channel.id, "2026-05-01T07:00", now=NOW, lease_owner="me", lease_until=NOW
     )
@@ -222,17 +227,7 @@ def test_a_settled_delivery_records_what_it_handled_on_either_path(
     """The last part's one statement on the loop reads the handled articles from the row as
     `handled_articles` does on the threads."""
     channel = store.channel("slack", "C1")
-    source = store.source("path:/feed")
-    ids = [
-        store.add_article(
-            source.id,
-            build_article(parse_plaintext(f"Story {n}\n\nThe council met again.\n", f"s{n}")),
-            [f"k{n}"],
-            f"h{n}",
-            NOW,
-        )[0]
-        for n in range(4)
-    ]
+    ids = _articles(store, 4)
 
     def real(value: object) -> object:  # the shape's indexes as the articles' ids
         return [real(v) for v in value] if isinstance(value, list) else ids[int(str(value))]
