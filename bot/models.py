@@ -99,6 +99,12 @@ class Article:
     def sentences(self) -> tuple[Sentence, ...]:
         return tuple(s for sec in self.sections for s in sec.sentences)
 
+    @property
+    def has_sentences(self) -> bool:
+        """`bool(self.sentences)` without building the tuple: asked on the event loop for
+        every digest, where a long article's sentences cost more than the question."""
+        return any(p.sentences for sec in self.sections for p in sec.paragraphs)
+
     def section_by_id(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)
 

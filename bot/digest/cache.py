@@ -81,7 +81,7 @@ class DigestCache:
             cached = digest_from_dict(article, stored) if stored else None
         if cached is not None:
             return self._remember(article_id, cached)
-        if article is None or not article.sentences:
+        if article is None or not article.has_sentences:
             return None
         # on a server database the summarize worker also turns the digest into what is stored,
         # and the loop stores it with one statement of its own (bot/store/on_loop.py); SQLite's
