@@ -28,7 +28,7 @@ from typing import Any, cast
 
 import psycopg
 from psycopg.conninfo import make_conninfo
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 from psycopg.rows import namedtuple_row
 from psycopg.types.json import Json
 from sqlalchemy import JSON, Engine
@@ -85,6 +85,13 @@ _OPEN = object()  # a waiter's answer: a place is free, open a connection in it
 _THREADS = object()  # a waiter's answer: the connections failed, run on the threads
 
 
+class _Connection(psycopg.AsyncConnection[Any]):
+    """A connection of the pool, with the one cursor its statements reuse: a new cursor per
+    statement (its adapters, its state) was about a tenth of a statement's CPU in psycopg."""
+
+    statements: psycopg.AsyncCursor[Any]
+
+
 class OnLoop:
     """A small pool of psycopg async connections (autocommit) for one process's event loop.
 
@@ -98,7 +105,7 @@ class OnLoop:
         kwargs.pop("context", None)  # SQLAlchemy's adapters, not a connection option
         self.conninfo = make_conninfo(**kwargs)
         self.size = size
-        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._idle: list[_Connection] = []
         self._busy = 0  # connections out, being opened, or handed to a waiter
         self._waiters: deque[asyncio.Future[Any]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -120,8 +127,16 @@ class OnLoop:
         if conn is None:
             return None
         try:
-            cursor = await conn.execute(sql, params, prepare=True)
-            rows = await cursor.fetchall() if cursor.description is not None else []
+            cursor = conn.statements
+            await cursor.execute(sql, params, prepare=True)
+            # rows or none, from the result's status: `cursor.description` would build the
+            # columns' descriptions for every statement
+            result = cursor.pgresult
+            rows = (
+                await cursor.fetchall()
+                if result is not None and result.status == ExecStatus.TUPLES_OK
+                else []
+            )
             outcome = Outcome(rows, cursor.rowcount)
         except psycopg.OperationalError as exc:
             if conn.closed or conn.broken:  # the connection: the others are suspect too
@@ -137,9 +152,7 @@ class OnLoop:
         self._release(conn, loop)
         return outcome
 
-    async def _acquire(
-        self, loop: asyncio.AbstractEventLoop
-    ) -> psycopg.AsyncConnection[Any] | None:
+    async def _acquire(self, loop: asyncio.AbstractEventLoop) -> _Connection | None:
         """A connection of the pool's (an idle one, a new one, or one handed over by a
         statement that finished); None to run on the threads."""
         if self._idle:
@@ -160,9 +173,9 @@ class OnLoop:
             raise
         if got is _THREADS:
             return None
-        return await self._open(loop) if got is _OPEN else cast(psycopg.AsyncConnection[Any], got)
+        return await self._open(loop) if got is _OPEN else cast(_Connection, got)
 
-    async def _open(self, loop: asyncio.AbstractEventLoop) -> psycopg.AsyncConnection[Any]:
+    async def _open(self, loop: asyncio.AbstractEventLoop) -> _Connection:
         """A new connection in a place already counted; the place is given back if none
         opens (a refused server rests the pool first, so that the waiters go to the threads)."""
         try:
@@ -173,9 +186,7 @@ class OnLoop:
             self._release(None, loop)
             raise
 
-    def _release(
-        self, conn: psycopg.AsyncConnection[Any] | None, loop: asyncio.AbstractEventLoop
-    ) -> None:
+    def _release(self, conn: _Connection | None, loop: asyncio.AbstractEventLoop) -> None:
         """A place in the pool is free again: its connection (None when it was dropped)
         goes to the first waiter, else back to the idle ones if it is ready for the next
         statement and still this loop's."""
@@ -195,13 +206,15 @@ class OnLoop:
         if conn is not None:
             self._idle.append(conn)
 
-    async def _connect(self) -> psycopg.AsyncConnection[Any]:
-        return await psycopg.AsyncConnection.connect(
+    async def _connect(self) -> _Connection:
+        conn = await _Connection.connect(
             self.conninfo,
             autocommit=True,
             connect_timeout=CONNECT_TIMEOUT,
             row_factory=namedtuple_row,  # rows read by column name, as SQLAlchemy's are
         )
+        conn.statements = conn.cursor()
+        return conn
 
     def _rest(self, exc: Exception) -> None:
         """A failed connection: every idle one is suspect too (the server restarted), and
