@@ -9,6 +9,7 @@ import signal
 import sys
 
 from bot.delivery.runner import Runner, ScheduledWork
+from bot.ops import event_loop
 from bot.ops.logs import setup_logging
 from bot.ops.settings import Settings
 from bot.wiring import Core, build_core
@@ -31,7 +32,9 @@ def serve(settings: Settings, console: bool = False, slack_http_port: int | None
         return 2
     core = build_core(settings)
     core.apply_config_channels()
-    return asyncio.run(_serve(core, console, slack, discord, slack_http_port))
+    return event_loop.run(
+        _serve(core, console, slack, discord, slack_http_port), settings.event_loop
+    )
 
 
 async def _serve(

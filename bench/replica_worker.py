@@ -4,7 +4,7 @@
 
 What `newsdigest serve` runs for delivery on every replica (`Deliverer.run_claims`: claim due
 rows, a lease each, render, post, record), with the Slack poster and the pacer the bot makes
-for it (shared by the replicas through PostgreSQL). The `lead` replica also makes the slot's
+for it, on the event loop `serve` runs on (shared by the replicas through PostgreSQL). The `lead` replica also makes the slot's
 rows when told to go, as the leader's catch-up tick does (`create_due_slots`); the bench kills
 only followers, so that no leader hand-over is needed for the rows to exist. The replica writes
 WORK_DIR/ready-PID (its lease owner) once built, starts when WORK_DIR/go exists and stops
@@ -22,6 +22,8 @@ from pathlib import Path
 
 from adapters.slack.poster import SlackPoster, make_client
 from bot.delivery.pacing import SLACK_LIMITS, SharedPacer
+from bot.ops import event_loop
+from bot.ops.settings import Settings
 from bot.store.repo import Store
 from bot.summarize.extractive import ExtractiveSummarizer
 from bot.wiring import database_threads, delivery_engine, make_pacer
@@ -70,4 +72,7 @@ async def main(url: str, slack_url: str, work: Path, role: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]))
+    # the loop `serve` runs on (Settings.event_loop): NEWSDIGEST_EVENT_LOOP=asyncio compares
+    event_loop.run(
+        main(sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]), Settings().event_loop
+    )

@@ -133,6 +133,7 @@ class Settings(BaseSettings):
 
     # ops
     log_format: Literal["text", "json"] = "text"
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"  # see bot/ops/event_loop.py
     log_level: str = "INFO"
     health_host: str = "127.0.0.1"
     health_port: int | None = None
