@@ -187,7 +187,9 @@ class AsyncStore:
             return None
         # a caller cancelled (a replica stopping) lets its write finish, as a database
         # thread would, rather than cancel it on the server mid-statement
-        return await asyncio.shield(on_loop.execute(statement.sql, statement.params(values)))
+        return await asyncio.shield(
+            on_loop.execute(statement.sql, statement.params(values), statement.named)
+        )
 
     # channels
     channel = on_database_thread(Store.channel)

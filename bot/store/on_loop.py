@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, cast
 
 import psycopg
@@ -50,6 +51,7 @@ class Statement:
     defaults: Mapping[str, Any]
     json: frozenset[str]
     stamped: frozenset[str]  # columns stamped on every UPDATE (`onupdate`): set to now here
+    named: bool = False  # it returns rows (RETURNING), read by column name
 
     @classmethod
     def of(cls, statement: Any) -> Statement:
@@ -60,7 +62,8 @@ class Statement:
         stamped = frozenset(
             c.key for c in getattr(table, "c", ()) if c.onupdate is not None and c.key in binds
         )
-        return cls(str(compiled), dict(compiled.params), json, stamped)
+        named = bool(getattr(statement, "exported_columns", ()))
+        return cls(str(compiled), dict(compiled.params), json, stamped, named)
 
     def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
         now = datetime.now(UTC)
@@ -86,10 +89,20 @@ _THREADS = object()  # a waiter's answer: the connections failed, run on the thr
 
 
 class _Connection(psycopg.AsyncConnection[Any]):
-    """A connection of the pool, with the one cursor its statements reuse: a new cursor per
-    statement (its adapters, its state) was about a tenth of a statement's CPU in psycopg."""
+    """A connection of the pool, with the cursors its statements reuse: a new cursor per
+    statement (its adapters, its state) was about a tenth of a statement's CPU in psycopg.
+    Rows are plain tuples unless a statement's are read by column name (`named`): a named
+    tuple's type is worked out from each result's columns. `encoding`: the connection's,
+    read once, so that a statement's text is encoded once (see `_encoded`)."""
 
     statements: psycopg.AsyncCursor[Any]
+    named: psycopg.AsyncCursor[Any]
+    encoding: str
+
+
+@lru_cache(maxsize=128)
+def _encoded(sql: str, encoding: str) -> bytes:
+    return sql.encode(encoding)
 
 
 class OnLoop:
@@ -111,9 +124,12 @@ class OnLoop:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._resting_until = 0.0
 
-    async def execute(self, sql: str, params: Mapping[str, Any]) -> Outcome | None:
+    async def execute(
+        self, sql: str, params: Mapping[str, Any], named: bool = False
+    ) -> Outcome | None:
         """Run one prepared statement; None when it did not run here (see the module). Its
-        own errors (a constraint, say) are raised."""
+        own errors (a constraint, say) are raised. `named`: its rows are read by column name
+        (named tuples); else they are plain tuples."""
         if time.monotonic() < self._resting_until:
             return None
         loop = asyncio.get_running_loop()
@@ -127,8 +143,8 @@ class OnLoop:
         if conn is None:
             return None
         try:
-            cursor = conn.statements
-            await cursor.execute(sql, params, prepare=True)
+            cursor = conn.named if named else conn.statements
+            await cursor.execute(_encoded(sql, conn.encoding), params, prepare=True)
             # rows or none, from the result's status: `cursor.description` would build the
             # columns' descriptions for every statement
             result = cursor.pgresult
@@ -208,12 +224,11 @@ class OnLoop:
 
     async def _connect(self) -> _Connection:
         conn = await _Connection.connect(
-            self.conninfo,
-            autocommit=True,
-            connect_timeout=CONNECT_TIMEOUT,
-            row_factory=namedtuple_row,  # rows read by column name, as SQLAlchemy's are
+            self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT
         )
         conn.statements = conn.cursor()
+        conn.named = conn.cursor(row_factory=namedtuple_row)  # as SQLAlchemy's rows are read
+        conn.encoding = conn.info.encoding
         return conn
 
     def _rest(self, exc: Exception) -> None:

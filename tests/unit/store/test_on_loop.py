@@ -16,7 +16,13 @@ from bot.ingest.plaintext import parse_plaintext
 from bot.store.async_store import AsyncStore
 from bot.store.on_loop import OnLoop, Outcome
 from bot.store.pacing import PaceTable, Permit
-from bot.store.repo import Store, handled_articles
+from bot.store.repo import (
+    ON_LOOP_CLAIM_DUE,
+    ON_LOOP_PART_SENT,
+    ON_LOOP_SETTLE,
+    Store,
+    handled_articles,
+)
 from bot.workers import Workers
 
 NOW = datetime(2026, 5, 1, 7, tzinfo=UTC)
@@ -137,6 +143,25 @@ def test_a_connection_the_server_dropped_hands_the_statement_to_the_threads(
     dropped, resting, back = asyncio.run(main())
     assert dropped is None and resting is None
     assert back is not None and back.rows == [(1,)]
+    on_loop.close()
+
+
+def test_rows_are_tuples_unless_read_by_name(store: Store) -> None:
+    on_loop = _postgres(store)
+
+    async def main() -> tuple[Outcome | None, Outcome | None]:
+        sql = "SELECT %(n)s::int AS n, 'x' AS letter"
+        return await on_loop.execute(sql, {"n": 7}), await on_loop.execute(sql, {"n": 8}, True)
+
+    plain, named = asyncio.run(main())
+    assert plain is not None and plain.rows == [(7, "x")] and type(plain.rows[0]) is tuple
+    assert named is not None and (named.rows[0].n, named.rows[0].letter) == (8, "x")
+    # the store's statements that return rows are read by name, the others need not be
+    assert [s.named for s in (ON_LOOP_CLAIM_DUE, ON_LOOP_SETTLE, ON_LOOP_PART_SENT)] == [
+        True,
+        True,
+        False,
+    ]
     on_loop.close()
 
 
