@@ -45,7 +45,8 @@ async def _serve(
     tasks: list[asyncio.Task[object]] = []
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on the main thread
+        # not on the main thread: asyncio raises RuntimeError, uvloop ValueError
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, runner.stop)
     if slack:
         from adapters.slack.app import start_slack

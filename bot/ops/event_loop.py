@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
 
@@ -27,7 +28,9 @@ def loop_factory(choice: LoopChoice) -> tuple[str, Callable[[], asyncio.Abstract
         try:
             uvloop = importlib.import_module("uvloop")
         except ImportError:
-            log.warning("uvloop is not installed: running on asyncio's own event loop")
+            # no surprise where uvloop has no build (Windows); elsewhere it is worth a look
+            level = logging.INFO if sys.platform == "win32" else logging.WARNING
+            log.log(level, "uvloop is not installed: running on asyncio's own event loop")
         else:
             new: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
             return "uvloop", new

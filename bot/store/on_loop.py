@@ -228,7 +228,7 @@ class OnLoop:
         )
         conn.statements = conn.cursor()
         conn.named = conn.cursor(row_factory=namedtuple_row)  # as SQLAlchemy's rows are read
-        conn.encoding = conn.info.encoding
+        conn.encoding = conn.info.encoding  # nothing here ever SETs client_encoding
         return conn
 
     def _rest(self, exc: Exception) -> None:

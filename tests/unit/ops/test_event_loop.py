@@ -5,12 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 import pytest
-import uvloop
 
 from bot.ops import event_loop
 from bot.ops.settings import Settings
+
+uvloop = pytest.importorskip("uvloop")  # not on Windows, where it has no build
+
+
+@pytest.fixture(autouse=True)
+def no_operator_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The defaults, whatever this machine's environment or config file says."""
+    monkeypatch.delenv("NEWSDIGEST_EVENT_LOOP", raising=False)
+    monkeypatch.setenv("NEWSDIGEST_CONFIG", str(tmp_path / "none.toml"))
 
 
 async def running_loop() -> type[asyncio.AbstractEventLoop]:
