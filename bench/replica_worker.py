@@ -4,11 +4,12 @@
 
 What `newsdigest serve` runs for delivery on every replica (`Deliverer.run_claims`: claim due
 rows, a lease each, render, post, record), with the Slack poster and the pacer the bot makes
-for it, on the event loop `serve` runs on (shared by the replicas through PostgreSQL). The `lead` replica also makes the slot's
-rows when told to go, as the leader's catch-up tick does (`create_due_slots`); the bench kills
-only followers, so that no leader hand-over is needed for the rows to exist. The replica writes
-WORK_DIR/ready-PID (its lease owner) once built, starts when WORK_DIR/go exists and stops
-cleanly when WORK_DIR/stop exists, leaving its counts in WORK_DIR/stats-PID.json.
+for it (shared by the replicas through PostgreSQL), on the event loop `serve` runs on. The
+`lead` replica also makes the slot's rows when told to go, as the leader's catch-up tick does
+(`create_due_slots`); the bench kills only followers, so that no leader hand-over is needed for
+the rows to exist. The replica writes WORK_DIR/ready-PID (its lease owner) once built, starts
+when WORK_DIR/go exists and stops cleanly when WORK_DIR/stop exists, leaving its counts in
+WORK_DIR/stats-PID.json.
 """
 
 from __future__ import annotations

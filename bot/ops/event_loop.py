@@ -2,8 +2,8 @@
 
 Every connection the bot holds shares one event loop, and in a rush of digests the loop's own
 machinery (timers, callbacks, socket readiness) is a share of each digest's CPU: uvloop does
-that work in C. It measured 4–8% less CPU per channel digest in `make bench`'s replicas run on
-the same code. `event_loop = "asyncio"` (NEWSDIGEST_EVENT_LOOP=asyncio) opts out, and a machine
+that work in C. It measured 2–8% less CPU per channel digest in `make bench`'s replicas run
+(two alternating pairs on the same code). `event_loop = "asyncio"` (NEWSDIGEST_EVENT_LOOP=asyncio) opts out, and a machine
 without uvloop (it has no Windows build) falls back to asyncio and says so in the log."""
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from bot.models import Digest
@@ -37,6 +37,7 @@ from bot.store.repo import (
     claim_params,
     claimed_rows,
     delivery_info,
+    in_utc,
     part_record,
     plan_params,
 )
@@ -248,5 +249,5 @@ class AsyncStore:
 def _in_utc(row: Any) -> Any:
     """A driver's row (a named tuple) with its times in UTC, as SQLAlchemy's columns give them."""
     return row._replace(
-        **{k: v.astimezone(UTC) for k, v in row._asdict().items() if isinstance(v, datetime)}
+        **{k: in_utc(v) for k, v in row._asdict().items() if isinstance(v, datetime)}
     )

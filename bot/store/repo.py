@@ -197,6 +197,7 @@ def _source(row: SourceRow) -> SourceInfo:
 # the deliveries table itself, for the statements written once per part of every digest
 DELIVERIES = cast(Table, DeliveryRow.__table__)
 DELIVERED = cast(Table, DeliveredArticleRow.__table__)
+_ARTICLES = cast(Table, ArticleRow.__table__)
 
 
 def insert_or_skip(dialect: str, table: Table) -> Any:
@@ -279,7 +280,7 @@ def _new_articles_query() -> Any:
     `ids` at once."""
     subscriptions = cast(Table, SubscriptionRow.__table__)
     links = cast(Table, ArticleSourceRow.__table__)
-    articles = cast(Table, ArticleRow.__table__)
+    articles = _ARTICLES
     newest = func.coalesce(articles.c.published_at, articles.c.first_seen_at)
     per_article = (
         select(
@@ -326,11 +327,9 @@ RULED = {
     .distinct()
     for table in (cast(Table, ChannelFilterRow.__table__), cast(Table, MentionRow.__table__))
 }
-ARTICLE_BODIES = select(
-    cast(Table, ArticleRow.__table__).c.id,
-    cast(Table, ArticleRow.__table__).c.body,
-    cast(Table, ArticleRow.__table__).c.digest,
-).where(cast(Table, ArticleRow.__table__).c.id.in_(bindparam("ids", expanding=True)))
+ARTICLE_BODIES = select(_ARTICLES.c.id, _ARTICLES.c.body, _ARTICLES.c.digest).where(
+    _ARTICLES.c.id.in_(bindparam("ids", expanding=True))
+)
 # PostgreSQL: a batch of new delivery rows as four arrays, one statement however many rows
 # (SQLAlchemy's multi-row INSERT spent more CPU on each row's defaults than the database on
 # the whole batch); the other columns as the model's defaults make them
@@ -398,7 +397,6 @@ CLAIM_DUE = (
     .values(lease_owner=bindparam("owner"), lease_until=bindparam("until"))
     .returning(*DELIVERIES.c, _PICKED.c.previous_owner, _PICKED.c.previous_until)
 )
-_ARTICLES = cast(Table, ArticleRow.__table__)
 SAVE_DIGEST = (
     update(_ARTICLES)
     .where(_ARTICLES.c.id == bindparam("row_id"))
