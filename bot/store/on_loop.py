@@ -3,10 +3,15 @@
 A post takes two pacing permits and marks its part as starting, then records it as sent:
 four one-statement round trips, ten thousand times in a rush of 5,000 channels. Run on a
 database thread, each trip wakes a worker and then the loop through its self-pipe; on this
-project's machines that cost about 180 µs of CPU a statement, against about 25 µs for the
-same prepared statement awaited on psycopg's own async connection (`make bench`, wakeups).
+project's machines that cost about 180 µs of CPU a statement, against a few tens of µs for
+the same prepared statement awaited on an async connection (`make bench`, wakeups).
 It is I/O only: the loop sends the statement and is free until the answer arrives, so
 nothing slow runs on it (the rule in bot/workers.py).
+
+The driver here is asyncpg, not the psycopg of the database threads: its protocol is
+compiled, and a statement awaited on it cost about half of psycopg's async connection in
+Python frames and wake-ups (`make bench`, wakeups and replicas). The SQL is the same text
+(SQLAlchemy's, or the pacing table's), its `%(name)s` placeholders numbered once.
 
 What runs here is deliberately small: single prepared statements, autocommit, their
 parameters given as the driver takes them. Anything else (sessions, transactions, the
@@ -18,20 +23,19 @@ restart of the server costs nothing but a reconnect.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+import re
 import time
-from collections import deque
+from collections import deque, namedtuple
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-import psycopg
-from psycopg.conninfo import make_conninfo
-from psycopg.pq import ExecStatus, TransactionStatus
-from psycopg.rows import namedtuple_row
-from psycopg.types.json import Json
+import asyncpg
 from sqlalchemy import JSON, Engine
 from sqlalchemy.dialects.postgresql import psycopg as pg_dialect
 
@@ -44,8 +48,8 @@ CONNECT_TIMEOUT = 5  # seconds
 
 @dataclass(frozen=True)
 class Statement:
-    """A SQLAlchemy statement compiled once for psycopg: the SQL is written in one place,
-    and which parameters are JSON (the driver must be told) is read from its columns."""
+    """A SQLAlchemy statement compiled once: the SQL is written in one place, and which
+    parameters are JSON (sent as JSON text) is read from its columns."""
 
     sql: str
     defaults: Mapping[str, Any]
@@ -55,6 +59,8 @@ class Statement:
 
     @classmethod
     def of(cls, statement: Any) -> Statement:
+        # psycopg's dialect for its `%(name)s` placeholders and explicit casts, which
+        # `positional` numbers for asyncpg
         compiled = statement.compile(dialect=pg_dialect.dialect())  # type: ignore[no-untyped-call]
         binds = compiled.binds
         json = frozenset(name for name, bind in binds.items() if isinstance(bind.type, JSON))
@@ -69,7 +75,7 @@ class Statement:
         now = datetime.now(UTC)
         merged = {**self.defaults, **dict.fromkeys(self.stamped, now), **values}
         for name in self.json:  # None too: SQLAlchemy's JSON writes it as JSON null
-            merged[name] = Json(merged.get(name))
+            merged[name] = json.dumps(merged.get(name))
         return merged
 
 
@@ -80,43 +86,126 @@ Rider = tuple[str, Mapping[str, Any]]
 
 @dataclass(frozen=True)
 class Outcome:
-    rows: list[tuple[Any, ...]]
+    rows: list[Any]  # plain tuples, or named tuples for a statement read by name
     rowcount: int
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+
+
+@lru_cache(maxsize=128)
+def positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """`sql` with its `%(name)s` placeholders numbered as asyncpg's `$1`, `$2`… (a name
+    used twice keeps its number), and the names in that order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:  # `%%`, a literal percent sign
+            return "%"
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    return _PLACEHOLDER.sub(number, sql), tuple(names)
+
+
+def _rowcount(status: str | None) -> int:
+    """The rows a command touched, from its tag (`UPDATE 1`, `INSERT 0 1`, `SELECT 3`)."""
+    last = (status or "").rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else -1
+
+
+# what psycopg called an OperationalError: the connection, the server's state or a clash
+# with another transaction (08 connection, 40 rolled back, 53 resources, 54 limits,
+# 55 object state, 57 operator intervention, 58 system) — worth running again elsewhere
+_NOT_THE_STATEMENTS = frozenset({"08", "40", "53", "54", "55", "57", "58"})
+
+
+def _not_the_statements(exc: BaseException) -> bool:
+    """An error that says nothing about the statement itself: run it on the threads."""
+    if isinstance(exc, asyncpg.PostgresError):
+        code = str(getattr(exc, "sqlstate", "") or "")
+        return code[:2] in _NOT_THE_STATEMENTS or isinstance(
+            exc, asyncpg.exceptions.InvalidCachedStatementError
+        )
+    return isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A statement prepared on one connection, with what its execution needs."""
+
+    statement: Any  # asyncpg's PreparedStatement
+    names: tuple[str, ...]  # the parameters, in the order of their numbers
+    row: Any  # the named tuple its rows are read as; None: plain tuples
+
+
+def _row_type(columns: tuple[str, ...]) -> Any:
+    """A named tuple of these columns, as SQLAlchemy's rows are read (`row.id`)."""
+    return namedtuple("Row", columns, rename=True)
+
+
+_PREPARED_PER_CONNECTION = 64  # the store sends about ten; anything else is forgotten
+
+
+class _Connection:
+    """A connection of the pool and the statements prepared on it: a statement is parsed
+    and planned by the server once per connection, then only bound and run."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw  # asyncpg's Connection
+        self.prepared: dict[tuple[str, bool], _Prepared] = {}
+
+    async def run(self, sql: str, params: Mapping[str, Any], named: bool) -> Outcome:
+        prepared = self.prepared.get((sql, named))
+        if prepared is None:
+            prepared = await self._prepare(sql, named)
+        try:
+            records = await prepared.statement.fetch(*[params[n] for n in prepared.names])
+        except asyncpg.exceptions.InvalidCachedStatementError:
+            self.prepared.pop((sql, named), None)  # the table changed: prepare it anew
+            raise
+        if prepared.row is not None:
+            rows: list[Any] = [prepared.row._make(r) for r in records]
+        else:
+            rows = [tuple(r) for r in records]
+        return Outcome(rows, _rowcount(prepared.statement.get_statusmsg()))
+
+    async def _prepare(self, sql: str, named: bool) -> _Prepared:
+        text, names = positional(sql)
+        statement = await self.raw.prepare(text)
+        row = _row_type(tuple(a.name for a in statement.get_attributes())) if named else None
+        if len(self.prepared) >= _PREPARED_PER_CONNECTION:
+            self.prepared.clear()
+        prepared = self.prepared[(sql, named)] = _Prepared(statement, names, row)
+        return prepared
+
+    def drop(self) -> None:
+        """Close the socket at once, without a goodbye to the server (as psycopg's
+        `finish`): from a closed loop too."""
+        with contextlib.suppress(RuntimeError):  # its loop is closed: the socket goes with it
+            self.raw.terminate()
 
 
 _OPEN = object()  # a waiter's answer: a place is free, open a connection in it
 _THREADS = object()  # a waiter's answer: the connections failed, run on the threads
 
 
-class _Connection(psycopg.AsyncConnection[Any]):
-    """A connection of the pool, with the cursors its statements reuse: a new cursor per
-    statement (its adapters, its state) was about a tenth of a statement's CPU in psycopg.
-    Rows are plain tuples unless a statement's are read by column name (`named`): a named
-    tuple's type is worked out from each result's columns. `encoding`: the connection's,
-    read once, so that a statement's text is encoded once (see `_encoded`)."""
-
-    statements: psycopg.AsyncCursor[Any]
-    named: psycopg.AsyncCursor[Any]
-    encoding: str
-
-
-@lru_cache(maxsize=128)
-def _encoded(sql: str, encoding: str) -> bytes:
-    return sql.encode(encoding)
+def _as_text(value: str) -> str:
+    return value  # JSON parameters arrive as JSON text (`Statement.params`)
 
 
 class OnLoop:
-    """A small pool of psycopg async connections (autocommit) for one process's event loop.
+    """A small pool of asyncpg connections (autocommit) for one process's event loop.
 
     A statement that finds every connection busy waits for one (a wait costs less than a
     thread's wake-up, and a burst sent to the threads would open and close connections
     beyond their pool's size, a new server backend each)."""
 
     def __init__(self, engine: Engine, size: int = SIZE) -> None:
-        # the engine's own connection arguments, as SQLAlchemy hands them to psycopg
-        _args, kwargs = engine.dialect.create_connect_args(engine.url)
-        kwargs.pop("context", None)  # SQLAlchemy's adapters, not a connection option
-        self.conninfo = make_conninfo(**kwargs)
+        # the engine's own server and credentials
+        self.dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.size = size
         self._idle: list[_Connection] = []
         self._busy = 0  # connections out, being opened, or handed to a waiter
@@ -138,32 +227,26 @@ class OnLoop:
             self._busy, self._waiters, self._loop = 0, deque(), loop
         try:
             conn = await self._acquire(loop)
-        except psycopg.OperationalError:  # no connection could be opened (see `_open`)
+        except _CouldNotConnect:
             return None
         if conn is None:
             return None
         try:
-            cursor = conn.named if named else conn.statements
-            await cursor.execute(_encoded(sql, conn.encoding), params, prepare=True)
-            # rows or none, from the result's status: `cursor.description` would build the
-            # columns' descriptions for every statement
-            result = cursor.pgresult
-            rows = (
-                await cursor.fetchall()
-                if result is not None and result.status == ExecStatus.TUPLES_OK
-                else []
-            )
-            outcome = Outcome(rows, cursor.rowcount)
-        except psycopg.OperationalError as exc:
-            if conn.closed or conn.broken:  # the connection: the others are suspect too
-                conn.pgconn.finish()
+            outcome = await conn.run(sql, params, named)
+        except Exception as exc:
+            if not _not_the_statements(exc):  # the statement's own error: the caller's
+                self._release(conn, loop)
+                raise
+            if conn.raw.is_closed():  # the connection: the others are suspect too
+                conn.drop()
                 self._rest(exc)  # the waiters go to the threads too
                 self._release(None, loop)
             else:  # the statement (a deadlock, a timeout): rolled back, run again there
                 self._release(conn, loop)
             return None
-        except BaseException:  # the statement's own error, or a cancel mid-statement
-            self._release(conn, loop)
+        except BaseException:  # a cancel mid-statement: the connection's state is unknown
+            conn.drop()
+            self._release(None, loop)
             raise
         self._release(conn, loop)
         return outcome
@@ -196,9 +279,11 @@ class OnLoop:
         opens (a refused server rests the pool first, so that the waiters go to the threads)."""
         try:
             return await self._connect()
-        except BaseException as exc:
-            if isinstance(exc, psycopg.OperationalError):
-                self._rest(exc)
+        except Exception as exc:
+            self._rest(exc)
+            self._release(None, loop)
+            raise _CouldNotConnect from exc
+        except BaseException:
             self._release(None, loop)
             raise
 
@@ -208,10 +293,10 @@ class OnLoop:
         statement and still this loop's."""
         if loop is not self._loop:
             if conn is not None:
-                conn.pgconn.finish()
+                conn.drop()
             return
-        if conn is not None and conn.info.transaction_status != TransactionStatus.IDLE:
-            conn.pgconn.finish()
+        if conn is not None and (conn.raw.is_closed() or conn.raw.is_in_transaction()):
+            conn.drop()
             conn = None
         while self._waiters:
             waiter = self._waiters.popleft()
@@ -223,15 +308,18 @@ class OnLoop:
             self._idle.append(conn)
 
     async def _connect(self) -> _Connection:
-        conn = await _Connection.connect(
-            self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT
-        )
-        conn.statements = conn.cursor()
-        conn.named = conn.cursor(row_factory=namedtuple_row)  # as SQLAlchemy's rows are read
-        conn.encoding = conn.info.encoding  # nothing here ever SETs client_encoding
-        return conn
+        raw = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT)
+        try:
+            for name in ("json", "jsonb"):  # rows' JSON as Python values, as SQLAlchemy's
+                await raw.set_type_codec(
+                    name, schema="pg_catalog", encoder=_as_text, decoder=json.loads
+                )
+        except BaseException:
+            raw.terminate()
+            raise
+        return _Connection(raw)
 
-    def _rest(self, exc: Exception) -> None:
+    def _rest(self, exc: BaseException) -> None:
         """A failed connection: every idle one is suspect too (the server restarted), and
         whoever waits for one goes to the threads."""
         log.info("database connection on the loop failed (%s); using the threads", exc)
@@ -246,4 +334,8 @@ class OnLoop:
         """Drop the idle connections (those in use are dropped when they come back)."""
         idle, self._idle = self._idle, []
         for conn in idle:
-            conn.pgconn.finish()
+            conn.drop()
+
+
+class _CouldNotConnect(Exception):
+    """No connection could be opened: the statement goes to the threads."""

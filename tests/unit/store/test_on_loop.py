@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.store.async_store import AsyncStore
-from bot.store.on_loop import OnLoop, Outcome
+from bot.store.on_loop import OnLoop, Outcome, positional
 from bot.store.pacing import PaceTable, Permit
 from bot.store.repo import (
     ON_LOOP_CLAIM_DUE,
@@ -116,6 +116,12 @@ def test_a_posts_writes_land_alike_on_either_backend(store: Store) -> None:
             {"d": row.id},
         ).all()
     assert sorted(handled) == [(row.channel_id, i) for i in sorted(ids)]
+
+
+def test_placeholders_are_numbered_once_per_name() -> None:
+    sql = "SELECT %(a)s + %(b)s, %(a)s || '%%', %(c_1)s"
+    assert positional(sql) == ("SELECT $1 + $2, $1 || '%', $3", ("a", "b", "c_1"))
+    assert positional("SELECT 1") == ("SELECT 1", ())
 
 
 def _postgres(store: Store) -> OnLoop:
@@ -291,3 +297,23 @@ def test_a_server_that_refuses_gives_every_place_back() -> None:
     assert asyncio.run(main()) == [None] * 5  # each to the threads, none left waiting
     assert on_loop._busy == 0 and not on_loop._waiters and not on_loop._idle
     engine.dispose()
+
+
+def test_a_statements_own_error_is_raised_and_its_connection_kept(store: Store) -> None:
+    on_loop = _postgres(store)
+    on_loop.size = 1
+
+    async def main() -> tuple[BaseException | None, Outcome | None, Outcome | None]:
+        before = await on_loop.execute("SELECT pg_backend_pid()", {})
+        try:
+            await on_loop.execute("SELECT 1 / %(zero)s::int", {"zero": 0})
+        except Exception as exc:  # the statement's own: not handed to the threads
+            raised: BaseException | None = exc
+        else:
+            raised = None
+        return raised, before, await on_loop.execute("SELECT pg_backend_pid()", {})
+
+    raised, before, after = asyncio.run(main())
+    assert raised is not None and "division by zero" in str(raised)
+    assert before is not None and after is not None and before.rows == after.rows
+    on_loop.close()
