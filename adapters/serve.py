@@ -33,7 +33,9 @@ def serve(settings: Settings, console: bool = False, slack_http_port: int | None
     core = build_core(settings)
     core.apply_config_channels()
     return event_loop.run(
-        _serve(core, console, slack, discord, slack_http_port), settings.event_loop
+        _serve(core, console, slack, discord, slack_http_port),
+        settings.event_loop,
+        settings.timer_slack_ms / 1000,
     )
 
 

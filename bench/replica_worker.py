@@ -73,7 +73,11 @@ async def main(url: str, slack_url: str, work: Path, role: str) -> None:
 
 
 if __name__ == "__main__":
-    # the loop `serve` runs on (Settings.event_loop): NEWSDIGEST_EVENT_LOOP=asyncio compares
+    # the loop `serve` runs on, with its timer slack (Settings.event_loop, timer_slack_ms):
+    # NEWSDIGEST_EVENT_LOOP=asyncio or NEWSDIGEST_TIMER_SLACK_MS=0 compares
+    settings = Settings()
     event_loop.run(
-        main(sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]), Settings().event_loop
+        main(sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]),
+        settings.event_loop,
+        settings.timer_slack_ms / 1000,
     )

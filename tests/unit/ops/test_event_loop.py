@@ -19,6 +19,7 @@ uvloop = pytest.importorskip("uvloop")  # not on Windows, where it has no build
 def no_operator_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The defaults, whatever this machine's environment or config file says."""
     monkeypatch.delenv("NEWSDIGEST_EVENT_LOOP", raising=False)
+    monkeypatch.delenv("NEWSDIGEST_TIMER_SLACK_MS", raising=False)
     monkeypatch.setenv("NEWSDIGEST_CONFIG", str(tmp_path / "none.toml"))
 
 
@@ -52,4 +53,26 @@ def test_falls_back_to_asyncio_without_uvloop(
 def test_a_bad_choice_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSDIGEST_EVENT_LOOP", "trio")
     with pytest.raises(ValueError, match="event_loop"):
+        Settings()
+
+
+async def slack_inside() -> float | None:
+    await asyncio.sleep(0)
+    return event_loop.timer_slack()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="timer slack is Linux's")
+def test_the_loop_runs_with_the_timer_slack_and_gives_it_back() -> None:
+    before = event_loop.timer_slack()
+    assert Settings().timer_slack_ms == 10.0
+    assert event_loop.run(slack_inside(), "uvloop", 0.01) == pytest.approx(0.01)
+    assert event_loop.timer_slack() == before  # the caller's thread as it was
+    assert event_loop.run(slack_inside(), "uvloop", 0.0) == before  # 0: the kernel's own
+
+
+def test_timer_slack_is_a_number_of_milliseconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSDIGEST_TIMER_SLACK_MS", "0")
+    assert Settings().timer_slack_ms == 0.0
+    monkeypatch.setenv("NEWSDIGEST_TIMER_SLACK_MS", "-1")
+    with pytest.raises(ValueError, match="timer_slack_ms"):
         Settings()
