@@ -257,10 +257,10 @@ class SharedPacer(Pacer):
         makes; `make bench`, replicas), and the part's "request starting" mark rides with it
         when both slots are due at once (within the overall interval: no real wait left), so
         that it still follows every wait and precedes the request. Should the channel's row
-        be further on than this replica's own bucket (another replica posted there), its wait
-        is slept and the overall slot is taken again after it, rather than spent while
-        waiting; so it is when the overall bucket is held (a Retry-After), which then says
-        how long."""
+        be further on than this replica's own bucket (another replica posted there), the
+        statement takes no overall slot: the wait is slept and the overall slot taken after
+        it, rather than reserved and left unused while waiting; so it is when the overall
+        bucket is held (a Retry-After), which then says how long."""
         await super()._channel_slot(channel)
         await super()._overall_slot()
         self._maybe_prune()

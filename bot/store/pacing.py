@@ -48,7 +48,11 @@ RESERVE_PREPARED = (
 # a channel's permit and the overall one in one statement (a post takes both): the overall
 # row is taken only after the channel's (it reads the channel's RETURNING), so every
 # statement that locks both locks them in the same order, and a channel held (no row) takes
-# nothing overall
+# nothing overall. Nor does a channel whose slot is further off than `jitter`: its caller
+# sleeps that wait and takes the overall slot after it. An overall slot taken before such a
+# wait went unused, lost to every replica: in a rush of two-part digests those lost slots put
+# the shared bucket about 0.9 s ahead of each replica's own, so every post waited there too
+# and its "request starting" mark never rode (`make bench`, replicas)
 _BOTH = f"""
     WITH channel AS (
         INSERT INTO pace_buckets AS b (key, tat) VALUES (%(key)s, {_NOW} + %(interval)s)
@@ -58,6 +62,7 @@ _BOTH = f"""
     ), overall AS (
         INSERT INTO pace_buckets AS b (key, tat)
         SELECT %(overall_key)s, {_NOW} + %(overall_interval)s FROM channel
+        WHERE channel.tat - %(interval)s - %(tolerance)s <= {_NOW} + %(jitter)s
         ON CONFLICT (key) DO UPDATE SET tat = greatest(b.tat, {_NOW}) + %(overall_interval)s
             WHERE b.tat - %(overall_tolerance)s - {_NOW} <= %(max_wait)s
         RETURNING b.tat
@@ -131,7 +136,8 @@ class Permits:
     """A post's two permits taken together, and whether the write riding with them was made."""
 
     channel: Permit
-    overall: Permit | None  # None: the overall bucket is held (the channel's slot is taken)
+    overall: Permit | None  # None: not taken (the bucket is held, or the channel's slot is
+    # further off than the overall interval); the channel's slot is taken either way
     rode: bool
 
 
@@ -175,14 +181,17 @@ class PaceTable:
     ) -> Permits | None:
         """A post's two permits, the channel's and the overall one, in one statement awaited
         on the loop; None when it did not run there or the channel is held (the caller then
-        takes them one by one, as `reserve` on a thread). `rider`: a write (an UPDATE's SQL,
-        its parameters) made in the same statement when both slots are due at once, within
-        the overall interval (`Permits.rode` says whether it was)."""
+        takes them one by one, as `reserve` on a thread). No overall slot is taken while the
+        channel's is further off than the overall interval (`Permits.overall` is None: the
+        caller takes it after that wait). `rider`: a write (an UPDATE's SQL, its parameters)
+        made in the same statement when both slots are due at once, within the overall
+        interval (`Permits.rode` says whether it was)."""
         if self.on_loop is None:
             return None
         sql = reserve_both_with(rider[0]) if rider else RESERVE_BOTH
-        params: dict[str, Any] = {**rider[1], "jitter": overall.interval} if rider else {}
+        params: dict[str, Any] = {**rider[1]} if rider else {}
         params |= {
+            "jitter": overall.interval,
             "key": channel.key,
             "interval": channel.interval,
             "tolerance": channel.tolerance,

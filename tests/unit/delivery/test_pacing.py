@@ -72,13 +72,23 @@ class RecordingTable(PaceTable):
         self.permits.append((key, permit))
         return permit
 
+    async def reserve_on_loop(
+        self, key: str, interval: float, tolerance: float, max_wait: float
+    ) -> Permit | None:
+        permit = await super().reserve_on_loop(key, interval, tolerance, max_wait)
+        if permit is not None:
+            self.permits.append((key, permit))
+        return permit
+
     async def reserve_both_on_loop(
         self, channel: Bucket, overall: Bucket, max_wait: float, rider: Rider | None = None
     ) -> Permits | None:
         both = await super().reserve_both_on_loop(channel, overall, max_wait, rider)
         if both is not None:
             self.both += 1
-            self.permits += [(channel.key, both.channel), (overall.key, both.overall)]
+            self.permits.append((channel.key, both.channel))
+            if both.overall is not None:  # not taken: the caller takes it after its wait
+                self.permits.append((overall.key, both.overall))
         return both
 
 
@@ -153,8 +163,10 @@ def test_replicas_posting_to_one_channel_keep_to_its_rate(store: Store, path: st
     assert len(channel) == 10
     gaps = [b - a for a, b in itertools.pairwise(channel)]
     assert min(gaps) >= 1 / (limits.per_channel_rate * limits.margin) - 1e-6
-    overall = granted(pacers, "slack:*")  # one overall slot a post, however they were taken
-    assert len(overall) >= 10 and min(b - a for a, b in itertools.pairwise(overall)) > 0
+    # one overall slot a post, however they were taken: none reserved and left unused while
+    # a post waited for the channel
+    overall = granted(pacers, "slack:*")
+    assert len(overall) == 10 and min(b - a for a, b in itertools.pairwise(overall)) > 0
     close(pacers)
 
 
@@ -296,3 +308,26 @@ def test_a_delivery_row_held_elsewhere_never_holds_up_the_permits(store: Store) 
     assert row is not None and row.part_in_flight is None  # the rider made nothing
     close([pacer])
     async_store.workers.close()
+
+
+def test_a_channel_still_to_wait_takes_no_overall_slot(store: Store) -> None:
+    """A slot reserved overall and then left unused while the channel's wait is slept is lost
+    to every replica; the statement leaves the overall row alone until the channel is due."""
+    postgresql_only(store)
+    table = PaceTable(store.engine, OnLoop(store.engine))
+    channel = Bucket("slack:C1", 1.0, 0.0)
+    overall = Bucket("slack:*", 0.01, 0.0)
+
+    async def both() -> Permits | None:
+        return await table.reserve_both_on_loop(channel, overall, 30.0)
+
+    first = asyncio.run(both())  # the channel's first post: both slots taken
+    assert first is not None and first.overall is not None and first.channel.wait == 0.0
+    second = asyncio.run(both())  # the channel's next slot is a second off
+    assert second is not None and second.overall is None
+    assert 0.9 < second.channel.wait <= 1.0  # the channel's slot is taken all the same
+    # the overall bucket moved on by the first post only: its next slot is (nearly) now
+    assert table.reserve("slack:*", 0.01, 0.0, 30.0).wait < 0.01
+    assert table.on_loop is not None
+    table.on_loop.close()
+    table.close()
