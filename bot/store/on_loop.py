@@ -36,7 +36,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import JSON, Engine
+from sqlalchemy import JSON, URL, Engine
 from sqlalchemy.dialects.postgresql import psycopg as pg_dialect
 
 log = logging.getLogger(__name__)
@@ -188,6 +188,44 @@ class _Connection:
             self.raw.terminate()
 
 
+# the URL's options asyncpg reads as libpq does (`service` to `gsslib`), and the two server
+# settings people put there; asyncpg sends any other to the server as a setting, which refuses
+# the connection for libpq's own tuning (connect_timeout, keepalives…)
+_ASYNCPG_OPTIONS = frozenset(
+    {
+        "service",
+        "host",
+        "port",
+        "dbname",
+        "database",
+        "user",
+        "password",
+        "passfile",
+        "sslmode",
+        "sslcert",
+        "sslkey",
+        "sslrootcert",
+        "sslnegotiation",
+        "sslcrl",
+        "sslpassword",
+        "ssl_min_protocol_version",
+        "ssl_max_protocol_version",
+        "target_session_attrs",
+        "krbsrvname",
+        "gsslib",
+        "options",
+        "application_name",
+    }
+)
+
+
+def asyncpg_dsn(url: URL) -> str:
+    """The engine's server, credentials and TLS as asyncpg takes them, without the options
+    only libpq knows (this pool has its own connect timeout)."""
+    query = {k: v for k, v in url.query.items() if k in _ASYNCPG_OPTIONS}
+    return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
+
+
 _OPEN = object()  # a waiter's answer: a place is free, open a connection in it
 _THREADS = object()  # a waiter's answer: the connections failed, run on the threads
 
@@ -204,8 +242,7 @@ class OnLoop:
     beyond their pool's size, a new server backend each)."""
 
     def __init__(self, engine: Engine, size: int = SIZE) -> None:
-        # the engine's own server and credentials
-        self.dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.dsn = asyncpg_dsn(engine.url)
         self.size = size
         self._idle: list[_Connection] = []
         self._busy = 0  # connections out, being opened, or handed to a waiter

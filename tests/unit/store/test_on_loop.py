@@ -9,12 +9,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from bot.digest.sections import build_article
 from bot.ingest.plaintext import parse_plaintext
 from bot.store.async_store import AsyncStore
-from bot.store.on_loop import OnLoop, Outcome, positional
+from bot.store.on_loop import OnLoop, Outcome, asyncpg_dsn, positional
 from bot.store.pacing import PaceTable, Permit
 from bot.store.repo import (
     ON_LOOP_CLAIM_DUE,
@@ -122,6 +122,19 @@ def test_placeholders_are_numbered_once_per_name() -> None:
     sql = "SELECT %(a)s + %(b)s, %(a)s || '%%', %(c_1)s"
     assert positional(sql) == ("SELECT $1 + $2, $1 || '%', $3", ("a", "b", "c_1"))
     assert positional("SELECT 1") == ("SELECT 1", ())
+
+
+def test_the_loops_connections_keep_the_urls_server_and_tls_but_not_libpqs_own_tuning() -> None:
+    """asyncpg would send an option it does not know to the server as a setting, and the
+    server would refuse every connection of the pool: the statements would all go to the
+    threads, quietly."""
+    url = make_url(
+        "postgresql+psycopg://bot:s%40cret@db.internal:6432/news"
+        "?sslmode=verify-full&connect_timeout=5&keepalives=1&application_name=nd"
+    )
+    assert asyncpg_dsn(url) == (
+        "postgresql://bot:s%40cret@db.internal:6432/news?application_name=nd&sslmode=verify-full"
+    )
 
 
 def _postgres(store: Store) -> OnLoop:
@@ -317,3 +330,18 @@ def test_a_statements_own_error_is_raised_and_its_connection_kept(store: Store) 
     assert raised is not None and "division by zero" in str(raised)
     assert before is not None and after is not None and before.rows == after.rows
     on_loop.close()
+
+
+def test_a_url_with_libpqs_own_options_still_gets_connections_on_the_loop(store: Store) -> None:
+    _postgres(store)
+    url = store.engine.url.update_query_dict({"connect_timeout": "5", "keepalives": "1"})
+    engine = create_engine(url)
+    on_loop = OnLoop(engine)
+
+    async def main() -> Outcome | None:
+        return await on_loop.execute("SELECT 1", {})
+
+    done = asyncio.run(main())
+    assert done is not None and done.rows == [(1,)]  # ran here, not handed to the threads
+    on_loop.close()
+    engine.dispose()
