@@ -74,7 +74,7 @@ async def main(url: str, slack_url: str, work: Path, role: str) -> None:
 
 if __name__ == "__main__":
     # the loop `serve` runs on, with its timer slack (Settings.event_loop, timer_slack_ms):
-    # NEWSDIGEST_EVENT_LOOP=asyncio or NEWSDIGEST_TIMER_SLACK_MS=0 compares
+    # NEWSDIGEST_EVENT_LOOP=asyncio or NEWSDIGEST_TIMER_SLACK_MS=10 compares
     settings = Settings()
     event_loop.run(
         main(sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]),

@@ -134,8 +134,9 @@ class Settings(BaseSettings):
     # ops
     log_format: Literal["text", "json"] = "text"
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"  # see bot/ops/event_loop.py
-    # how late the loop's sleeps may end, to share a wake-up (bot/ops/event_loop.py); 0: on time
-    timer_slack_ms: float = Field(default=10.0, ge=0, le=1000)
+    # how late the loop's sleeps may end, to share a wake-up (bot/ops/event_loop.py): less CPU,
+    # more 429s in a rush; 0 (the default): on time
+    timer_slack_ms: float = Field(default=0.0, ge=0, le=1000)
     log_level: str = "INFO"
     health_host: str = "127.0.0.1"
     health_port: int | None = None
