@@ -3,8 +3,9 @@
 Every connection the bot holds shares one event loop, and in a rush of digests the loop's own
 machinery (timers, callbacks, socket readiness) is a share of each digest's CPU: uvloop does
 that work in C. It measured 2–8% less CPU per channel digest in `make bench`'s replicas run
-(two alternating pairs on the same code). `event_loop = "asyncio"` (NEWSDIGEST_EVENT_LOOP=asyncio) opts out, and a machine
-without uvloop (it has no Windows build) falls back to asyncio and says so in the log.
+(two alternating pairs on the same code). `event_loop = "asyncio"`
+(NEWSDIGEST_EVENT_LOOP=asyncio) opts out, and a machine without uvloop (it has no Windows
+build) falls back to asyncio and says so in the log.
 
 The loop's thread can be given a timer slack (`timer_slack_ms`; Linux): the kernel may then
 end its sleeps up to that much late, so that a timer that comes due (a post's pacing slot, a
@@ -51,43 +52,41 @@ def loop_factory(choice: LoopChoice) -> tuple[str, Callable[[], asyncio.Abstract
 PR_SET_TIMERSLACK, PR_GET_TIMERSLACK = 29, 30  # prctl(2), Linux
 
 
-def set_timer_slack(seconds: float) -> bool:
-    """Let the kernel end this thread's sleeps up to `seconds` late (threads it starts
-    inherit it); False where that cannot be set (not Linux), or for 0 (the kernel's own)."""
-    if seconds <= 0 or not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        done = libc.prctl(PR_SET_TIMERSLACK, ctypes.c_ulong(round(seconds * 1e9)), 0, 0, 0)
-    except (OSError, AttributeError):  # no libc with prctl (a static or unusual build)
-        return False
-    return bool(done == 0)
-
-
-def timer_slack() -> float | None:
-    """This thread's timer slack in seconds (None where there is none to read)."""
+def _prctl(option: int, value: int = 0) -> int | None:
+    """prctl(2) for this thread; None where there is none (not Linux, no such libc)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl.restype = ctypes.c_long
-        slack = int(libc.prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0))
-    except (OSError, AttributeError):
+        return int(libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0))
+    except (OSError, AttributeError):  # no libc with prctl (a static or unusual build)
         return None
-    return slack / 1e9 if slack >= 0 else None
+
+
+def set_timer_slack(seconds: float) -> bool:
+    """Let the kernel end this thread's sleeps up to `seconds` late (threads it starts
+    inherit it); False where that cannot be set (not Linux), or for 0 (the kernel's own)."""
+    return seconds > 0 and _prctl(PR_SET_TIMERSLACK, round(seconds * 1e9)) == 0
+
+
+def timer_slack() -> float | None:
+    """This thread's timer slack in seconds (None where there is none to read)."""
+    slack = _prctl(PR_GET_TIMERSLACK)
+    return slack / 1e9 if slack is not None and slack >= 0 else None
 
 
 def run(main: Coroutine[Any, Any, T], choice: LoopChoice, slack: float = 0.0) -> T:
     """`asyncio.run(main)` on the chosen loop, its thread's timers `slack` seconds loose
-    while it runs."""
+    while it runs (0: left as they are)."""
     name, factory = loop_factory(choice)
     log.debug("event loop: %s", name)
-    before = timer_slack()
+    before = timer_slack() if slack > 0 else None
     if slack > 0 and not set_timer_slack(slack):
         log.debug("timer slack is not available here: sleeps end on time")
     try:
         with asyncio.Runner(loop_factory=factory) as runner:
             return runner.run(main)
     finally:
-        if slack > 0 and before is not None:
+        if before is not None:
             set_timer_slack(before)
