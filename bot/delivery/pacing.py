@@ -69,6 +69,15 @@ class TokenBucket:
             self._theoretical_arrival = arrival + self.interval
         return wait
 
+    def pending(self) -> float:
+        """How long a slot taken now would wait (nothing is taken)."""
+        return max(self._theoretical_arrival - self.tolerance - self.clock(), 0.0)
+
+    def used_at(self, at: float) -> None:
+        """The slot was used at `at`, later than it was taken for (it waited behind other
+        posts): the next is spaced from then, as the platform counts it."""
+        self._theoretical_arrival = max(self._theoretical_arrival, at + self.interval)
+
     def defer(self, seconds: float) -> None:
         """The platform asked for a pause (Retry-After): nothing goes out before it ends."""
         resume = self.clock() + seconds
@@ -169,6 +178,7 @@ class Pacer:
         await self._overall_slot()
         await request_starting()
         await self.window.acquire()
+        self._sent(channel)
 
     async def wait_overall(self) -> None:
         """A request that posts nothing in a channel (reading a channel's type): only the bot's
@@ -186,7 +196,20 @@ class Pacer:
         self.overall.defer(seconds)
 
     async def _channel_slot(self, channel: str) -> None:
-        await self._sleep(self.channels.bucket(channel).reserve(self.max_wait))
+        """The channel's slot, taken before the overall one. A wait the overall queue will
+        cover anyway is not slept here (the overall slot is taken at once after this, no
+        await between): one wake-up a post instead of two, and the overall slot taken after
+        a separate channel wait is not taken early and left unused."""
+        wait = self.channels.bucket(channel).reserve(self.max_wait)
+        if wait > self.overall.pending() or wait > self.max_wait:
+            await self._sleep(wait)
+
+    def _sent(self, channel: str) -> None:
+        """The post is leaving now: its channel's next slot counts from now, not from when
+        it joined the queue (seconds earlier in a rush), or the channel's next post could
+        follow this one closer than its limit, and a shared channel row (written when the
+        permit was taken) would then hold the post back after its overall slot was taken."""
+        self.channels.bucket(channel).used_at(self.clock())
 
     async def _overall_slot(self) -> None:
         await self._sleep(self.overall.reserve(self.max_wait))
@@ -278,6 +301,7 @@ class SharedPacer(Pacer):
             await self._sleep(max(both.channel.wait, both.overall.wait))
         await request_starting()
         await self.window.acquire()
+        self._sent(channel)
 
     async def _shared_both(self, channel: str, rider: Rider | None) -> Permits | None:
         bucket = self.channels.bucket(channel)

@@ -54,6 +54,15 @@ def test_a_long_hold_is_not_slept_and_takes_no_slot() -> None:
     assert pacer.overall.reserve() == 0.0
 
 
+def test_a_channels_next_post_is_spaced_from_when_the_last_one_left() -> None:
+    """A post that queued behind others for the overall limit leaves later than its channel
+    slot: the platform counts the channel's spacing from the post, so the pacer does too."""
+    pacer = Pacer(PaceLimits(1.0, 1, 50.0, margin=1.0, global_margin=1.0))
+    pacer.defer_overall(0.3)  # the overall queue ahead of this post
+    asyncio.run(pacer.wait("C"))  # its channel slot was free when it joined
+    assert pacer.channels.bucket("C").pending() > 0.9  # a second from leaving, not joining
+
+
 # Shared pacing: real PostgreSQL, the permits' instants as the database computed them.
 
 
