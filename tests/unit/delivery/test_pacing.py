@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import itertools
+import statistics
 import time
 from collections.abc import Coroutine, Iterable
 from typing import Any, cast
@@ -12,7 +13,7 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.delivery.pacing import SLACK_LIMITS, PaceLimits, Pacer, PacingHold, SharedPacer
+from bot.delivery.pacing import SLACK_LIMITS, Gate, PaceLimits, Pacer, PacingHold, SharedPacer
 from bot.delivery.poster import on_request_start
 from bot.store.async_store import AsyncStore
 from bot.store.on_loop import OnLoop, Rider
@@ -31,10 +32,32 @@ def test_pacer_spaces_posts_to_one_channel_and_overall() -> None:
     )
     same = [pacer.channels.bucket("C").reserve() for _ in range(3)]
     assert same == [0.0, 1.0, 2.0]  # one a second in one channel
-    overall = [pacer.overall.reserve() for _ in range(3)]
-    assert overall == pytest.approx([0.0, 1 / per_second, 2 / per_second])
     pacer.defer("C", 5.0)
     assert pacer.channels.bucket("C").reserve() >= 5.0  # Retry-After holds the channel back
+
+
+def test_the_overall_gate_lets_posts_through_in_turn_an_interval_apart() -> None:
+    """Overall, posts pass in the order they came, one an interval; one that gave up while
+    queued (its delivery cancelled) takes no turn, and a hold moves every post still queued."""
+    gate = Gate(50.0)
+    passed: list[tuple[int, float]] = []
+
+    async def post(n: int) -> None:
+        await gate.wait()
+        passed.append((n, time.monotonic()))
+
+    async def rush() -> None:
+        posts = [asyncio.ensure_future(post(n)) for n in range(6)]
+        await asyncio.sleep(0)
+        posts[2].cancel()
+        gate.hold_until(time.monotonic() + 0.2)  # a Retry-After while four still queue
+        await asyncio.gather(*posts, return_exceptions=True)
+
+    started = time.monotonic()
+    asyncio.run(rush())
+    assert [n for n, _ in passed] == [0, 1, 3, 4, 5]
+    assert passed[0][1] - started < 0.2 <= passed[1][1] - started  # the first before the hold
+    assert passed[-1][1] - started >= 0.2 + 3 * gate.interval  # an interval a turn after it
 
 
 def test_a_long_hold_is_not_slept_and_takes_no_slot() -> None:
@@ -51,7 +74,7 @@ def test_a_long_hold_is_not_slept_and_takes_no_slot() -> None:
         asyncio.run(pacer.wait("C"))
     assert raised.value.retry_after == pytest.approx(300.0) and not raised.value.permanent
     clock[0] = 300.0  # the hold is over: the next post goes at once, nothing queued meanwhile
-    assert pacer.overall.reserve() == 0.0
+    assert pacer.overall.pending() == 0.0
 
 
 def test_a_channels_next_post_is_spaced_from_when_the_last_one_left() -> None:
@@ -317,6 +340,29 @@ def test_a_delivery_row_held_elsewhere_never_holds_up_the_permits(store: Store) 
     assert row is not None and row.part_in_flight is None  # the rider made nothing
     close([pacer])
     async_store.workers.close()
+
+
+def test_queued_posts_follow_the_shared_row_and_find_their_slots_due(store: Store) -> None:
+    """Posts queued in a replica learn their turn from the shared row, not from when they
+    joined: when the row is further on (a stalled statement left it so), the first post
+    finds out and the rest are let through at their shared slots, so none waits there a
+    second time and each one's "request starting" mark can ride with its permits."""
+    postgresql_only(store)
+    limits = PaceLimits(per_channel_rate=1000.0, per_channel_burst=1, global_rate=100.0)
+    [pacer] = replicas(store, limits, 1, "loop")
+    table = cast(RecordingTable, pacer.table)
+    table.hold("slack:*", 0.3, 0.0)  # the shared row 0.3 s on
+
+    async def rush() -> None:
+        await asyncio.gather(*(pacer.wait(f"C{n}") for n in range(12)))
+
+    asyncio.run(rush())
+    waits = [permit.wait for key, permit in table.permits if key == "slack:*"]
+    assert len(waits) == 12 and waits[0] > 0.15  # the first learnt how far on the row was
+    # each post it queued: about 0.3 s at the shared row before (its instant fixed as it
+    # joined), now a quarter interval
+    assert statistics.median(waits[1:]) < 0.15
+    table.close()
 
 
 def test_a_channel_still_to_wait_takes_no_overall_slot(store: Store) -> None:
