@@ -56,6 +56,7 @@ from bot.store.repo import (
     Claimed,
     DeliveryInfo,
     DeliveryInputs,
+    DeliveryPlan,
 )
 from bot.summarize.translate import Translator
 
@@ -510,10 +511,10 @@ class Deliverer:
             planned = await self._plan(channel, delivery.id, slot, now)
             if planned is None:
                 return await self.store.delivery_by_id(delivery.id)
-            _shown, parts = planned
+            _shown, parts, plan = planned
             started = time.monotonic()
             final = await self._send_parts(
-                channel, delivery.id, parts, 0, None, False, clock, lease
+                channel, delivery.id, parts, 0, None, False, clock, lease, planned=plan
             )
         return await self._posted(
             channel, delivery.id, now, clock, started, len(parts), final=final
@@ -619,7 +620,7 @@ class Deliverer:
                 )
                 if planned is None:
                     return
-                parts = planned[1]
+                _shown, parts, plan_to_store = planned
             else:  # planned before the crash: the very same stories, so the very same parts
                 plan = delivery.plan or {}
                 digest = await self._channel_digest(
@@ -633,6 +634,7 @@ class Deliverer:
                 if "templates" in plan:  # the templates it was planned with, not newer ones
                     digest = replace(digest, templates=Templates.from_plan(plan["templates"]))
                 parts = await self._render(digest)
+                plan_to_store = None
             final = await self._send_parts(
                 channel,
                 delivery.id,
@@ -646,6 +648,7 @@ class Deliverer:
                 clock,
                 lease,
                 delivery.message_refs,
+                plan_to_store,
             )
         await self._posted(
             channel, delivery.id, now, clock, started, len(parts), resumed=resumed, final=final
@@ -698,9 +701,10 @@ class Deliverer:
         now: datetime,
         inputs: DeliveryInputs | None = None,
         prepared: Prepared | None = None,
-    ) -> tuple[list[int], Sequence[Any]] | None:
-        """Curate the channel's new articles into this delivery's parts and store the plan;
-        None when nothing is left to post (the delivery is then settled as skipped, and what
+    ) -> tuple[list[int], Sequence[Any], DeliveryPlan] | None:
+        """Curate the channel's new articles into this delivery's parts, and the plan to store
+        with the first part's mark (`_send_one`: one write, not two); None when nothing is
+        left to post (the delivery is then settled as skipped, its plan stored, and what
         filters dropped is marked handled). `inputs`: what was read for it already;
         `prepared`: and how it was curated."""
         if inputs is None:
@@ -744,8 +748,7 @@ class Deliverer:
         plan: dict[str, Any] = dict(curated.as_plan())
         if digest.templates is not None:
             plan["templates"] = digest.templates.as_plan()
-        await self.store.plan_delivery(delivery_id, curated.shown, len(parts), plan)
-        return curated.shown, parts
+        return curated.shown, parts, DeliveryPlan(curated.shown, len(parts), plan)
 
     async def _send_parts(
         self,
@@ -758,10 +761,12 @@ class Deliverer:
         clock: LeaseClock,
         lease: Lease,
         sent_before: Sequence[str] = (),
+        planned: DeliveryPlan | None = None,
     ) -> DeliveryInfo | None:
         """Send from `first` on; a short Retry-After is waited out here, exactly, holding the
         lease. Returns the row as finished (None when it did not finish here). `sent_before`:
-        the message ids of the parts before `first`, as recorded."""
+        the message ids of the parts before `first`, as recorded; `planned`: a new plan, not
+        stored yet, which the first part's mark stores."""
         refs = list(sent_before)
         final: DeliveryInfo | None = None
         poster = self.posters[channel.platform]
@@ -777,7 +782,13 @@ class Deliverer:
                 )
                 if sent is None:
                     sent = await self._send_one(
-                        poster, channel.external_id, parts[index], delivery_id, index, thread_ref
+                        poster,
+                        channel.external_id,
+                        parts[index],
+                        delivery_id,
+                        index,
+                        thread_ref,
+                        planned if index == first else None,
                     )
             except PostError as exc:
                 if exc.retry_after is not None:
@@ -835,24 +846,26 @@ class Deliverer:
         delivery_id: int,
         index: int,
         thread_ref: str | None,
+        planned: DeliveryPlan | None = None,
     ) -> SentPart:
         """Send one part, marking it as possibly out (`part_in_flight`) just before its request
         leaves: when its pacer lets it go, for a poster that paces (see `request_starting`),
-        else before `send` is called. Either way the mark precedes anything the platform sees."""
+        else before `send` is called. Either way the mark precedes anything the platform sees,
+        and so does the delivery's plan, which a first part's mark stores (`planned`)."""
         marked = False
 
         async def mark() -> None:
             nonlocal marked
             if not marked:
                 marked = True
-                await self.store.part_starting(delivery_id, index)
+                await self.store.part_starting(delivery_id, index, planned)
 
         key = part_key(delivery_id, index)
         if not isinstance(getattr(poster, "pacer", None), Pacer):
             await mark()
             return await poster.send(channel, part, key, thread_ref)
         # the same mark as one statement, which a shared pacer sends with its permits
-        with on_request_start(mark, self.store.part_starting_rider(delivery_id, index)):
+        with on_request_start(mark, self.store.part_starting_rider(delivery_id, index, planned)):
             return await poster.send(channel, part, key, thread_ref)
 
     async def _post_failed(

@@ -26,6 +26,8 @@ from bot.store.repo import (
     ON_LOOP_CLAIM_DUE,
     ON_LOOP_PART_SENT,
     ON_LOOP_PART_STARTING,
+    ON_LOOP_PART_STARTING_PLANNED,
+    ON_LOOP_PART_STARTING_PLANNED_RIDER,
     ON_LOOP_PART_STARTING_RIDER,
     ON_LOOP_PLAN_DELIVERY,
     ON_LOOP_SAVE_DIGEST,
@@ -33,12 +35,14 @@ from bot.store.repo import (
     SENT,
     Claimed,
     DeliveryInfo,
+    DeliveryPlan,
     Store,
     claim_params,
     claimed_rows,
     delivery_info,
     in_utc,
     part_record,
+    part_starting_params,
     plan_params,
 )
 from bot.workers import Workers
@@ -90,19 +94,27 @@ class AsyncStore:
     # the writes every post makes: on PostgreSQL awaited on the loop (bot/store/on_loop.py),
     # else, or when that connection cannot take it, on a database thread as every other call
 
-    async def part_starting(self, delivery_id: int, part: int) -> None:
+    async def part_starting(
+        self, delivery_id: int, part: int, planned: DeliveryPlan | None = None
+    ) -> None:
         """See `Store.part_starting`."""
-        values = {"row_id": delivery_id, "part_index": part}
-        if await self._on_loop(ON_LOOP_PART_STARTING, values) is None:
-            await self.workers.db(self.sync.part_starting, delivery_id, part)
+        values = part_starting_params(delivery_id, part, planned)
+        statement = ON_LOOP_PART_STARTING if planned is None else ON_LOOP_PART_STARTING_PLANNED
+        if await self._on_loop(statement, values) is None:
+            await self.workers.db(self.sync.part_starting, delivery_id, part, planned)
 
-    def part_starting_rider(self, delivery_id: int, part: int) -> Rider | None:
+    def part_starting_rider(
+        self, delivery_id: int, part: int, planned: DeliveryPlan | None = None
+    ) -> Rider | None:
         """`part_starting` as one statement for a pacer to send with its permits (on
         PostgreSQL; see `start_rider` in bot/delivery/poster.py)."""
         if self.sync.on_loop is None:
             return None
-        values = {"row_id": delivery_id, "part_index": part}
-        return ON_LOOP_PART_STARTING_RIDER.sql, ON_LOOP_PART_STARTING_RIDER.params(values)
+        values = part_starting_params(delivery_id, part, planned)
+        rider = (
+            ON_LOOP_PART_STARTING_RIDER if planned is None else ON_LOOP_PART_STARTING_PLANNED_RIDER
+        )
+        return rider.sql, rider.params(values)
 
     async def plan_delivery(
         self,

@@ -262,15 +262,18 @@ PART_STARTING_RIDER = (
     )
     .values(part_in_flight=bindparam("part_index"))
 )
+_PLAN_VALUES = {
+    "article_ids": bindparam("article_ids", type_=DELIVERIES.c.article_ids.type),
+    "parts_total": bindparam("parts_total"),
+    "plan": bindparam("plan", type_=DELIVERIES.c.plan.type),
+}
 PLAN_DELIVERY = (
-    update(DELIVERIES)
-    .where(DELIVERIES.c.id == bindparam("row_id"))
-    .values(
-        article_ids=bindparam("article_ids", type_=DELIVERIES.c.article_ids.type),
-        parts_total=bindparam("parts_total"),
-        plan=bindparam("plan", type_=DELIVERIES.c.plan.type),
-    )
+    update(DELIVERIES).where(DELIVERIES.c.id == bindparam("row_id")).values(**_PLAN_VALUES)
 )
+# a first part's mark carrying its delivery's plan: one write where there were two (the plan
+# needs to be stored only before anything of the digest can reach the platform)
+PART_STARTING_PLANNED = PART_STARTING.values(**_PLAN_VALUES)
+PART_STARTING_PLANNED_RIDER = PART_STARTING_RIDER.values(**_PLAN_VALUES)
 CHANNELS = cast(Table, ChannelRow.__table__)
 
 
@@ -407,6 +410,8 @@ ON_LOOP_SAVE_DIGEST = Statement.of(SAVE_DIGEST)
 ON_LOOP_CLAIM_DUE = Statement.of(CLAIM_DUE)
 ON_LOOP_PART_STARTING = Statement.of(PART_STARTING)
 ON_LOOP_PART_STARTING_RIDER = Statement.of(PART_STARTING_RIDER)
+ON_LOOP_PART_STARTING_PLANNED = Statement.of(PART_STARTING_PLANNED)
+ON_LOOP_PART_STARTING_PLANNED_RIDER = Statement.of(PART_STARTING_PLANNED_RIDER)
 ON_LOOP_PART_SENT = Statement.of(PART_SENT)
 ON_LOOP_DIGEST_SENT = Statement.of(DIGEST_SENT)
 # the last part's record on the loop, one statement: the row settled as `DIGEST_SENT` does,
@@ -474,6 +479,26 @@ def handled_articles(article_ids: Sequence[int] | None, plan: dict[str, Any] | N
     plan = plan or {}
     told = [i for group in plan.get("stories", []) for i in group]
     return list(dict.fromkeys([*(article_ids or []), *told, *plan.get("dropped", [])]))
+
+
+@dataclass(frozen=True)
+class DeliveryPlan:
+    """What a delivery will post (see `Store.plan_delivery`), stored with its first part's
+    "request starting" mark (`Store.part_starting`)."""
+
+    article_ids: list[int]
+    parts_total: int
+    plan: dict[str, Any] | None = None
+
+
+def part_starting_params(
+    delivery_id: int, part: int, planned: DeliveryPlan | None = None
+) -> dict[str, Any]:
+    """The parameters of `PART_STARTING` (`PART_STARTING_PLANNED` with a plan)."""
+    values: dict[str, Any] = {"row_id": delivery_id, "part_index": part}
+    if planned is not None:
+        values |= plan_params(delivery_id, planned.article_ids, planned.parts_total, planned.plan)
+    return values
 
 
 def plan_params(
@@ -1391,11 +1416,15 @@ class Store:
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
-    def part_starting(self, delivery_id: int, part: int) -> None:
+    def part_starting(
+        self, delivery_id: int, part: int, planned: DeliveryPlan | None = None
+    ) -> None:
         """This part's request is about to go out: until it is recorded, a sender that takes
-        the delivery over must ask the platform whether it arrived."""
+        the delivery over must ask the platform whether it arrived. `planned`: the
+        delivery's plan, stored in the same write (a first part's mark)."""
+        statement = PART_STARTING if planned is None else PART_STARTING_PLANNED
         with self._autocommit.connect() as conn:  # one prepared statement per part
-            conn.execute(PART_STARTING, {"row_id": delivery_id, "part_index": part})
+            conn.execute(statement, part_starting_params(delivery_id, part, planned))
 
     def release_lease(self, delivery_id: int, owner: str) -> None:
         """Free the row for any sender now. The owner stays, so whoever claims it next knows

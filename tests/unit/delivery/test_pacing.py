@@ -18,7 +18,7 @@ from bot.delivery.poster import on_request_start
 from bot.store.async_store import AsyncStore
 from bot.store.on_loop import OnLoop, Rider
 from bot.store.pacing import Bucket, PaceTable, Permit, Permits
-from bot.store.repo import DeliveryInfo, Store
+from bot.store.repo import DeliveryInfo, DeliveryPlan, Store
 from bot.wiring import make_pacer
 from bot.workers import Workers
 
@@ -287,17 +287,24 @@ def test_the_part_mark_rides_with_the_permits_only_when_nothing_is_left_to_wait(
     pacer, async_store, delivery = _one_replica_with_a_delivery(store)
     hooked: list[float] = []
 
+    # the first part's mark carries the delivery's plan, as the engine stores it
+    planned = DeliveryPlan([7, 8], 2, {"stories": [[7], [8]]})
+
     async def post(part: int) -> None:
+        plan = planned if part == 0 else None
+
         async def hook() -> None:
             hooked.append(time.monotonic())
-            await async_store.part_starting(delivery.id, part)
+            await async_store.part_starting(delivery.id, part, plan)
 
-        with on_request_start(hook, async_store.part_starting_rider(delivery.id, part)):
+        with on_request_start(hook, async_store.part_starting_rider(delivery.id, part, plan)):
             await pacer.wait(f"C{part}")
 
     async def main() -> tuple[int | None, float]:
-        await post(0)  # nothing ahead: the mark rode with the permits
+        await post(0)  # nothing ahead: the mark rode with the permits, and the plan with it
         marked = store.delivery_by_id(delivery.id)
+        assert marked is not None and not hooked
+        assert (marked.article_ids, marked.parts_total, marked.plan) == ([7, 8], 2, planned.plan)
         pacer.table.hold("slack:*", 0.3, 0.0)  # another replica's posts fill the next 0.3 s
         started = time.monotonic()
         await post(1)

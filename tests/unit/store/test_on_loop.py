@@ -20,6 +20,7 @@ from bot.store.repo import (
     ON_LOOP_CLAIM_DUE,
     ON_LOOP_PART_SENT,
     ON_LOOP_SETTLE,
+    DeliveryPlan,
     Store,
     handled_articles,
 )
@@ -33,9 +34,11 @@ class ThreadNoting(Store):
 
     on_threads: list[str]
 
-    def part_starting(self, delivery_id: int, part: int) -> None:
+    def part_starting(
+        self, delivery_id: int, part: int, planned: DeliveryPlan | None = None
+    ) -> None:
         self.on_threads.append(f"part_starting on {threading.current_thread().name}")
-        super().part_starting(delivery_id, part)
+        super().part_starting(delivery_id, part, planned)
 
     def plan_delivery(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         self.on_threads.append("plan_delivery")
@@ -62,7 +65,8 @@ def _articles(store: Store, count: int) -> list[int]:
 
 
 def _post_a_digest(store: Store) -> tuple[list[str], object, list[int]]:
-    """Plan a two-part digest, start and record both parts, as the engine does."""
+    """Start (the first with the plan) and record both parts of a two-part digest, as the
+    engine does."""
     noting = ThreadNoting(store.engine)
     noting.on_threads = []
     workers = Workers(summarize=1, database=2)
@@ -76,8 +80,9 @@ def _post_a_digest(store: Store) -> tuple[list[str], object, list[int]]:
     until = NOW + timedelta(seconds=12)
 
     async def main() -> object:
-        await async_store.plan_delivery(delivery.id, ids, 2, {"stories": [ids[:1], ids[1:]]})
-        await async_store.part_starting(delivery.id, 0)
+        # the plan rides with the first part's mark, as the engine stores it
+        planned = DeliveryPlan(ids, 2, {"stories": [ids[:1], ids[1:]]})
+        await async_store.part_starting(delivery.id, 0, planned)
         mid = store.delivery_by_id(delivery.id)
         assert mid is not None and mid.part_in_flight == 0 and mid.parts_total == 2
         await async_store.part_sent(delivery.id, 0, "m1", "t1", until, refs=["m1"])
@@ -106,7 +111,8 @@ def test_a_posts_writes_land_alike_on_either_backend(store: Store) -> None:
     assert row.part_in_flight is None and row.lease_owner is None
     assert getattr(final, "state", None) == "sent"
     if store.on_loop is None:  # SQLite: every write on a database thread, as before
-        assert on_threads.count("part_sent") == 2 and "plan_delivery" in on_threads
+        assert on_threads.count("part_sent") == 2
+        assert sum(note.startswith("part_starting") for note in on_threads) == 2
     else:  # PostgreSQL: none of them (the last part's transaction too)
         assert on_threads == []
     # the articles it handled are never offered to the channel again
