@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -76,3 +77,22 @@ def test_timer_slack_is_a_number_of_milliseconds(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("NEWSDIGEST_TIMER_SLACK_MS", "-1")
     with pytest.raises(ValueError, match="timer_slack_ms"):
         Settings()
+
+
+def test_the_loop_runs_with_what_was_made_before_it_frozen() -> None:
+    """What was made before the loop starts is kept off the collector's full passes, and
+    young collections come less often (see `settle_heap`)."""
+    threshold = gc.get_threshold()
+
+    async def heap() -> tuple[int, int]:
+        return gc.get_freeze_count(), gc.get_threshold()[0]
+
+    try:
+        gc.unfreeze()
+        gc.set_threshold(700, 10, 10)  # Python's default (other tests here ran the loop)
+        frozen, young = event_loop.run(heap(), "asyncio")
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+    assert frozen > 10_000  # the modules, this test run's objects
+    assert young == event_loop.YOUNG > 700
