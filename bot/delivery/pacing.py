@@ -132,7 +132,7 @@ class Gate:
         self.tolerance = 0.0  # no bursts: the shared row is kept with the same spacing
         self.clock = clock
         self._next = -math.inf  # the earliest instant the next post may pass
-        self._queue: deque[asyncio.Future[None]] = deque()
+        self._queue: deque[tuple[asyncio.Future[None], float]] = deque()  # (turn, max_wait)
         self._timer: asyncio.TimerHandle | None = None
 
     def pending(self) -> float:
@@ -141,26 +141,42 @@ class Gate:
         return max(max(self._next, now) + len(self._queue) * self.interval - now, 0.0)
 
     async def wait(self, max_wait: float = math.inf) -> None:
-        """Until this post's turn. Raises `PacingHold` (nothing taken) when the gate is held
-        for longer than `max_wait` (a long Retry-After)."""
-        if self._next - self.clock() > max_wait:
-            raise PacingHold(self._next - self.clock())
+        """Until this post's turn. Raises `PacingHold` (nothing taken) when the turn is further
+        off than `max_wait` (a long Retry-After), now or after a hold that comes while the
+        post queues: it is not slept holding the delivery's lease."""
+        wait = self.pending()
+        if wait > max_wait:
+            raise PacingHold(wait)
         if not self._queue and self._next <= self.clock():
             self._pass()
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append(turn)
+        self._queue.append((turn, max_wait))
         self._arm()
         await turn  # cancelled while queued: `_release` skips it
 
     def hold_until(self, at: float) -> None:
-        """No post passes before `at` (on `clock`)."""
+        """No post passes before `at` (on `clock`); a queued post whose turn this puts further
+        off than it waits is failed as held."""
         if at > self._next:
             self._next = at
+            self._drop_overdue()
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
             self._arm()
+
+    def _drop_overdue(self) -> None:
+        # from the back: the later a post queues, the later its turn
+        now = self.clock()
+        while self._queue:
+            turn, max_wait = self._queue[-1]
+            wait = max(self._next, now) + (len(self._queue) - 1) * self.interval - now
+            if wait <= max_wait:
+                break
+            self._queue.pop()
+            if not turn.done():
+                turn.set_exception(PacingHold(wait))
 
     def defer(self, seconds: float) -> None:
         """The platform asked for a pause (Retry-After): nothing goes out before it ends."""
@@ -181,7 +197,7 @@ class Gate:
         # the timer is armed for the current floor (`hold_until` re-arms it when it moves)
         self._timer = None
         while self._queue:
-            turn = self._queue.popleft()
+            turn, _ = self._queue.popleft()
             if not turn.done():
                 turn.set_result(None)
                 self._pass()

@@ -60,6 +60,23 @@ def test_the_overall_gate_lets_posts_through_in_turn_an_interval_apart() -> None
     assert passed[-1][1] - started >= 0.2 + 3 * gate.interval  # an interval a turn after it
 
 
+def test_a_long_hold_fails_the_posts_it_finds_queued_instead_of_keeping_them() -> None:
+    """A Retry-After longer than a sender waits in place, coming while posts queue, fails
+    them as held (the engine schedules each one) rather than sleeping with their leases."""
+    gate = Gate(50.0)
+
+    async def queue_then_hold() -> list[BaseException | None]:
+        gate.hold_until(time.monotonic() + 0.05)  # a short hold: three posts queue behind it
+        posts = [asyncio.ensure_future(gate.wait(max_wait=60.0)) for _ in range(3)]
+        await asyncio.sleep(0)
+        gate.defer(300.0)  # then the platform asks for five minutes
+        return list(await asyncio.gather(*posts, return_exceptions=True))
+
+    held = asyncio.run(queue_then_hold())
+    assert all(isinstance(e, PacingHold) and e.retry_after >= 299.0 for e in held)
+    assert gate.pending() >= 299.0  # and the hold stands for the posts to come
+
+
 def test_a_long_hold_is_not_slept_and_takes_no_slot() -> None:
     """A Retry-After longer than a sender waits in place fails the post as rate-limited
     (the engine schedules it) instead of sleeping with the delivery's lease."""
