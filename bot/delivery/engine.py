@@ -865,8 +865,25 @@ class Deliverer:
             await mark()
             return await poster.send(channel, part, key, thread_ref)
         # the same mark as one statement, which a shared pacer sends with its permits
-        with on_request_start(mark, self.store.part_starting_rider(delivery_id, index, planned)):
-            return await poster.send(channel, part, key, thread_ref)
+        rider = self.store.part_starting_rider(delivery_id, index, planned)
+        with on_request_start(mark, rider) as start:
+            try:
+                return await poster.send(channel, part, key, thread_ref)
+            finally:
+                if planned is not None and not start.done:
+                    await self._store_plan(delivery_id, planned)
+
+    async def _store_plan(self, delivery_id: int, planned: DeliveryPlan) -> None:
+        """The plan of a first part whose request never announced itself: it failed before
+        (a long hold; the retry then posts the very same stories, and the filters' drops are
+        not counted twice), or the poster posted without pacing (a Discord forum post found
+        already made). Best effort: the caller's own outcome is what it reports."""
+        try:
+            await self.store.plan_delivery(
+                delivery_id, planned.article_ids, planned.parts_total, planned.plan
+            )
+        except Exception as exc:
+            log.warning("could not store the plan of digest %d: %s", delivery_id, exc)
 
     async def _post_failed(
         self, channel: ChannelInfo, delivery_id: int, exc: PostError, now: datetime

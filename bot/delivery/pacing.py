@@ -129,7 +129,9 @@ class Gate:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.interval = 1.0 / rate
-        self.tolerance = 0.0  # no bursts: the shared row is kept with the same spacing
+        # the shared row's tolerance: strict spacing there; here a late turn is forgiven up
+        # to a `LEAD` of the interval (`_pass`), and the per-second window counts real sends
+        self.tolerance = 0.0
         self.clock = clock
         self._next = -math.inf  # the earliest instant the next post may pass
         self._queue: deque[tuple[asyncio.Future[None], float]] = deque()  # (turn, max_wait)

@@ -106,13 +106,15 @@ __all__ = [
 
 
 @dataclass
-class _RequestStart:
+class RequestStart:
+    """A request's start as `on_request_start` awaits it: `done` once its write was made."""
+
     hook: Callable[[], Awaitable[None]]
     rider: Rider | None
     done: bool = False
 
 
-_REQUEST_STARTING: ContextVar[_RequestStart | None] = ContextVar(
+_REQUEST_STARTING: ContextVar[RequestStart | None] = ContextVar(
     "newsdigest_request_starting", default=None
 )
 
@@ -147,12 +149,14 @@ def rider_sent() -> None:
 @contextmanager
 def on_request_start(
     hook: Callable[[], Awaitable[None]], rider: Rider | None = None
-) -> Iterator[None]:
+) -> Iterator[RequestStart]:
     """Run `hook` when the poster called within announces its request (see above); `rider`:
-    the same write as one statement (see `start_rider`)."""
-    token = _REQUEST_STARTING.set(_RequestStart(hook, rider))
+    the same write as one statement (see `start_rider`). What is yielded says afterwards
+    whether either was made (`done`)."""
+    start = RequestStart(hook, rider)
+    token = _REQUEST_STARTING.set(start)
     try:
-        yield
+        yield start
     finally:
         _REQUEST_STARTING.reset(token)
 

@@ -401,6 +401,35 @@ def test_a_part_killed_in_the_pacer_is_resent_without_asking_slack(
     assert store.deliveries()[0].state == "sent"
 
 
+def test_a_first_part_held_back_before_its_request_keeps_its_plan(
+    store: Store, tmp_path: Path
+) -> None:
+    """The plan is stored with the first part's mark, right before its request; a part held
+    back before then (a long Retry-After) still stores it, so the retry posts the very same
+    stories and the filters' drops are not counted twice."""
+    seed_channel(
+        store,
+        tmp_path / "feed",
+        (article(n) for n in range(2)),
+        platform="slack",
+        since=at("2024-05-01T00:00"),
+    )
+    with LoopbackServer() as server:
+        fake = FakeSlack(server)
+        pacer = Pacer(SLACK_LIMITS)
+        pacer.defer_overall(300.0)  # Slack asked for five minutes: nothing is sent meanwhile
+        poster = SlackPoster(make_client("xoxb-test", fake.api_url), pacer)
+        engine = delivery_engine(
+            store, ExtractiveSummarizer(), {"slack": poster}, lookback=timedelta(days=3650)
+        )
+        asyncio.run(engine.tick(at("2024-05-01T08:00:05")))
+        assert fake.posts() == []
+    [delivery] = store.deliveries()
+    assert delivery.state == "sending" and delivery.retry_at is not None
+    assert delivery.part_in_flight is None  # nothing went out
+    assert len(delivery.article_ids) == 2 and delivery.parts_total == 3
+
+
 @pytest.mark.parametrize(
     ("error", "lookups"),
     [
