@@ -511,7 +511,7 @@ class Deliverer:
             planned = await self._plan(channel, delivery.id, slot, now)
             if planned is None:
                 return await self.store.delivery_by_id(delivery.id)
-            _shown, parts, plan = planned
+            parts, plan = planned
             started = time.monotonic()
             final = await self._send_parts(
                 channel, delivery.id, parts, 0, None, False, clock, lease, planned=plan
@@ -620,7 +620,7 @@ class Deliverer:
                 )
                 if planned is None:
                     return
-                _shown, parts, plan_to_store = planned
+                parts, plan_to_store = planned
             else:  # planned before the crash: the very same stories, so the very same parts
                 plan = delivery.plan or {}
                 digest = await self._channel_digest(
@@ -701,7 +701,7 @@ class Deliverer:
         now: datetime,
         inputs: DeliveryInputs | None = None,
         prepared: Prepared | None = None,
-    ) -> tuple[list[int], Sequence[Any], DeliveryPlan] | None:
+    ) -> tuple[Sequence[Any], DeliveryPlan] | None:
         """Curate the channel's new articles into this delivery's parts, and the plan to store
         with the first part's mark (`_send_one`: one write, not two); None when nothing is
         left to post (the delivery is then settled as skipped, its plan stored, and what
@@ -748,7 +748,7 @@ class Deliverer:
         plan: dict[str, Any] = dict(curated.as_plan())
         if digest.templates is not None:
             plan["templates"] = digest.templates.as_plan()
-        return curated.shown, parts, DeliveryPlan(curated.shown, len(parts), plan)
+        return parts, DeliveryPlan(curated.shown, len(parts), plan)
 
     async def _send_parts(
         self,

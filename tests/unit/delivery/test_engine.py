@@ -368,9 +368,8 @@ class DyingPacer(Pacer):
         await super().wait(channel)
 
 
-def test_a_part_killed_in_the_pacer_is_resent_without_asking_slack(
-    store: Store, tmp_path: Path
-) -> None:
+def seed_slack_channel(store: Store, tmp_path: Path) -> None:
+    """One Slack channel with two articles: a digest of three parts."""
     seed_channel(
         store,
         tmp_path / "feed",
@@ -378,21 +377,30 @@ def test_a_part_killed_in_the_pacer_is_resent_without_asking_slack(
         platform="slack",
         since=at("2024-05-01T00:00"),
     )
+
+
+def slack_engine(store: Store, poster: SlackPoster) -> Deliverer:
+    """The real engine posting through `poster`, every seeded article still new."""
+    return delivery_engine(
+        store, ExtractiveSummarizer(), {"slack": poster}, lookback=timedelta(days=3650)
+    )
+
+
+def test_a_part_killed_in_the_pacer_is_resent_without_asking_slack(
+    store: Store, tmp_path: Path
+) -> None:
+    seed_slack_channel(store, tmp_path)
     now = at("2024-05-01T08:00:05")
     with LoopbackServer() as server:
         fake = FakeSlack(server)
         first = SlackPoster(make_client("xoxb-test", fake.api_url), DyingPacer())
-        engine = delivery_engine(
-            store, ExtractiveSummarizer(), {"slack": first}, lookback=timedelta(days=3650)
-        )
+        engine = slack_engine(store, first)
         with pytest.raises(Crash):
             asyncio.run(engine.tick(now))
         [delivery] = store.deliveries()
         assert delivery.parts_sent == 1 and delivery.part_in_flight is None
         again = SlackPoster(make_client("xoxb-test", fake.api_url))
-        survivor = delivery_engine(
-            store, ExtractiveSummarizer(), {"slack": again}, lookback=timedelta(days=3650)
-        )
+        survivor = slack_engine(store, again)
         asyncio.run(survivor.tick(now + timedelta(seconds=13)))
         lookups = fake.posts("conversations.replies") + fake.posts("conversations.history")
         keys = [c.args["metadata"]["event_payload"]["key"] for c in fake.posts()]
@@ -407,21 +415,13 @@ def test_a_first_part_held_back_before_its_request_keeps_its_plan(
     """The plan is stored with the first part's mark, right before its request; a part held
     back before then (a long Retry-After) still stores it, so the retry posts the very same
     stories and the filters' drops are not counted twice."""
-    seed_channel(
-        store,
-        tmp_path / "feed",
-        (article(n) for n in range(2)),
-        platform="slack",
-        since=at("2024-05-01T00:00"),
-    )
+    seed_slack_channel(store, tmp_path)
     with LoopbackServer() as server:
         fake = FakeSlack(server)
         pacer = Pacer(SLACK_LIMITS)
         pacer.defer_overall(300.0)  # Slack asked for five minutes: nothing is sent meanwhile
         poster = SlackPoster(make_client("xoxb-test", fake.api_url), pacer)
-        engine = delivery_engine(
-            store, ExtractiveSummarizer(), {"slack": poster}, lookback=timedelta(days=3650)
-        )
+        engine = slack_engine(store, poster)
         asyncio.run(engine.tick(at("2024-05-01T08:00:05")))
         assert fake.posts() == []
     [delivery] = store.deliveries()
