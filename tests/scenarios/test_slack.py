@@ -428,6 +428,79 @@ def test_access_errors_are_permanent(fake: FakeSlack, error: str) -> None:
     assert raised.value.permanent and error in str(raised.value)
 
 
+def test_a_post_is_the_request_the_sdk_would_send(fake: FakeSlack) -> None:
+    """The poster's lean chat.postMessage (`PooledWebClient.post_json`) against the SDK's own
+    `chat_postMessage` with the same message: the same JSON, token and client headers."""
+    client = make_client("xoxb-test", fake.api_url)
+    poster = SlackPoster(client)
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Caf\u00e9 <b> & \u201cq\u201d"}}
+    ]
+
+    async def main() -> None:
+        top = await poster.send("C1", {"text": "t\u00e9", "blocks": blocks}, "nd3p0", None)
+        await poster.send("C1", {"text": "r", "blocks": blocks}, "nd3p1", top.message_ref)
+        metadata = {"event_type": "newsdigest_part", "event_payload": {"key": "nd3p0"}}
+        common: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
+        await client.chat_postMessage(
+            channel="C1", text="t\u00e9", blocks=blocks, metadata=metadata, **common
+        )
+        await client.close_pool()
+
+    asyncio.run(main())
+    lean, reply, sdk = [r for r in fake.server.requests if r.path.endswith("chat.postMessage")]
+    assert json.loads(lean.body) == json.loads(sdk.body)
+    assert "thread_ts" not in json.loads(lean.body)
+    assert json.loads(reply.body)["thread_ts"] == fake.messages["C1"][0]["ts"]
+    for header in ("Authorization", "Content-Type", "User-Agent"):
+        assert lean.headers[header] == sdk.headers[header]
+
+
+def test_a_non_json_error_page_is_a_clear_post_error(fake: FakeSlack) -> None:
+    """A proxy's HTML 502 in front of Slack: refused as Slack's own errors are (the engine
+    retries later), never a decoding error."""
+    page = Response(502, b"<html>Bad Gateway</html>", {"Content-Type": "text/html"})
+    fake.script("chat.postMessage", page)
+    poster = SlackPoster(make_client("xoxb-test", fake.api_url))
+    with pytest.raises(PostError) as raised:
+        asyncio.run(poster.send("C1", {"text": "hi", "blocks": []}, "nd1p0", None))
+    assert "502" in str(raised.value) and not raised.value.permanent
+
+
+def test_a_connection_dropped_before_any_answer_is_retried_as_the_sdk_retries() -> None:
+    """The first connection is closed with no answer (a server restarting): the client's
+    connection-error retry handler sends the post again, once, on a new connection."""
+    seen: list[bytes] = []
+
+    async def main() -> str:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            seen.append(await reader.readexactly(length))
+            if len(seen) > 1:
+                body = b'{"ok":true,"ts":"1.000100","channel":"C1"}'
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = make_client("xoxb-test", f"http://127.0.0.1:{port}/api/")
+        try:
+            sent = await SlackPoster(client).send("C1", {"text": "hi", "blocks": []}, "k", None)
+        finally:
+            await client.close_pool()
+            server.close()
+        return sent.message_ref
+
+    assert asyncio.run(main()) == "1.000100"
+    assert len(seen) == 2 and json.loads(seen[0]) == json.loads(seen[1])
+
+
 def test_find_reconciles_by_metadata(fake: FakeSlack) -> None:
     poster = SlackPoster(make_client("xoxb-test", fake.api_url))
 
