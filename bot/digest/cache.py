@@ -5,16 +5,24 @@ up in memory, then in the database (another process may have made it), and only 
 summarized — on the summarize workers, once, however many callers wait for it — and saved.
 Digests never change once made, so a bounded in-process copy saves reloading them per
 channel; an article that changes (a teaser that got its full text) is `forget`-ten.
+
+The articles asked for in the same turn of the event loop (a claim round's deliveries start
+together) are summarized in a few worker calls, each saved with one statement: a worker call
+and a statement per article had cost the loop two wake-ups per channel in a rush (`make
+bench`, replicas). A summarizer that waits on the network (an LLM) says `batch = 1`, the
+default, and keeps one call per article, so that they run side by side.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from bot.coalesce import Coalescer
 from bot.digest.article_digest import summarize_article
 from bot.errors import InputError
 from bot.models import Article, Digest
@@ -27,6 +35,9 @@ from bot.summarize.base import DEFAULT_SECTION_BULLETS, DEFAULT_SUMMARY_BULLETS,
 log = logging.getLogger(__name__)
 
 CACHE_SIZE = 2000
+
+Made = Digest | Exception | None  # a digest, why the article gave none (InputError) or
+# could not be summarized, or None: not asked (see `_summarize`)
 
 
 class DigestCache:
@@ -46,6 +57,10 @@ class DigestCache:
         self.summarized = 0  # articles this process summarized (not found made)
         self._digests: dict[int, Digest] = {}
         self._making: SingleFlight[int, Digest | None] = SingleFlight()
+        # how many articles one worker call may summarize in a row (see the module)
+        self.batch = max(int(getattr(summarizer, "batch", 1)), 1)
+        self._queued: dict[int, Article] = {}  # asked this turn, for `_summarize_asked`
+        self._summaries: Coalescer[int, Made] = Coalescer(self._summarize_asked)
 
     async def get(
         self,
@@ -83,28 +98,61 @@ class DigestCache:
             return self._remember(article_id, cached)
         if article is None or not article.has_sentences:
             return None
-        # on a server database the summarize worker also turns the digest into what is stored,
-        # and the loop stores it with one statement of its own (bot/store/on_loop.py); SQLite's
-        # one writer stores it on its own thread
-        shared = self.store.sync.on_loop is not None
-        try:
-            digest, stored = await self.store.workers.summarize(self._summarize, article, shared)
-        except InputError as exc:
+        self._queued[article_id] = article
+        made = await self._summaries.get(article_id)
+        if isinstance(made, InputError):
             METRICS.articles_without_bullets.inc()
-            log.warning("left article %d out of digests: %s", article_id, exc.message)
+            log.warning("left article %d out of digests: %s", article_id, made.message)
             return None
-        await self.store.save_digest(article_id, digest, stored)
-        return self._remember(article_id, digest)
+        if isinstance(made, Exception):  # this article's own failure, not its batch's
+            raise made
+        return None if made is None else self._remember(article_id, made)
 
-    def _summarize(self, article: Article, convert: bool) -> tuple[Digest, dict[str, Any] | None]:
-        """(On a summarize worker.) With `convert`, the digest as it is stored too."""
-        started = time.perf_counter()
-        digest = summarize_article(
-            article, self.summarizer, self.summary_bullets, self.section_bullets
+    async def _summarize_asked(self, article_ids: list[int]) -> dict[int, Made]:
+        """The articles asked for this turn, at most `batch` to a worker call, each call's
+        digests saved with one statement. Work that takes more than one a call is all CPU,
+        which holds the interpreter's lock: spread over more workers, it would end no sooner."""
+        asked = [(i, self._queued.pop(i, None)) for i in article_ids]
+        calls = [asked[k : k + self.batch] for k in range(0, len(asked), self.batch)]
+        made: dict[int, Made] = {}
+        for done in await asyncio.gather(*(self._summarize_call(c) for c in calls)):
+            made.update(done)
+        return made
+
+    async def _summarize_call(self, articles: list[tuple[int, Article | None]]) -> dict[int, Made]:
+        # on a server database the summarize worker also turns each digest into the JSON text
+        # that is stored, and the loop stores them with one statement (bot/store/on_loop.py);
+        # SQLite's one writer stores them on its own thread
+        encode = self.store.sync.on_loop is not None
+        done = await self.store.workers.summarize(self._summarize, articles, encode)
+        await self.store.save_digests(
+            [(i, d, text) for i, (d, text) in done.items() if isinstance(d, Digest)]
         )
-        METRICS.summarizer_seconds.observe(time.perf_counter() - started)
-        self.summarized += 1
-        return digest, digest_to_dict(digest) if convert else None
+        return {i: d for i, (d, _) in done.items()}
+
+    def _summarize(
+        self, articles: list[tuple[int, Article | None]], encode: bool
+    ) -> dict[int, tuple[Made, str | None]]:
+        """(On a summarize worker.) Each article's digest, or the InputError that says why it
+        has none; with `encode`, each digest as the JSON text it is stored as too."""
+        done: dict[int, tuple[Made, str | None]] = {}
+        for article_id, article in articles:
+            if article is None:  # not queued (each id is asked once a turn): nothing to do
+                done[article_id] = (None, None)
+                continue
+            started = time.perf_counter()
+            try:
+                digest = summarize_article(
+                    article, self.summarizer, self.summary_bullets, self.section_bullets
+                )
+            except Exception as exc:  # its caller's alone: the others' digests stand
+                done[article_id] = (exc, None)
+                continue
+            METRICS.summarizer_seconds.observe(time.perf_counter() - started)
+            self.summarized += 1
+            text = json.dumps(digest_to_dict(digest)) if encode else None
+            done[article_id] = (digest, text)
+        return done
 
     def _remember(self, article_id: int, digest: Digest) -> Digest:
         if len(self._digests) >= self.size:

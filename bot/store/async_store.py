@@ -9,7 +9,7 @@ The statements every digest makes (its claim, its plan, a part starting, a part 
 digest) are the exception on PostgreSQL: single statements, awaited on the loop's own
 connections (bot/store/on_loop.py), because a thread's wake-ups cost more CPU than the
 statement. A `Store` subclass's override of `claim_due`, `plan_delivery`, `part_starting`,
-`part_sent` and `save_digest` is reached only on the threads (SQLite, or when the loop hands
+`part_sent` and `save_digests` is reached only on the threads (SQLite, or when the loop hands
 one back).
 """
 
@@ -30,7 +30,7 @@ from bot.store.repo import (
     ON_LOOP_PART_STARTING_PLANNED_RIDER,
     ON_LOOP_PART_STARTING_RIDER,
     ON_LOOP_PLAN_DELIVERY,
-    ON_LOOP_SAVE_DIGEST,
+    ON_LOOP_SAVE_DIGESTS,
     ON_LOOP_SETTLE,
     SENT,
     Claimed,
@@ -164,16 +164,17 @@ class AsyncStore:
             refs=refs,
         )
 
-    async def save_digest(
-        self, article_id: int, digest: Digest, stored: dict[str, Any] | None = None
-    ) -> None:
-        """See `Store.save_digest`; on PostgreSQL one statement, awaited here (`stored`, made
-        by the summarize worker, keeps the conversion off the loop)."""
-        if stored is not None:
-            values = {"row_id": article_id, "digest": stored}
-            if await self._on_loop(ON_LOOP_SAVE_DIGEST, values) is not None:
+    async def save_digests(self, digests: Sequence[tuple[int, Digest, str | None]]) -> None:
+        """See `Store.save_digests`: (article id, digest, the digest's stored JSON text or
+        None). On PostgreSQL, with every text made (by the summarize worker, which keeps the
+        conversion off the loop), one statement awaited here."""
+        if not digests:
+            return
+        if all(text is not None for _, _, text in digests):
+            values = {"row_ids": [i for i, _, _ in digests], "digests": [t for _, _, t in digests]}
+            if await self._on_loop(ON_LOOP_SAVE_DIGESTS, values) is not None:
                 return
-        await self.workers.db(self.sync.save_digest, article_id, digest, stored)
+        await self.workers.db(self.sync.save_digests, [(i, d) for i, d, _ in digests])
 
     async def claim_due(
         self,

@@ -406,7 +406,16 @@ SAVE_DIGEST = (
     .values(digest=bindparam("digest", type_=_ARTICLES.c.digest.type))
 )
 # the same statements as the event loop awaits them on PostgreSQL (bot/store/async_store.py)
-ON_LOOP_SAVE_DIGEST = Statement.of(SAVE_DIGEST)
+# the digests one summarize worker made together (`DigestCache`), in one statement: their ids
+# and their JSON text (encoded on the worker) as two arrays read side by side
+ON_LOOP_SAVE_DIGESTS = Statement(
+    "UPDATE articles SET digest = batch.digest::json"
+    " FROM unnest(%(row_ids)s::integer[], %(digests)s::text[]) AS batch(id, digest)"
+    " WHERE articles.id = batch.id",
+    {},
+    frozenset(),
+    frozenset(),
+)
 ON_LOOP_CLAIM_DUE = Statement.of(CLAIM_DUE)
 ON_LOOP_PART_STARTING = Statement.of(PART_STARTING)
 ON_LOOP_PART_STARTING_RIDER = Statement.of(PART_STARTING_RIDER)
@@ -927,6 +936,13 @@ class Store:
         values = {"row_id": article_id, "digest": stored or digest_to_dict(digest)}
         with self._autocommit.connect() as conn:
             conn.execute(SAVE_DIGEST, values)
+
+    def save_digests(self, digests: Sequence[tuple[int, Digest]]) -> None:
+        """Several articles' digests, one round trip (a summarize worker's batch)."""
+        rows = [{"row_id": i, "digest": digest_to_dict(d)} for i, d in digests]
+        if rows:
+            with self._autocommit.connect() as conn:
+                conn.execute(SAVE_DIGEST, rows)
 
     def new_articles_for(self, channel_id: int, since: datetime, cap: int) -> list[int]:
         """Articles from the channel's sources, seen since `since`, never delivered there; newest first."""

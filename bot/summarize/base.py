@@ -11,7 +11,11 @@ DEFAULT_SECTION_BULLETS = 3
 
 
 class Summarizer(Protocol):
-    """Anything that turns an Article into a Digest whose bullets cite sentence ids."""
+    """Anything that turns an Article into a Digest whose bullets cite sentence ids.
+
+    An optional `batch` attribute says how many articles one worker call may summarize in
+    a row (`DigestCache`): more than 1 only for work that is all CPU and quick; without it,
+    one call an article, so that network-bound ones (an LLM) wait side by side."""
 
     name: str
 

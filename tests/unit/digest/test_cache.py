@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from typing import Any
 
+import pytest
 from support.paths import EXAMPLE
 
 from bot.delivery.polling import content_hash
@@ -55,3 +58,64 @@ def test_made_once_saved_for_other_processes_and_forgotten_on_change(store: Stor
         asyncio.run(main())
     finally:
         workers.close()
+
+
+class CountingWorkers(Workers):
+    """Counts the calls made to the summarize workers."""
+
+    def __init__(self) -> None:
+        super().__init__(summarize=2, database=1)
+        self.summarize_calls = 0
+
+    async def summarize(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        self.summarize_calls += 1
+        return await super().summarize(fn, *args, **kwargs)
+
+
+class Breaking(ExtractiveSummarizer):
+    """Fails on one article only; takes `batch` articles a worker call."""
+
+    def __init__(self, batch: int, breaks_on: str) -> None:
+        super().__init__()
+        self.batch, self.breaks_on = batch, breaks_on
+
+    def summarize(
+        self, article: Article, summary_bullets: int = 3, section_bullets: int = 3
+    ) -> Digest:
+        if article.title == self.breaks_on:
+            raise RuntimeError("the summarizer broke on this one")
+        return super().summarize(article, summary_bullets, section_bullets)
+
+
+@pytest.mark.parametrize(("batch", "worker_calls"), [(3, 3), (1, 7)])
+def test_articles_asked_together_share_worker_calls_and_one_failure_stays_its_own(
+    store: Store, batch: int, worker_calls: int
+) -> None:
+    """Seven articles asked in one turn: at most `batch` a worker call (3 + 3 + 1), or one
+    call each for a summarizer that takes one at a time (an LLM). The article the
+    summarizer breaks on fails its own caller only; every other digest is made and saved."""
+    base = build_article(parse_plaintext(EXAMPLE.read_text(), str(EXAMPLE)))
+    source = store.source("https://example.org/feed")
+    ids, articles = [], []
+    for n in range(7):
+        articles.append(replace(base, title=f"Story {n}"))
+        ids.append(store.add_article(source.id, articles[-1], [f"k{n}"], f"h{n}", None)[0])
+    workers = CountingWorkers()
+    cache = DigestCache(AsyncStore(store, workers), Breaking(batch, "Story 4"))
+
+    async def main() -> list[Any]:
+        # as a claim round's deliveries ask, with the articles they read already
+        asked = (cache.get(i, a) for i, a in zip(ids, articles, strict=True))
+        return await asyncio.gather(*asked, return_exceptions=True)
+
+    try:
+        made = asyncio.run(main())
+    finally:
+        workers.close()
+    assert workers.summarize_calls == worker_calls
+    assert isinstance(made[4], RuntimeError)
+    for n, article_id in enumerate(ids):
+        if n != 4:
+            assert isinstance(made[n], Digest)
+            assert store.cached_digest(article_id) == made[n]  # saved, as made
+    assert store.cached_digest(ids[4]) is None
