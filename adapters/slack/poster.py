@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
 from typing import Any, cast
@@ -20,6 +19,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from adapters.slack.render import digest_messages, escape
 from bot.delivery.pacing import SLACK_LIMITS, Pacer
 from bot.delivery.poster import ChannelDigest, PostError, SentPart
+from bot.fastjson import dumps_bytes, loads
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +83,11 @@ class PooledWebClient(AsyncWebClient):
                 **({"Authorization": f"Bearer {self.token}"} if self.token else {}),
                 **self.headers,
             }
-        body = json.dumps({**self.default_params, **payload}, separators=(",", ":"))
+        body = dumps_bytes({**self.default_params, **payload})
         try:
             async with session.post(
                 url,
-                data=body.encode(),
+                data=body,
                 headers=self._json_headers,
                 ssl=self.ssl if self.ssl is not None else True,
                 proxy=self.proxy,
@@ -101,7 +101,7 @@ class PooledWebClient(AsyncWebClient):
         data: Any = {}
         if raw and typed == "application/json":
             try:
-                data = json.loads(raw)
+                data = loads(raw)
             except ValueError:
                 data = {}  # not JSON after all: refused below as the SDK does (status, no "ok")
         response = AsyncSlackResponse(

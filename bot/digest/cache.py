@@ -16,12 +16,12 @@ default, and keeps one call per article, so that they run side by side.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from bot import fastjson
 from bot.coalesce import Coalescer
 from bot.digest.article_digest import summarize_article
 from bot.errors import InputError
@@ -150,7 +150,7 @@ class DigestCache:
                 continue
             METRICS.summarizer_seconds.observe(time.perf_counter() - started)
             self.summarized += 1
-            text = json.dumps(digest_to_dict(digest)) if encode else None
+            text = fastjson.dumps(digest_to_dict(digest)) if encode else None
             done[article_id] = (digest, text)
         return done
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 import time
@@ -38,6 +37,8 @@ from typing import Any, cast
 import asyncpg
 from sqlalchemy import JSON, URL, Engine
 from sqlalchemy.dialects.postgresql import psycopg as pg_dialect
+
+from bot import fastjson
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class Statement:
         now = datetime.now(UTC)
         merged = {**self.defaults, **dict.fromkeys(self.stamped, now), **values}
         for name in self.json:  # None too: SQLAlchemy's JSON writes it as JSON null
-            merged[name] = json.dumps(merged.get(name))
+            merged[name] = fastjson.dumps(merged.get(name))
         return merged
 
 
@@ -349,7 +350,7 @@ class OnLoop:
         try:
             for name in ("json", "jsonb"):  # rows' JSON as Python values, as SQLAlchemy's
                 await raw.set_type_codec(
-                    name, schema="pg_catalog", encoder=_as_text, decoder=json.loads
+                    name, schema="pg_catalog", encoder=_as_text, decoder=fastjson.loads
                 )
         except BaseException:
             raw.terminate()
