@@ -12,6 +12,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import fastjson
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 POOL_SIZE = 12  # PostgreSQL connections a process keeps open (see `make_engine`)
 PING_IDLE = 2.0  # seconds: a pooled connection idle longer is pinged before it is handed out
@@ -28,7 +30,13 @@ def normalize_url(url: str) -> str:
 
 def make_engine(url: str) -> Engine:
     url = normalize_url(url)
-    kwargs: dict[str, Any] = {"future": True}
+    # JSON columns (an article's body, its digest, a delivery's plan) read and written with
+    # orjson on the database threads too: a rush reads every channel's article bodies
+    kwargs: dict[str, Any] = {
+        "future": True,
+        "json_serializer": fastjson.dumps,
+        "json_deserializer": fastjson.loads,
+    }
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
