@@ -60,6 +60,34 @@ def test_the_overall_gate_lets_posts_through_in_turn_an_interval_apart() -> None
     assert passed[-1][1] - started >= 0.2 + 3 * gate.interval  # an interval a turn after it
 
 
+def test_a_poke_gives_a_turn_due_within_the_lead_now_and_keeps_the_spacing() -> None:
+    """An answer that woke the loop lets the next queued post through up to a quarter of an
+    interval early instead of on a wake-up of its own; the turn after it is still an
+    interval after its due instant, so the rate is the same. A turn further off is left to
+    its timer."""
+    clock = [0.0]
+    gate = Gate(1.0, clock=lambda: clock[0])  # an interval of a second, a lead of 0.25 s
+
+    async def main() -> None:
+        await gate.wait()  # passes at once
+        due = gate.pending()  # when the next turn is
+        second = asyncio.ensure_future(gate.wait())
+        await asyncio.sleep(0)
+        clock[0] = due - 0.35
+        gate.poke()  # 0.35 s before its turn: left to the timer
+        await asyncio.sleep(0)
+        assert not second.done()
+        clock[0] = due - 0.15
+        gate.poke()  # 0.15 s before: within the lead, given now
+        await asyncio.sleep(0)
+        assert second.done()
+        assert gate.pending() == pytest.approx(1.15)  # the next a second after `due`
+        gate.poke()  # nothing queued: nothing to give
+        assert gate.pending() == pytest.approx(1.15)
+
+    asyncio.run(main())
+
+
 def test_a_long_hold_fails_the_posts_it_finds_queued_instead_of_keeping_them() -> None:
     """A Retry-After longer than a sender waits in place, coming while posts queue, fails
     them as held (the engine schedules each one) rather than sleeping with their leases."""
