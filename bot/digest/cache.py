@@ -10,7 +10,7 @@ The articles asked for in the same turn of the event loop (a claim round's deliv
 together) are summarized in a few worker calls, each saved with one statement: a worker call
 and a statement per article had cost the loop two wake-ups per channel in a rush (`make
 bench`, replicas). A summarizer that waits on the network (an LLM) says `batch = 1`, the
-default, and keeps one call per article, so that they run side by side.
+default, and keeps one call per article, each caller answered as its own call ends.
 """
 
 from __future__ import annotations
@@ -98,8 +98,11 @@ class DigestCache:
             return self._remember(article_id, cached)
         if article is None or not article.has_sentences:
             return None
-        self._queued[article_id] = article
-        made = await self._summaries.get(article_id)
+        if self.batch == 1:  # one call an article, each caller answered when its own ends
+            made = (await self._summarize_call([(article_id, article)]))[article_id]
+        else:
+            self._queued[article_id] = article
+            made = await self._summaries.get(article_id)
         if isinstance(made, InputError):
             METRICS.articles_without_bullets.inc()
             log.warning("left article %d out of digests: %s", article_id, made.message)
@@ -124,10 +127,16 @@ class DigestCache:
         # that is stored, and the loop stores them with one statement (bot/store/on_loop.py);
         # SQLite's one writer stores them on its own thread
         encode = self.store.sync.on_loop is not None
-        done = await self.store.workers.summarize(self._summarize, articles, encode)
-        await self.store.save_digests(
-            [(i, d, text) for i, (d, text) in done.items() if isinstance(d, Digest)]
-        )
+        try:
+            done = await self.store.workers.summarize(self._summarize, articles, encode)
+        except Exception as exc:  # the call's own articles fail with it, no other call's
+            return {i: exc for i, _ in articles}
+        try:
+            await self.store.save_digests(
+                [(i, d, text) for i, (d, text) in done.items() if isinstance(d, Digest)]
+            )
+        except Exception as exc:  # a cache: the digests stand, the next process makes them
+            log.warning("could not save %d digests: %s", len(done), type(exc).__name__)
         return {i: d for i, (d, _) in done.items()}
 
     def _summarize(
@@ -145,12 +154,12 @@ class DigestCache:
                 digest = summarize_article(
                     article, self.summarizer, self.summary_bullets, self.section_bullets
                 )
+                text = fastjson.dumps(digest_to_dict(digest)) if encode else None
             except Exception as exc:  # its caller's alone: the others' digests stand
                 done[article_id] = (exc, None)
                 continue
             METRICS.summarizer_seconds.observe(time.perf_counter() - started)
             self.summarized += 1
-            text = fastjson.dumps(digest_to_dict(digest)) if encode else None
             done[article_id] = (digest, text)
         return done
 
