@@ -30,3 +30,12 @@ def test_text_that_is_not_json_is_a_value_error() -> None:
     for bad in ("<html>Bad Gateway</html>", b"\xff\xfe", ""):
         with pytest.raises(ValueError):
             fastjson.loads(bad)
+
+
+def test_what_orjson_refuses_is_written_and_read_as_the_standard_library_does() -> None:
+    """A lone surrogate (text decoded with surrogateescape), an integer beyond 64 bits and a
+    NaN stored by the standard library before: none of them fails now."""
+    odd = {"text": "broken \udcff byte", "big": 2**70}
+    assert json.loads(fastjson.dumps(odd)) == odd
+    assert json.loads(fastjson.dumps_bytes(odd)) == odd
+    assert fastjson.loads('{"score": NaN, "big": 1180591620717411303424}')["big"] == 2**70
