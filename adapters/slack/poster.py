@@ -73,8 +73,8 @@ class PooledWebClient(AsyncWebClient):
         (chat.postMessage): the same request, headers, answer and errors, without the SDK's
         per-call preparation (its argument copies, URL join, retry bookkeeping and response
         wrapping took about a fifth of a post's CPU; `make bench`, replicas). `payload` is
-        sent as given: no None values, no SDK objects. A connection error the client's retry
-        handlers would retry is retried by the SDK's own path."""
+        sent as given: no None values, no SDK objects. A connection error is retried as the
+        SDK retries it: by the client's retry handlers, their count and their back-off."""
         session = self._pool()
         url = self.base_url + api_method
         if self._json_headers is None:
@@ -84,20 +84,23 @@ class PooledWebClient(AsyncWebClient):
                 **self.headers,
             }
         body = dumps_bytes({**self.default_params, **payload})
-        try:
-            async with session.post(
-                url,
-                data=body,
-                headers=self._json_headers,
-                ssl=self.ssl if self.ssl is not None else True,
-                proxy=self.proxy,
-            ) as answer:
-                raw = await answer.read()
-                status, headers, typed = answer.status, answer.headers, answer.content_type
-        except Exception as exc:
-            if await self._would_retry(exc, url):
-                return await super().api_call(api_method, json=payload)
-            raise
+        state: RetryState | None = None
+        while True:
+            try:
+                async with session.post(
+                    url,
+                    data=body,
+                    headers=self._json_headers,
+                    ssl=self.ssl if self.ssl is not None else True,
+                    proxy=self.proxy,
+                ) as answer:
+                    raw = await answer.read()
+                    status, headers, typed = answer.status, answer.headers, answer.content_type
+                break
+            except Exception as exc:
+                state = state or RetryState()
+                if not await self._retried(exc, url, state):
+                    raise
         data: Any = {}
         if raw and typed == "application/json":
             try:
@@ -115,13 +118,18 @@ class PooledWebClient(AsyncWebClient):
         )
         return cast(AsyncSlackResponse, response.validate())  # type: ignore[no-untyped-call]
 
-    async def _would_retry(self, exc: Exception, url: str) -> bool:
+    async def _retried(self, exc: Exception, url: str, state: RetryState) -> bool:
+        """As the SDK's request loop: the first handler that takes the error waits its
+        back-off and counts the attempt in `state`; False when none takes it."""
         headers: dict[str, str | list[str]] = dict(self._json_headers or {})
         request = RetryRequest(method="POST", url=url, headers=headers)
         for handler in self.retry_handlers:
             if await handler.can_retry_async(
-                state=RetryState(), request=request, response=None, error=exc
+                state=state, request=request, response=None, error=exc
             ):
+                await handler.prepare_for_next_attempt_async(
+                    state=state, request=request, response=None, error=exc
+                )
                 return True
         return False
 

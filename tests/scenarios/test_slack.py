@@ -469,7 +469,8 @@ def test_a_non_json_error_page_is_a_clear_post_error(fake: FakeSlack) -> None:
 
 def test_a_connection_dropped_before_any_answer_is_retried_as_the_sdk_retries() -> None:
     """The first connection is closed with no answer (a server restarting): the client's
-    connection-error retry handler sends the post again, once, on a new connection."""
+    connection-error retry handler sends the post again, once, on a new connection; a
+    server that never answers gets the handler's count of tries (3), as the SDK gives."""
     seen: list[bytes] = []
 
     async def main() -> str:
@@ -499,6 +500,27 @@ def test_a_connection_dropped_before_any_answer_is_retried_as_the_sdk_retries() 
 
     assert asyncio.run(main()) == "1.000100"
     assert len(seen) == 2 and json.loads(seen[0]) == json.loads(seen[1])
+    seen.clear()
+
+    async def never() -> None:
+        async def drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            seen.append(b"")
+            writer.close()
+
+        server = await asyncio.start_server(drop, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = make_client("xoxb-test", f"http://127.0.0.1:{port}/api/")
+        try:
+            with pytest.raises(PostError) as raised:
+                await SlackPoster(client).send("C1", {"text": "hi", "blocks": []}, "k", None)
+            assert raised.value.maybe_sent
+        finally:
+            await client.close_pool()
+            server.close()
+
+    asyncio.run(never())
+    assert len(seen) == 3
 
 
 def test_find_reconciles_by_metadata(fake: FakeSlack) -> None:
