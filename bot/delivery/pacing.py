@@ -64,6 +64,7 @@ class TokenBucket:
         self.tolerance = max(burst - 1, 0) * self.interval
         self.clock = clock
         self._theoretical_arrival = 0.0
+        self.held_until = -math.inf  # the end of the last Retry-After (`defer`)
 
     def reserve(self, max_wait: float = math.inf) -> float:
         """Take the next slot; return how long to wait before using it. A slot further off
@@ -89,6 +90,7 @@ class TokenBucket:
         """The platform asked for a pause (Retry-After): nothing goes out before it ends."""
         resume = self.clock() + seconds
         self._theoretical_arrival = max(self._theoretical_arrival, resume + self.tolerance)
+        self.held_until = max(self.held_until, resume)
 
     async def acquire(self) -> None:
         wait = self.reserve()
@@ -136,6 +138,7 @@ class Gate:
         self._next = -math.inf  # the earliest instant the next post may pass
         self._queue: deque[tuple[asyncio.Future[None], float]] = deque()  # (turn, max_wait)
         self._timer: asyncio.TimerHandle | None = None
+        self._resume = -math.inf  # the end of the last Retry-After (`defer`)
 
     def pending(self) -> float:
         """About how long a post joining now would wait (nothing is taken)."""
@@ -182,6 +185,7 @@ class Gate:
 
     def defer(self, seconds: float) -> None:
         """The platform asked for a pause (Retry-After): nothing goes out before it ends."""
+        self._resume = max(self._resume, self.clock() + seconds)
         self.hold_until(self.clock() + seconds)
 
     def poke(self) -> None:
@@ -190,8 +194,10 @@ class Gate:
         the next turn still counts from this one's due instant, so the rate stays, and a
         post this early is within the spacing the overall limit's margin leaves. On this
         project's machines a wake-up after a few milliseconds idle costs more CPU than the
-        Python of a post's turn (`make bench`, wakeups and replicas)."""
-        if self._queue and self._next - self.clock() <= self.interval * LEAD:
+        Python of a post's turn (`make bench`, wakeups and replicas). A Retry-After's end
+        is kept exactly: nothing is given before it."""
+        now = self.clock()
+        if self._queue and now >= self._resume and self._next - now <= self.interval * LEAD:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
@@ -315,8 +321,10 @@ class Pacer:
         cover anyway is not slept here (the overall slot is taken at once after this, no
         await between): one wake-up a post instead of two, and the overall slot taken after
         a separate channel wait is not taken early and left unused."""
-        wait = self.channels.bucket(channel).reserve(self.max_wait)
-        if wait > self.overall.pending() or wait > self.max_wait:
+        bucket = self.channels.bucket(channel)
+        wait = bucket.reserve(self.max_wait)
+        held = bucket.held_until > self.clock()  # a Retry-After, kept exactly: slept here
+        if held or wait > self.overall.pending() or wait > self.max_wait:
             await self._sleep(wait)
 
     def _sent(self, channel: str) -> None:

@@ -84,6 +84,33 @@ def test_a_poke_gives_a_turn_due_within_the_lead_now_and_keeps_the_spacing() -> 
         assert gate.pending() == pytest.approx(1.15)  # the next a second after `due`
         gate.poke()  # nothing queued: nothing to give
         assert gate.pending() == pytest.approx(1.15)
+        gate.defer(2.0)  # a Retry-After of two seconds
+        third = asyncio.ensure_future(gate.wait())
+        await asyncio.sleep(0)
+        clock[0] += 1.9
+        gate.poke()  # 0.1 s before the Retry-After ends: kept exactly, not given
+        await asyncio.sleep(0)
+        assert not third.done()
+        third.cancel()
+
+    asyncio.run(main())
+
+
+def test_a_channels_retry_after_is_slept_even_when_the_overall_queue_is_longer() -> None:
+    """A post's channel wait is usually left to the overall queue when that is longer; a
+    channel held by a Retry-After is slept to its end instead, so no early turn cuts it."""
+    pacer = Pacer(PaceLimits(1.0, 1, 50.0, margin=1.0, global_margin=1.0))
+
+    async def main() -> None:
+        pacer.overall.hold_until(time.monotonic() + 10.0)  # ten seconds of posts queued
+        pacer.defer("C", 0.05)
+        slot = asyncio.ensure_future(pacer._channel_slot("C"))
+        await asyncio.sleep(0)
+        assert not slot.done()  # sleeping the Retry-After, not left to the queue
+        await slot
+        free = asyncio.ensure_future(pacer._channel_slot("D"))  # no Retry-After: not slept
+        await asyncio.sleep(0)
+        assert free.done()
 
     asyncio.run(main())
 
