@@ -225,7 +225,6 @@ class SlackPoster:
             raise error from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise PostError(f"Slack unreachable: {type(exc).__name__}", maybe_sent=True) from exc
-        self.pacer.poke()  # answered: the loop is awake for the next post's turn
         ts = str(response["ts"])
         return SentPart(ts, thread_ref or ts)
 

@@ -138,7 +138,6 @@ class Gate:
         self._next = -math.inf  # the earliest instant the next post may pass
         self._queue: deque[tuple[asyncio.Future[None], float]] = deque()  # (turn, max_wait)
         self._timer: asyncio.TimerHandle | None = None
-        self._resume = -math.inf  # the end of the last Retry-After (`defer`)
 
     def pending(self) -> float:
         """About how long a post joining now would wait (nothing is taken)."""
@@ -185,23 +184,7 @@ class Gate:
 
     def defer(self, seconds: float) -> None:
         """The platform asked for a pause (Retry-After): nothing goes out before it ends."""
-        self._resume = max(self._resume, self.clock() + seconds)
         self.hold_until(self.clock() + seconds)
-
-    def poke(self) -> None:
-        """The loop is awake anyway (an answer came): a turn due within a `LEAD` of the
-        interval is given now instead of on a wake-up of its own. Only the instant moves:
-        the next turn still counts from this one's due instant, so the rate stays, and a
-        post this early is within the spacing the overall limit's margin leaves. On this
-        project's machines a wake-up after a few milliseconds idle costs more CPU than the
-        Python of a post's turn (`make bench`, wakeups and replicas). A Retry-After's end
-        is kept exactly: nothing is given before it."""
-        now = self.clock()
-        if self._queue and now >= self._resume and self._next - now <= self.interval * LEAD:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            self._release()
 
     def _pass(self) -> None:
         # a turn given late (the loop was busy when the timer was due) is forgiven up to a
@@ -312,10 +295,6 @@ class Pacer:
         goes out for `seconds`."""
         self.overall.defer(seconds)
 
-    def poke(self) -> None:
-        """A poster's request was answered: the loop is awake, see `Gate.poke`."""
-        self.overall.poke()
-
     async def _channel_slot(self, channel: str) -> None:
         """The channel's slot, taken before the overall one. A wait the overall queue will
         cover anyway is not slept here (the overall slot is taken at once after this, no
@@ -414,7 +393,6 @@ class SharedPacer(Pacer):
         rider = start_rider()  # the part's "request starting" mark, in the same statement
         asked = self.clock()
         both = await self._shared_both(channel, rider)
-        self.overall.poke()  # the statement's answer woke the loop: a turn due may go now
         if both is not None and both.rode:
             rider_sent()
         if both is None:  # one by one, as any pacer that cannot take both at once
