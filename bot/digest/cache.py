@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 
 CACHE_SIZE = 2000
 
-Made = Digest | Exception | None  # a digest, why the article gave none (InputError) or
-# could not be summarized, or None: not asked (see `_summarize`)
+Made = Digest | Exception  # a digest, or why the article gave none (InputError) or could
+# not be summarized
 
 
 class DigestCache:
@@ -109,20 +109,20 @@ class DigestCache:
             return None
         if isinstance(made, Exception):  # this article's own failure, not its batch's
             raise made
-        return None if made is None else self._remember(article_id, made)
+        return self._remember(article_id, made)
 
     async def _summarize_asked(self, article_ids: list[int]) -> dict[int, Made]:
         """The articles asked for this turn, at most `batch` to a worker call, each call's
         digests saved with one statement. Work that takes more than one a call is all CPU,
         which holds the interpreter's lock: spread over more workers, it would end no sooner."""
-        asked = [(i, self._queued.pop(i, None)) for i in article_ids]
+        asked = [(i, self._queued.pop(i)) for i in article_ids]  # each id once a turn
         calls = [asked[k : k + self.batch] for k in range(0, len(asked), self.batch)]
         made: dict[int, Made] = {}
         for done in await asyncio.gather(*(self._summarize_call(c) for c in calls)):
             made.update(done)
         return made
 
-    async def _summarize_call(self, articles: list[tuple[int, Article | None]]) -> dict[int, Made]:
+    async def _summarize_call(self, articles: list[tuple[int, Article]]) -> dict[int, Made]:
         # on a server database the summarize worker also turns each digest into the JSON text
         # that is stored, and the loop stores them with one statement (bot/store/on_loop.py);
         # SQLite's one writer stores them on its own thread
@@ -140,15 +140,12 @@ class DigestCache:
         return {i: d for i, (d, _) in done.items()}
 
     def _summarize(
-        self, articles: list[tuple[int, Article | None]], encode: bool
+        self, articles: list[tuple[int, Article]], encode: bool
     ) -> dict[int, tuple[Made, str | None]]:
         """(On a summarize worker.) Each article's digest, or the InputError that says why it
         has none; with `encode`, each digest as the JSON text it is stored as too."""
         done: dict[int, tuple[Made, str | None]] = {}
         for article_id, article in articles:
-            if article is None:  # not queued (each id is asked once a turn): nothing to do
-                done[article_id] = (None, None)
-                continue
             started = time.perf_counter()
             try:
                 digest = summarize_article(

@@ -929,13 +929,8 @@ class Store:
                 return None
             return digest_from_dict(article_from_dict(row.body), row.digest)
 
-    def save_digest(
-        self, article_id: int, digest: Digest, stored: dict[str, Any] | None = None
-    ) -> None:
-        """`stored`: the digest as `digest_to_dict` writes it, when the caller made it."""
-        values = {"row_id": article_id, "digest": stored or digest_to_dict(digest)}
-        with self._autocommit.connect() as conn:
-            conn.execute(SAVE_DIGEST, values)
+    def save_digest(self, article_id: int, digest: Digest) -> None:
+        self.save_digests([(article_id, digest)])
 
     def save_digests(self, digests: Sequence[tuple[int, Digest]]) -> None:
         """Several articles' digests, one round trip (a summarize worker's batch)."""
