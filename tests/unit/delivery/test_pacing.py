@@ -13,7 +13,15 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.delivery.pacing import SLACK_LIMITS, Gate, PaceLimits, Pacer, PacingHold, SharedPacer
+from bot.delivery.pacing import (
+    LEAD,
+    SLACK_LIMITS,
+    Gate,
+    PaceLimits,
+    Pacer,
+    PacingHold,
+    SharedPacer,
+)
 from bot.delivery.poster import on_request_start
 from bot.store.async_store import AsyncStore
 from bot.store.on_loop import OnLoop, Rider
@@ -58,6 +66,53 @@ def test_the_overall_gate_lets_posts_through_in_turn_an_interval_apart() -> None
     assert [n for n, _ in passed] == [0, 1, 3, 4, 5]
     assert passed[0][1] - started < 0.2 <= passed[1][1] - started  # the first before the hold
     assert passed[-1][1] - started >= 0.2 + 3 * gate.interval  # an interval a turn after it
+
+
+def test_a_gate_with_a_burst_gives_its_turns_together_and_keeps_the_rate() -> None:
+    """With `burst` 3, a queue passes three posts a turn (one timer, one wake-up, for three)
+    and is no faster for it: twelve posts span at least nine intervals, less the lateness a
+    turn is forgiven. A hold still holds every post to its end."""
+    gate = Gate(50.0, burst=3)
+    passed: list[float] = []
+
+    async def post() -> None:
+        await gate.wait()
+        passed.append(time.monotonic())
+
+    async def rush() -> float:
+        hold_ends = time.monotonic() + 0.1
+        gate.hold_until(hold_ends)
+        await asyncio.gather(*(post() for _ in range(12)))
+        return hold_ends
+
+    hold_ends = asyncio.run(rush())
+    assert passed[0] >= hold_ends
+    turns = [1]
+    for before, after in itertools.pairwise(passed):
+        if after - before < gate.interval / 2:
+            turns[-1] += 1
+        else:
+            turns.append(1)
+    assert turns == [3, 3, 3, 3]
+    assert passed[-1] - passed[0] >= (12 - 3) * gate.interval * (1 - LEAD)
+
+
+def test_a_second_holds_at_most_the_rate_and_a_burst() -> None:
+    assert SLACK_LIMITS.per_second == 92 + 3  # 100 a second at 0.92, turns of four
+    assert PaceLimits(1.0, 1, 50.0).per_second == 46
+
+
+def test_a_shared_post_that_waits_wakes_with_the_rest_of_its_turn() -> None:
+    """A shared slot further off is slept to the next multiple of a turn's length, so that
+    the posts of one turn, whose slots follow one another, wake once together."""
+    now = 1000.0037
+    table = cast(PaceTable, None)  # not used
+    pacer = SharedPacer(SLACK_LIMITS, table, asyncio.to_thread, "slack", clock=lambda: now)
+    turn = SLACK_LIMITS.global_burst * pacer.overall.interval
+    for wait in (0.001, 0.013, turn, 0.5):
+        slept = pacer._with_turn(wait)
+        assert wait <= slept < wait + turn + 1e-9
+        assert (now + slept) / turn == pytest.approx(round((now + slept) / turn), abs=1e-3)
 
 
 def test_a_channels_retry_after_is_slept_even_when_the_overall_queue_is_longer() -> None:
@@ -201,9 +256,16 @@ def most_in_one_second(instants: list[float]) -> int:
     return max(bisect.bisect_left(instants, t + 1.0) - n for n, t in enumerate(instants))
 
 
-def test_three_replicas_keep_to_the_overall_rate_together(store: Store, path: str) -> None:
+@pytest.mark.parametrize("burst", [1, 4])
+def test_three_replicas_keep_to_the_overall_rate_together(
+    store: Store, path: str, burst: int
+) -> None:
+    """Their permits' instants, as the database computed them, are an interval apart or
+    more: with turns of four too, which only let a replica's posts leave together."""
     postgresql_only(store)
-    limits = PaceLimits(per_channel_rate=1000.0, per_channel_burst=1, global_rate=200.0)
+    limits = PaceLimits(
+        per_channel_rate=1000.0, per_channel_burst=1, global_rate=200.0, global_burst=burst
+    )
     pacers = replicas(store, limits, 3, path)
 
     async def replica(pacer: SharedPacer, r: int) -> None:
@@ -248,7 +310,8 @@ def test_a_retry_after_seen_by_one_replica_holds_back_the_other(store: Store, pa
         first.defer("C1", 120.0)  # Slack: chat.postMessage's limit is per channel
         first.defer_overall(0.2)  # Discord's global limit, a ban: the whole token
         await first.settle()
-        hold_ends = bucket_tat(store, "slack:*")
+        # the row holds the end plus the tolerance: a turn of several may start that early
+        hold_ends = bucket_tat(store, "slack:*") - first.overall.tolerance
         with pytest.raises(PacingHold) as raised:
             await second.wait("C1")
         assert 100.0 < raised.value.retry_after <= 120.0
