@@ -132,8 +132,9 @@ class Gate:
     event loop costs more CPU than the Python a post runs (`make bench`, wakeups), and the
     posts of one turn also share the wake-ups of their permits, their requests' answers
     and their records: turns of 4 took a fifth off the CPU a digest of a rush on one
-    replica, a tenth on two (`make bench`, replicas). The platform counts the overall limit in one-second windows, so a
-    burst adds `burst - 1` posts to a window (`PaceLimits.global_burst`)."""
+    replica, a tenth on two (`make bench`, replicas). The platform counts the overall limit
+    in one-second windows, so a burst adds `burst - 1` posts to a window
+    (`PaceLimits.global_burst`)."""
 
     def __init__(self, rate: float, clock: Clock = time.monotonic, burst: int = 1) -> None:
         if rate <= 0:
