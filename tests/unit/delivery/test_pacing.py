@@ -89,7 +89,7 @@ def test_a_gate_with_a_burst_gives_its_turns_together_and_keeps_the_rate() -> No
     assert passed[0] >= hold_ends
     turns = [1]
     for before, after in itertools.pairwise(passed):
-        if after - before < gate.interval / 2:
+        if after - before < gate.interval:  # a turn's posts pass together, turns 3 apart
             turns[-1] += 1
         else:
             turns.append(1)
