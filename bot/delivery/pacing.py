@@ -169,10 +169,8 @@ class Gate:
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((turn, max_wait))
-        if self._timer is not None and self._together < min(len(self._queue), self.burst):
-            self._timer.cancel()  # armed for a smaller turn than the queue now makes
-            self._timer = None
-        self._arm()
+        if self._timer is None or self._together < min(len(self._queue), self.burst):
+            self._rearm()  # not armed, or armed for a smaller turn than the queue now makes
         await turn  # cancelled while queued: `_release` skips it
 
     def hold_until(self, at: float) -> None:
@@ -181,10 +179,14 @@ class Gate:
         if at + self.tolerance > self._next:
             self._next = at + self.tolerance
             self._drop_overdue()
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            self._arm()
+            self._rearm()
+
+    def _rearm(self) -> None:
+        """The timer for the queue as it is now (any timer armed before is dropped)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._arm()
 
     def _drop_overdue(self) -> None:
         # from the back: the later a post queues, the later its turn
