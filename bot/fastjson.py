@@ -20,16 +20,13 @@ _OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
 def dumps(value: Any) -> str:
-    try:
-        return orjson.dumps(value, option=_OPTIONS).decode()
-    except TypeError:  # orjson.JSONEncodeError included
-        return json.dumps(value)
+    return dumps_bytes(value).decode()
 
 
 def dumps_bytes(value: Any) -> bytes:
     try:
         return orjson.dumps(value, option=_OPTIONS)
-    except TypeError:
+    except TypeError:  # orjson.JSONEncodeError included
         return json.dumps(value).encode()
 
 
